@@ -1,0 +1,1 @@
+"""The glossary app: terms, their documents, import/export and everything built on them."""

@@ -1,0 +1,559 @@
+"""Importing a batch of term documents and data files into the database.
+
+The batch is validated as a whole before anything is written: one bad file
+anywhere means nothing is written and every problem in every file is reported.
+A valid batch is compared with what is stored; only terms whose document really
+changed are written, in one transaction, each with a revision and an audit
+event. Importing unchanged content therefore writes nothing at all.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import history
+from .document import (
+    SITE_TEXT_KEYS,
+    TERM_DOCUMENT_PREFETCH,
+    CategoryData,
+    Problem,
+    RoleData,
+    TermDocument,
+    document_from_term,
+    parse_categories_file,
+    parse_roles_file,
+    parse_site_file,
+    parse_term_file,
+    term_child_rows,
+    term_field_values,
+)
+from .models import (
+    Category,
+    ChangeSource,
+    EventAction,
+    GovernanceTag,
+    Role,
+    SiteText,
+    Term,
+    TermEvent,
+    TermRevision,
+)
+from .naming import lookup_key
+from .resolver import TargetIndex, relationships_resolve
+
+ROLES_FILE = "roles.yml"
+CATEGORIES_FILE = "categories.yml"
+SITE_FILE = "site.yml"
+DATA_FILES = (ROLES_FILE, CATEGORIES_FILE, SITE_FILE)
+TERM_SUFFIXES = (".yml", ".yaml")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run, would do)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    data_changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "changes": self.changes,
+            "data": self.data_changes,
+            "warnings": [warning.as_dict() for warning in self.warnings],
+            "errors": [error.as_dict() for error in self.errors],
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class _Batch:
+    """The parsed contents of every file in one import."""
+
+    terms: dict[str, tuple[str, TermDocument]] = field(default_factory=dict)
+    roles: list[RoleData] = field(default_factory=list)
+    categories: list[CategoryData] = field(default_factory=list)
+    site: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and directories (their top-level ``*.yml``) into one sorted list."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                child
+                for child in path.iterdir()
+                if child.is_file() and child.suffix in TERM_SUFFIXES
+            )
+            if not found:
+                problems.append(
+                    Problem("directory holds no .yml files", file=str(path))
+                )
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix not in TERM_SUFFIXES:
+                problems.append(Problem("not a .yml file", file=str(path)))
+            else:
+                files.append(path)
+        else:
+            problems.append(Problem("no such file or directory", file=str(path)))
+    unique: dict[Path, Path] = {}
+    for path in files:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values()), problems
+
+
+def _read(path: Path, problems: list[Problem]) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(f"cannot read file: {exc.strerror}", file=str(path)))
+        return None
+
+
+def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
+    batch = _Batch(files=len(files))
+    data_files = [path for path in files if path.name in DATA_FILES]
+    term_files = [path for path in files if path.name not in DATA_FILES]
+
+    role_sources: dict[str, str] = {}
+    category_sources: dict[str, str] = {}
+    for path in data_files:
+        raw = _read(path, batch.problems)
+        if raw is None:
+            continue
+        if path.name == ROLES_FILE:
+            roles, problems = parse_roles_file(raw, file=str(path))
+            for role in roles:
+                if role.slug in role_sources:
+                    problems.append(
+                        Problem(
+                            f"role {role.slug!r} is also defined in {role_sources[role.slug]}",
+                            file=str(path),
+                            field="roles",
+                        )
+                    )
+                role_sources[role.slug] = str(path)
+            batch.roles.extend(roles)
+        elif path.name == CATEGORIES_FILE:
+            categories, problems = parse_categories_file(raw, file=str(path))
+            for category in categories:
+                if category.slug in category_sources:
+                    problems.append(
+                        Problem(
+                            f"category {category.name!r} is also defined in "
+                            f"{category_sources[category.slug]}",
+                            file=str(path),
+                            field="categories",
+                        )
+                    )
+                category_sources[category.slug] = str(path)
+            batch.categories.extend(categories)
+        else:
+            site, problems = parse_site_file(raw, file=str(path))
+            batch.site.update(site)
+        batch.problems.extend(problems)
+
+    known_roles = set(Role.objects.values_list("slug", flat=True))
+    known_roles.update(role.slug for role in batch.roles)
+    for done, path in enumerate(term_files, start=1):
+        raw = _read(path, batch.problems)
+        if raw is not None:
+            document, problems = parse_term_file(
+                raw, file=str(path), expected_slug=path.stem, known_roles=known_roles
+            )
+            batch.problems.extend(problems)
+            if document is not None:
+                if document.slug in batch.terms:
+                    other = batch.terms[document.slug][0]
+                    batch.problems.append(
+                        Problem(
+                            f"term {document.slug!r} is also defined in {other}",
+                            file=str(path),
+                            field="term",
+                        )
+                    )
+                else:
+                    batch.terms[document.slug] = (str(path), document)
+        if progress:
+            progress("validating", done, len(term_files))
+    _check_category_slugs(batch)
+    return batch
+
+
+def _check_category_slugs(batch: _Batch) -> None:
+    """Two spellings of one category ("LLM Core" / "llm core") would clash on its slug."""
+    stored = dict(Category.objects.values_list("slug", "name"))
+    names: dict[str, tuple[str, str]] = {
+        slug: (name, "the database") for slug, name in stored.items()
+    }
+    for category in batch.categories:
+        names[category.slug] = (category.name, CATEGORIES_FILE)
+    for file, document in batch.terms.values():
+        for index, name in enumerate(document.categories):
+            slug = slugify(name)
+            if not slug:
+                batch.problems.append(
+                    Problem(
+                        f"category {name!r} gives an empty slug",
+                        file=file,
+                        field=f"categories[{index}]",
+                    )
+                )
+            elif slug in names and names[slug][0] != name:
+                known, where = names[slug]
+                batch.problems.append(
+                    Problem(
+                        f"category {name!r} clashes with {known!r} (from {where}); "
+                        "spell it the same way",
+                        file=file,
+                        field=f"categories[{index}]",
+                    )
+                )
+            else:
+                names.setdefault(slug, (name, file))
+
+
+def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[Term, TermDocument]]:
+    stored = {}
+    queryset = Term.objects.filter(slug__in=list(slugs)).prefetch_related(
+        *TERM_DOCUMENT_PREFETCH
+    )
+    for term in queryset:
+        stored[term.slug] = (term, document_from_term(term))
+    return stored
+
+
+def _planned_index(
+    batch: _Batch, deleted: set[str]
+) -> tuple[TargetIndex, dict[str, list[str]]]:
+    """Target index of the glossary as it will be after the import, keyed by slug."""
+    index = TargetIndex()
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for slug, alias in Term.objects.values_list("slug", "aliases__name"):
+        if alias is not None:
+            aliases[slug].append(alias)
+    for slug, name in Term.objects.values_list("slug", "name"):
+        if slug not in batch.terms and slug not in deleted:
+            index.add_term(slug, name=name, slug=slug, aliases=aliases[slug])
+    for slug, (_, document) in batch.terms.items():
+        index.add_term(slug, name=document.term, slug=slug, aliases=document.aliases)
+    return index, aliases
+
+
+def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
+    warnings = []
+    for slug, (file, document) in sorted(batch.terms.items()):
+        for kind, targets in document.relationships().items():
+            for position, target in enumerate(targets):
+                if index.resolve(target) is None:
+                    candidates = index.candidates(target)
+                    if candidates:
+                        message = (
+                            f"{target!r} is ambiguous (it could mean "
+                            f"{', '.join(sorted(candidates))}); left unresolved"
+                        )
+                    else:
+                        message = f"{target!r} names no term yet; kept as a wanted term"
+                    warnings.append(
+                        Problem(
+                            message,
+                            file=file,
+                            field=f"relationships.{kind}[{position}]",
+                        )
+                    )
+        for position, alias in enumerate(document.aliases):
+            owners = index.by_alias.get(lookup_key(alias), set()) - {slug}
+            if owners:
+                warnings.append(
+                    Problem(
+                        f"alias {alias!r} is shared with {', '.join(sorted(owners))}; "
+                        "lookups return every candidate",
+                        file=file,
+                        field=f"aliases[{position}]",
+                    )
+                )
+    return warnings
+
+
+def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
+    """Work out which roles, categories and site texts change."""
+    stored_roles = {role.slug: role for role in Role.objects.all()}
+    role_writes = []
+    for position, data in enumerate(batch.roles):
+        values = {
+            "title": data.title,
+            "summary": data.summary,
+            "takeaway": data.takeaway,
+            "position": position,
+        }
+        role = stored_roles.get(data.slug)
+        if role is None or any(
+            getattr(role, key) != value for key, value in values.items()
+        ):
+            role_writes.append((role, data.slug, values))
+
+    stored_categories = {category.slug: category for category in Category.objects.all()}
+    category_writes = []
+    for position, data in enumerate(batch.categories):
+        values = {
+            "name": data.name,
+            "apply_guidance": list(data.apply_guidance),
+            "position": position,
+        }
+        category = stored_categories.get(data.slug)
+        if category is None or any(
+            getattr(category, key) != value for key, value in values.items()
+        ):
+            category_writes.append((category, data.slug, values))
+    known_slugs = set(stored_categories) | {data.slug for data in batch.categories}
+    next_position = max(
+        [c.position for c in stored_categories.values()] + [len(batch.categories)]
+    )
+    for _, document in batch.terms.values():
+        for name in document.categories:
+            slug = slugify(name)
+            if slug not in known_slugs:
+                known_slugs.add(slug)
+                next_position += 1
+                category_writes.append(
+                    (
+                        None,
+                        slug,
+                        {"name": name, "apply_guidance": [], "position": next_position},
+                    )
+                )
+
+    stored_site = dict(SiteText.objects.values_list("key", "value"))
+    site_writes = {
+        key: value for key, value in batch.site.items() if stored_site.get(key) != value
+    }
+
+    def summary(writes, label_of) -> dict[str, list[str]]:
+        return {
+            "created": [label_of(w) for w in writes if w[0] is None],
+            "updated": [label_of(w) for w in writes if w[0] is not None],
+        }
+
+    report.data_changes = {
+        "roles": summary(role_writes, lambda w: w[1]),
+        "categories": summary(category_writes, lambda w: w[2]["name"]),
+        "site": {
+            "created": sorted(k for k in site_writes if k not in stored_site),
+            "updated": sorted(k for k in site_writes if k in stored_site),
+        },
+    }
+    return {"roles": role_writes, "categories": category_writes, "site": site_writes}
+
+
+def import_paths(
+    paths: Iterable[str | Path],
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    actor=None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and import term files and directories as one batch.
+
+    Returns a report; when it has errors, nothing was written.
+    """
+    report = ImportReport(dry_run=dry_run)
+    files, problems = collect_files(paths)
+    report.errors.extend(problems)
+    batch = _parse_batch(files, progress)
+    report.files = batch.files
+    report.errors.extend(batch.problems)
+    if report.errors:
+        return report
+
+    stored = _stored_documents(batch.terms)
+    plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]] = []
+    for slug, (_, document) in sorted(batch.terms.items()):
+        term, old = stored.get(slug, (None, None))
+        if term is None:
+            report.created.append(slug)
+            plan.append((slug, document, None, None))
+        elif old != document:
+            report.updated.append(slug)
+            report.changes[slug] = document.changed_keys(old)
+            plan.append((slug, document, term, old))
+        else:
+            report.unchanged.append(slug)
+    deleted: set[str] = set()
+    if prune:
+        deleted = set(
+            Term.objects.exclude(slug__in=list(batch.terms)).values_list(
+                "slug", flat=True
+            )
+        )
+        report.deleted = sorted(deleted)
+
+    index, _ = _planned_index(batch, deleted)
+    report.warnings = _warnings(batch, index)
+    data_plan = _plan_data(batch, report)
+    if dry_run or not (plan or deleted or any(data_plan.values())):
+        return report
+
+    _apply(plan, data_plan, deleted=deleted, actor=actor, progress=progress)
+    return report
+
+
+@transaction.atomic
+def _apply(
+    plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]],
+    data_plan: dict[str, Any],
+    *,
+    deleted: set[str],
+    actor,
+    progress: Progress | None,
+) -> None:
+    for role, slug, values in data_plan["roles"]:
+        if role is None:
+            Role.objects.create(slug=slug, **values)
+        else:
+            Role.objects.filter(pk=role.pk).update(**values)
+    for category, slug, values in data_plan["categories"]:
+        if category is None:
+            Category.objects.create(slug=slug, **values)
+        else:
+            Category.objects.filter(pk=category.pk).update(**values)
+    for key, value in data_plan["site"].items():
+        SiteText.objects.update_or_create(key=key, defaults={"value": value})
+
+    events = []
+    if deleted:
+        doomed = list(
+            Term.objects.filter(slug__in=deleted).only("id", "slug", "status")
+        )
+        events.extend(
+            history.event_for(
+                term=None,
+                term_slug=term.slug,
+                action=EventAction.DELETE,
+                source=ChangeSource.IMPORT,
+                actor=actor,
+                from_status=term.status,
+            )
+            for term in doomed
+        )
+        Term.objects.filter(pk__in=[term.pk for term in doomed]).delete()
+    if not plan:
+        TermEvent.objects.bulk_create(events)
+        relationships_resolve()
+        return
+
+    needed_tags = {tag for _, document, _, _ in plan for tag in document.nist_rmf_tags}
+    existing_tags = set(
+        GovernanceTag.objects.filter(name__in=needed_tags).values_list(
+            "name", flat=True
+        )
+    )
+    GovernanceTag.objects.bulk_create(
+        [GovernanceTag(name=name) for name in sorted(needed_tags - existing_tags)]
+    )
+    lookups = {
+        "categories": {category.name: category for category in Category.objects.all()},
+        "roles": {role.slug: role for role in Role.objects.all()},
+        "tags": {
+            tag.name: tag for tag in GovernanceTag.objects.filter(name__in=needed_tags)
+        },
+    }
+
+    now = timezone.now()
+    new_terms = [
+        Term(**term_field_values(document))
+        for _, document, term, _ in plan
+        if term is None
+    ]
+    Term.objects.bulk_create(new_terms, batch_size=500)
+    changed_terms = []
+    old_status: dict[str, str] = {}
+    for _, document, term, _ in plan:
+        if term is not None:
+            old_status[term.slug] = term.status
+            for name, value in term_field_values(document).items():
+                setattr(term, name, value)
+            term.version += 1
+            term.updated_at = now
+            changed_terms.append(term)
+    if changed_terms:
+        fields = [*term_field_values(plan[0][1]), "version", "updated_at"]
+        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
+        for model in (
+            "aliases",
+            "term_categories",
+            "term_roles",
+            "term_tags",
+            "examples",
+            "citations",
+            "relationships",
+        ):
+            related = Term._meta.get_field(model).related_model
+            related.objects.filter(term__in=changed_terms).delete()
+
+    terms_by_slug = {term.slug: term for term in [*new_terms, *changed_terms]}
+    rows: dict[type, list] = defaultdict(list)
+    revisions = []
+    for done, (slug, document, existing, _) in enumerate(plan, start=1):
+        term = terms_by_slug[slug]
+        for model, instances in term_child_rows(document, term, **lookups).items():
+            rows[model].extend(instances)
+        revisions.append(
+            history.revision_for(
+                term=term, document=document, source=ChangeSource.IMPORT, actor=actor
+            )
+        )
+        events.append(
+            history.event_for(
+                term=term,
+                term_slug=slug,
+                action=EventAction.CREATE if existing is None else EventAction.UPDATE,
+                source=ChangeSource.IMPORT,
+                actor=actor,
+                from_status="" if existing is None else old_status[slug],
+                to_status=document.status,
+                version=term.version,
+            )
+        )
+        if progress:
+            progress("writing", done, len(plan))
+    for model, instances in rows.items():
+        model.objects.bulk_create(instances, batch_size=1000)
+    TermRevision.objects.bulk_create(revisions, batch_size=500)
+    TermEvent.objects.bulk_create(events, batch_size=500)
+    relationships_resolve()
+
+
+def site_texts() -> dict[str, str]:
+    """The stored site-wide sentences, in the order of ``SITE_TEXT_KEYS``."""
+    stored = dict(SiteText.objects.values_list("key", "value"))
+    return {key: stored[key] for key in SITE_TEXT_KEYS if key in stored}

@@ -1,0 +1,46 @@
+"""``manage.py export_terms``: write the glossary as canonical YAML files."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from terms.exporter import export_glossary
+
+
+class Command(BaseCommand):
+    help = (
+        "Write every term as DIR/<slug>.yml in the canonical form of term-format.md, "
+        "plus roles.yml, categories.yml and site.yml."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "directory",
+            metavar="DIR",
+            help="Folder to write into (created if missing).",
+        )
+        parser.add_argument(
+            "--clean",
+            action="store_true",
+            help="Remove other .yml files in DIR so it holds exactly the glossary.",
+        )
+
+    def handle(self, *args, **options):
+        try:
+            report = export_glossary(options["directory"], clean=options["clean"])
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write to {options['directory']}: {exc}"
+            ) from exc
+        for name in report.removed:
+            self.stdout.write(f"  removed {name}")
+        for name in report.stale:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"warning: {name} is not part of the glossary; "
+                    "use --clean to remove it"
+                )
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {len(report.written)} file(s) to {options['directory']}."
+            )
+        )

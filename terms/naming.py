@@ -1,0 +1,27 @@
+"""Slugs and lookup keys: how names are compared across the glossary.
+
+A *slug* follows term-format.md (lower-case, spaces and underscores to ``-``,
+repeated ``-`` collapsed). A *lookup key* is looser: it ignores case, Unicode
+compatibility forms and the difference between spaces, hyphens and underscores,
+so "LogProb", "log-probability", "Log Probability" and "log_probability" compare
+by the same key as their canonical forms.
+"""
+
+import re
+import unicodedata
+
+_SLUG_SEPARATORS = re.compile(r"[\s_]+")
+_REPEATED_HYPHENS = re.compile(r"-{2,}")
+_KEY_SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015]+")
+
+
+def term_slug(name: str) -> str:
+    """Return the slug of a term name, as term-format.md defines it."""
+    slug = _SLUG_SEPARATORS.sub("-", name.strip().lower())
+    return _REPEATED_HYPHENS.sub("-", slug)
+
+
+def lookup_key(text: str) -> str:
+    """Return the case-, width- and separator-insensitive key of a name or alias."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _KEY_SEPARATORS.sub(" ", folded).strip()

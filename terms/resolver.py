@@ -1,0 +1,77 @@
+"""Resolving relationship targets to terms.
+
+A relationship names its target as written ("tool-use", "LLM", "top-k sampling").
+It resolves, by lookup key (case, space, hyphen and underscore insensitive), to the
+term whose name matches; failing that, whose slug matches; failing that, the one
+term carrying that alias. An alias shared by several terms resolves to nothing:
+picking one silently would be a guess. Unresolved targets stay as written and
+resolve on their own when a matching term arrives.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from .models import Alias, Relationship, Term
+from .naming import lookup_key
+
+
+class TargetIndex:
+    """Maps lookup keys to term identifiers (slugs or primary keys)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, set] = defaultdict(set)
+        self.by_slug: dict[str, set] = defaultdict(set)
+        self.by_alias: dict[str, set] = defaultdict(set)
+
+    def add_term(self, ident, *, name: str, slug: str, aliases: Iterable[str]) -> None:
+        self.by_name[lookup_key(name)].add(ident)
+        self.by_slug[lookup_key(slug)].add(ident)
+        for alias in aliases:
+            self.by_alias[lookup_key(alias)].add(ident)
+
+    def resolve(self, target: str):
+        """The one term a target names, or None when none or several match."""
+        key = lookup_key(target)
+        for table in (self.by_name, self.by_slug, self.by_alias):
+            found = table.get(key)
+            if found:
+                return next(iter(found)) if len(found) == 1 else None
+        return None
+
+    def candidates(self, target: str) -> set:
+        key = lookup_key(target)
+        for table in (self.by_name, self.by_slug, self.by_alias):
+            if table.get(key):
+                return set(table[key])
+        return set()
+
+
+def database_index() -> TargetIndex:
+    """An index over every stored term, keyed by primary key (two queries)."""
+    index = TargetIndex()
+    aliases: dict[int, list[str]] = defaultdict(list)
+    for term_id, key in Alias.objects.values_list("term_id", "key"):
+        aliases[term_id].append(key)
+    for term_id, name, slug in Term.objects.values_list("id", "name", "slug"):
+        index.add_term(term_id, name=name, slug=slug, aliases=aliases[term_id])
+    return index
+
+
+@transaction.atomic
+def relationships_resolve() -> int:
+    """Point every relationship at the term it names now; return how many changed.
+
+    Runs over all relationships so that a new or renamed term also resolves the
+    references other terms made to it earlier. Writes only rows that change.
+    """
+    index = database_index()
+    changed = []
+    for rel in Relationship.objects.only("id", "target_name", "target_id"):
+        target_id = index.resolve(rel.target_name)
+        if target_id != rel.target_id:
+            rel.target_id = target_id
+            changed.append(rel)
+    Relationship.objects.bulk_update(changed, ["target"], batch_size=1000)
+    return len(changed)
