@@ -1,1 +1,1 @@
-"""The glossary app: terms, their documents, import/export and everything built on them."""
+"""The glossary app: terms, their documents, import/export and what builds on them."""

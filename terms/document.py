@@ -484,7 +484,8 @@ def validate_term_data(
                     if lookup_key(target) in own_keys:
                         check.add(
                             ("relationships", kind, index),
-                            f"{target!r} is this term itself; a term cannot relate to itself",
+                            f"{target!r} is this term itself; "
+                            "a term cannot relate to itself",
                         )
 
     citations: list[tuple[str, str]] = []
@@ -571,12 +572,13 @@ def parse_term_file(
 
 
 def editorial_problems(document: TermDocument) -> list[str]:
-    """The editorial rules a term must meet to be reviewed or approved (term-format.md)."""
+    """Editorial rules a term must meet to be reviewed or approved (term-format.md)."""
     problems = []
     short_words = len(document.short_def.split())
     if short_words > SHORT_DEF_MAX_WORDS:
         problems.append(
-            f"short_def has {short_words} words; at most {SHORT_DEF_MAX_WORDS} are allowed"
+            f"short_def has {short_words} words; "
+            f"at most {SHORT_DEF_MAX_WORDS} are allowed"
         )
     long_words = len(document.long_def.split())
     low, high = LONG_DEF_WORDS
@@ -663,7 +665,7 @@ def parse_roles_file(raw: bytes, *, file: str) -> tuple[list[RoleData], list[Pro
 def parse_categories_file(
     raw: bytes, *, file: str
 ) -> tuple[list[CategoryData], list[Problem]]:
-    """Parse ``categories.yml``: ``categories: [{name, apply_guidance: [...]}, ...]``."""
+    """Parse ``categories.yml``: ``categories: [{name, apply_guidance: [...]}]``."""
     check, items = _load_list_file(raw, file=file, key="categories")
     categories: list[CategoryData] = []
     seen: dict[str, str] = {}
@@ -729,7 +731,7 @@ TERM_DOCUMENT_PREFETCH = (
 
 
 def document_from_term(term: Term) -> TermDocument:
-    """Build the document of a stored term. Prefetch ``TERM_DOCUMENT_PREFETCH`` first."""
+    """The document of a stored term. Prefetch ``TERM_DOCUMENT_PREFETCH`` first."""
     examples = list(term.examples.all())
     relationships = list(term.relationships.all())
 

@@ -11,7 +11,7 @@ from .models import ChangeSource, EventAction, Term, TermEvent, TermRevision
 
 
 def actor_name(actor) -> str:
-    """The name recorded for an actor; the configured system actor when there is none."""
+    """The name recorded for an actor; the system actor's when there is none."""
     if actor is not None:
         return actor.get_username()
     return getattr(settings, "GLOSSARY_SYSTEM_ACTOR", "system")

@@ -156,7 +156,8 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
                 if role.slug in role_sources:
                     problems.append(
                         Problem(
-                            f"role {role.slug!r} is also defined in {role_sources[role.slug]}",
+                            f"role {role.slug!r} is also defined in "
+                            f"{role_sources[role.slug]}",
                             file=str(path),
                             field="roles",
                         )
@@ -210,7 +211,7 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
 
 
 def _check_category_slugs(batch: _Batch) -> None:
-    """Two spellings of one category ("LLM Core" / "llm core") would clash on its slug."""
+    """Two spellings of a category ("LLM Core", "llm core") would clash on its slug."""
     stored = dict(Category.objects.values_list("slug", "name"))
     names: dict[str, tuple[str, str]] = {
         slug: (name, "the database") for slug, name in stored.items()

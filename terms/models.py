@@ -137,7 +137,7 @@ class Term(models.Model):
     exec_perspective = models.TextField()
     engineer_perspective = models.TextField()
     # None means the document has no risk_notes key, which is allowed.
-    risk_notes = models.TextField(null=True, blank=True)
+    risk_notes = models.TextField(null=True, blank=True)  # noqa: DJ001
     license = models.CharField(max_length=100)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT
@@ -189,7 +189,7 @@ class Term(models.Model):
 
 
 class Alias(models.Model):
-    """Another name a term is known by. Not unique across terms: real data shares some."""
+    """Another name of a term. Not unique across terms: real data shares some."""
 
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=200)
@@ -235,6 +235,9 @@ class TermCategory(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.term} in {self.category}"
+
 
 class TermRole(models.Model):
     """A role a term matters to, in the document's order."""
@@ -251,6 +254,9 @@ class TermRole(models.Model):
                 fields=["term", "position"], name="termrole_position_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.term} for {self.role}"
 
 
 class TermTag(models.Model):
@@ -270,6 +276,9 @@ class TermTag(models.Model):
                 fields=["term", "position"], name="termtag_position_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.term} tagged {self.tag}"
 
 
 class Example(models.Model):
@@ -294,7 +303,7 @@ class Example(models.Model):
 
 
 class Citation(models.Model):
-    """A source backing a term. Only http(s) URLs: the database refuses anything else."""
+    """A source backing a term. Only http(s) URLs: the database refuses others."""
 
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="citations")
     source = models.CharField(max_length=500)

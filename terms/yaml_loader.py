@@ -61,7 +61,7 @@ class Problem:
 
 @dataclass
 class Loaded:
-    """The result of loading one file: its value, the line of every value, and problems."""
+    """One loaded file: its value, the line of every value, and its problems."""
 
     value: Any = None
     lines: dict[Path, int] = field(default_factory=dict)
@@ -106,7 +106,8 @@ def decode_text(raw: bytes, *, file: str | None) -> tuple[str | None, list[Probl
         line = raw[: exc.start].count(b"\n") + 1
         return None, [
             Problem(
-                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                f"file is not valid UTF-8 "
+                f"(byte 0x{raw[exc.start]:02x} at offset {exc.start})",
                 file=file,
                 line=line,
             )
@@ -114,7 +115,7 @@ def decode_text(raw: bytes, *, file: str | None) -> tuple[str | None, list[Probl
 
 
 def load_yaml(raw: bytes, *, file: str | None = None) -> Loaded:
-    """Load one YAML document from bytes, strictly. Problems are collected, never raised."""
+    """Load one YAML document from bytes, strictly; collect problems, never raise."""
     result = Loaded()
     text, problems = decode_text(raw, file=file)
     if text is None:
