@@ -1,0 +1,103 @@
+"""Shared fixtures: paths to the reference corpus, term factories, write counting."""
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("GLOSSARY_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+FIXTURES = ROOT / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_sessionstart(session):
+    """Fail the run when the suite is not on the database CI asked for.
+
+    Guards against a PostgreSQL run that silently falls back to SQLite.
+    """
+    expected = os.environ.get("GLOSSARY_EXPECT_DB")
+    if expected and connection.vendor != expected:
+        pytest.exit(
+            f"GLOSSARY_EXPECT_DB={expected} but the tests use {connection.vendor}; "
+            "check DATABASE_URL",
+            returncode=3,
+        )
+
+
+def need(path: Path, what: str) -> Path:
+    """Return ``path``, or skip (fail in CI) when it is missing."""
+    if path.exists():
+        return path
+    message = f"{what} not found at {path}"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must run this test")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The reference corpus folder (../shared/corpus)."""
+    return need(CORPUS / "ai-glossary", "reference corpus").parent
+
+
+def base_term(name: str = "sample term", **overrides) -> dict:
+    """A valid term document as data, in the project's own words."""
+    data = {
+        "term": name,
+        "aliases": [f"{name} alias"],
+        "categories": ["Testing"],
+        "roles": ["engineering"],
+        "part_of_speech": "noun",
+        "short_def": "A short definition used by the tests.",
+        "long_def": " ".join(["word"] * 90),
+        "audiences": {"exec": "Why leaders care.", "engineer": "How builders use it."},
+        "examples": {"do": ["Do this."], "dont": ["Not that."]},
+        "governance": {"nist_rmf_tags": ["validity"], "risk_notes": "Some risk."},
+        "relationships": {"related": ["another term"]},
+        "citations": [{"source": "Example source", "url": "https://example.org/source"}],
+        "license": "CC BY-SA 4.0",
+        "status": "draft",
+        "last_reviewed": "2026-01-15",
+    }
+    data.update(copy.deepcopy(overrides))
+    return data
+
+
+def write_term(folder: Path, data: dict | None = None, *, filename: str | None = None, **kw):
+    """Write a term document as YAML into ``folder`` and return its path."""
+    from terms.naming import term_slug
+
+    data = data if data is not None else base_term(**kw)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (filename or f"{term_slug(data['term'])}.yml")
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return path
+
+
+@pytest.fixture
+def term_dir(tmp_path) -> Path:
+    return tmp_path / "terms"
+
+
+class WriteCounter(CaptureQueriesContext):
+    """Captures queries and tells which of them wrote to the database."""
+
+    @property
+    def writes(self) -> list[str]:
+        verbs = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+        return [
+            query["sql"]
+            for query in self.captured_queries
+            if query["sql"].lstrip().upper().startswith(verbs)
+        ]
+
+
+@pytest.fixture
+def count_writes():
+    return lambda: WriteCounter(connection)
