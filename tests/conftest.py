@@ -60,7 +60,9 @@ def base_term(name: str = "sample term", **overrides) -> dict:
         "examples": {"do": ["Do this."], "dont": ["Not that."]},
         "governance": {"nist_rmf_tags": ["validity"], "risk_notes": "Some risk."},
         "relationships": {"related": ["another term"]},
-        "citations": [{"source": "Example source", "url": "https://example.org/source"}],
+        "citations": [
+            {"source": "Example source", "url": "https://example.org/source"}
+        ],
         "license": "CC BY-SA 4.0",
         "status": "draft",
         "last_reviewed": "2026-01-15",
@@ -69,7 +71,9 @@ def base_term(name: str = "sample term", **overrides) -> dict:
     return data
 
 
-def write_term(folder: Path, data: dict | None = None, *, filename: str | None = None, **kw):
+def write_term(
+    folder: Path, data: dict | None = None, *, filename: str | None = None, **kw
+):
     """Write a term document as YAML into ``folder`` and return its path."""
     from terms.naming import term_slug
 

@@ -15,16 +15,20 @@ pytestmark = pytest.mark.django_db
 
 
 def import_quietly(*paths):
-    call_command("import_terms", *map(str, paths), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "import_terms", *map(str, paths), stdout=io.StringIO(), stderr=io.StringIO()
+    )
 
 
 def export(folder: Path, *args):
-    call_command("export_terms", str(folder), *args, stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "export_terms", str(folder), *args, stdout=io.StringIO(), stderr=io.StringIO()
+    )
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 def stripped(value):
-    """Parsed YAML with surrounding white space removed from strings, as the format says."""
+    """Parsed YAML with strings stripped, as term-format.md says."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, list):
@@ -41,10 +45,14 @@ def test_corpus_export_equals_originals_and_round_trips(corpus, tmp_path):
     assert len(originals) == 112
     for original in originals:
         exported = yaml.safe_load(first[original.name])
-        assert exported == stripped(yaml.safe_load(original.read_text("utf-8"))), original.name
+        assert exported == stripped(yaml.safe_load(original.read_text("utf-8"))), (
+            original.name
+        )
         assert list(exported) == list(yaml.safe_load(original.read_text("utf-8")))
     for name in ("roles.yml", "categories.yml", "site.yml"):
-        original = yaml.safe_load((corpus / "ai-glossary-site" / name).read_text("utf-8"))
+        original = yaml.safe_load(
+            (corpus / "ai-glossary-site" / name).read_text("utf-8")
+        )
         assert yaml.safe_load(first[name]) == original
     # Import -> export -> import -> export gives byte-identical files.
     Term.objects.all().delete()
@@ -84,9 +92,13 @@ def test_export_is_utf8_block_style_in_canonical_key_order(term_dir, tmp_path):
     import_quietly(term_dir)
     files = export(tmp_path / "out")
     text = files["café-au-lait.yml"].decode("utf-8")
-    assert "naïve" in text and "\\u" not in text
-    assert "{" not in text and "[" not in text
-    keys = [line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha()]
+    assert "naïve" in text
+    assert "\\u" not in text
+    assert "{" not in text
+    assert "[" not in text
+    keys = [
+        line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha()
+    ]
     assert keys == list(base_term())
 
 
@@ -100,6 +112,8 @@ def test_stale_files_are_reported_or_removed(term_dir, tmp_path):
     call_command("export_terms", str(out), stdout=io.StringIO(), stderr=err)
     assert "old-term.yml is not part of the glossary" in err.getvalue()
     assert (out / "old-term.yml").exists()
-    call_command("export_terms", str(out), "--clean", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "export_terms", str(out), "--clean", stdout=io.StringIO(), stderr=io.StringIO()
+    )
     assert not (out / "old-term.yml").exists()
     assert (out / "kept.yml").exists()

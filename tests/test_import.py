@@ -9,7 +9,6 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from terms.importer import import_paths
 from terms.models import (
     Alias,
     Category,
@@ -32,7 +31,14 @@ def run_import(*paths, **options) -> tuple[dict, str]:
     """Run the command with --json; return the report and stderr."""
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("import_terms", *map(str, paths), "--json", stdout=out, stderr=err, **options)
+        call_command(
+            "import_terms",
+            *map(str, paths),
+            "--json",
+            stdout=out,
+            stderr=err,
+            **options,
+        )
     except CommandError as exc:
         return json.loads(out.getvalue()), f"{err.getvalue()}{exc}"
     return json.loads(out.getvalue()), err.getvalue()
@@ -42,8 +48,14 @@ def database_state() -> dict:
     """A snapshot of every row that an import may write."""
     return {
         "terms": list(Term.objects.values().order_by("slug")),
-        "aliases": list(Alias.objects.values_list("term__slug", "name", "position").order_by("id")),
-        "relationships": list(Relationship.objects.values_list("term__slug", "target_name", "target_id").order_by("id")),
+        "aliases": list(
+            Alias.objects.values_list("term__slug", "name", "position").order_by("id")
+        ),
+        "relationships": list(
+            Relationship.objects.values_list(
+                "term__slug", "target_name", "target_id"
+            ).order_by("id")
+        ),
         "revisions": TermRevision.objects.count(),
         "events": TermEvent.objects.count(),
         "roles": list(Role.objects.values()),
@@ -77,7 +89,11 @@ def test_snapshots_in_date_order(corpus):
     # Each change is a new version with a revision and an event of the import.
     term = Term.objects.get(slug="log-probability")
     assert term.version == 3
-    assert [r.document["status"] for r in term.revisions.order_by("version")] == ["draft", "reviewed", "approved"]
+    assert [r.document["status"] for r in term.revisions.order_by("version")] == [
+        "draft",
+        "reviewed",
+        "approved",
+    ]
     events = term.events.order_by("id")
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
         ("create", "", "draft"),
@@ -95,20 +111,28 @@ def test_second_snapshot_reports_changed_fields(corpus):
     assert "status" in report["changes"]["log-probability"]
 
 
-def test_other_yaml_style_of_the_same_content_is_unchanged(corpus, tmp_path, count_writes):
+def test_other_yaml_style_of_the_same_content_is_unchanged(
+    corpus, tmp_path, count_writes
+):
     run_import(corpus / "ai-glossary")
     restyled = tmp_path / "restyled"
     restyled.mkdir()
     for path in sorted((corpus / "ai-glossary").glob("*.yml")):
         data = yaml.safe_load(path.read_text("utf-8"))
-        data["last_reviewed"] = __import__("datetime").date.fromisoformat(data["last_reviewed"])
+        data["last_reviewed"] = __import__("datetime").date.fromisoformat(
+            data["last_reviewed"]
+        )
         reordered = dict(reversed(list(data.items())))
-        text = yaml.safe_dump(reordered, sort_keys=False, allow_unicode=False, default_style='"', width=60)
+        text = yaml.safe_dump(
+            reordered, sort_keys=False, allow_unicode=False, default_style='"', width=60
+        )
         (restyled / path.name).write_text(text, "utf-8")
     # Folded blocks and padding whitespace mean the same stored text too.
     sample = restyled / "log-probability.yml"
     data = yaml.safe_load(sample.read_text("utf-8"))
-    folded = yaml.safe_dump({k: v for k, v in data.items() if k != "long_def"}, sort_keys=False)
+    folded = yaml.safe_dump(
+        {k: v for k, v in data.items() if k != "long_def"}, sort_keys=False
+    )
     folded += "long_def: >-\n  " + data["long_def"].replace(". ", ".\n  ") + "\n"
     sample.write_text(folded, "utf-8")
     with count_writes() as counter:
@@ -118,17 +142,31 @@ def test_other_yaml_style_of_the_same_content_is_unchanged(corpus, tmp_path, cou
 
 
 def test_relationships_resolve_including_later_arrivals(term_dir, tmp_path):
-    write_term(term_dir, base_term("alpha", aliases=["first letter"], relationships={"related": ["Beta_Term", "gamma"]}))
+    write_term(
+        term_dir,
+        base_term(
+            "alpha",
+            aliases=["first letter"],
+            relationships={"related": ["Beta_Term", "gamma"]},
+        ),
+    )
     run_import(term_dir)
     rels = {r.target_name: r.target for r in Relationship.objects.all()}
     assert rels == {"Beta_Term": None, "gamma": None}
     later = tmp_path / "later"
-    write_term(later, base_term("beta term", aliases=["second"], relationships={"broader": ["FIRST LETTER"]}))
+    write_term(
+        later,
+        base_term(
+            "beta term", aliases=["second"], relationships={"broader": ["FIRST LETTER"]}
+        ),
+    )
     report, _ = run_import(later)
     assert report["created"] == ["beta-term"]
     alpha, beta = Term.objects.get(slug="alpha"), Term.objects.get(slug="beta-term")
     assert Relationship.objects.get(term=alpha, target_name="Beta_Term").target == beta
-    assert Relationship.objects.get(term=beta, target_name="FIRST LETTER").target == alpha
+    assert (
+        Relationship.objects.get(term=beta, target_name="FIRST LETTER").target == alpha
+    )
     assert Relationship.objects.get(term=alpha, target_name="gamma").target is None
     # The earlier term's document is untouched by resolving its reference.
     assert alpha.version == 1
@@ -137,19 +175,33 @@ def test_relationships_resolve_including_later_arrivals(term_dir, tmp_path):
 def test_shared_alias_warns_and_does_not_resolve(term_dir):
     write_term(term_dir, base_term("one", aliases=["shared name"], relationships={}))
     write_term(term_dir, base_term("two", aliases=["Shared-Name"], relationships={}))
-    write_term(term_dir, base_term("three", aliases=["third"], relationships={"related": ["shared name", "nowhere"]}))
+    write_term(
+        term_dir,
+        base_term(
+            "three",
+            aliases=["third"],
+            relationships={"related": ["shared name", "nowhere"]},
+        ),
+    )
     report, _ = run_import(term_dir)
     warnings = [w["message"] for w in report["warnings"]]
     assert any("alias 'shared name' is shared with two" in w for w in warnings)
-    assert any("'shared name' is ambiguous (it could mean one, two)" in w for w in warnings)
+    assert any(
+        "'shared name' is ambiguous (it could mean one, two)" in w for w in warnings
+    )
     assert any("'nowhere' names no term yet" in w for w in warnings)
     assert Relationship.objects.get(target_name="shared name").target is None
 
 
 def test_name_match_beats_alias_of_another_term(term_dir):
-    write_term(term_dir, base_term("function calling", aliases=["tool use"], relationships={}))
+    write_term(
+        term_dir, base_term("function calling", aliases=["tool use"], relationships={})
+    )
     write_term(term_dir, base_term("tool use", aliases=["tools"], relationships={}))
-    write_term(term_dir, base_term("agent", aliases=["bot"], relationships={"related": ["tool-use"]}))
+    write_term(
+        term_dir,
+        base_term("agent", aliases=["bot"], relationships={"related": ["tool-use"]}),
+    )
     run_import(term_dir)
     assert Relationship.objects.get(target_name="tool-use").target.slug == "tool-use"
 
@@ -158,7 +210,9 @@ def test_mixed_batch_with_one_bad_file_writes_nothing(corpus, tmp_path, count_wr
     batch = tmp_path / "batch"
     shutil.copytree(corpus / "ai-glossary", batch)
     bad = batch / "temperature.yml"
-    bad.write_text(bad.read_text("utf-8").replace("status: approved", "status: shipped"), "utf-8")
+    bad.write_text(
+        bad.read_text("utf-8").replace("status: approved", "status: shipped"), "utf-8"
+    )
     (batch / "broken.yml").write_bytes(b"term: [oops\n")
     with count_writes() as counter:
         report, err = run_import(batch)
@@ -176,7 +230,9 @@ def test_bad_input_leaves_existing_database_unchanged(corpus, tmp_path):
     batch = tmp_path / "batch"
     shutil.copytree(corpus / "ai-glossary", batch)
     edited = batch / "token.yml"
-    edited.write_text(edited.read_text("utf-8").replace("status: approved", "status: draft"), "utf-8")
+    edited.write_text(
+        edited.read_text("utf-8").replace("status: approved", "status: draft"), "utf-8"
+    )
     write_term(batch, base_term("new term", roles=["astronaut"]))
     report, _ = run_import(batch)
     assert [e["field"] for e in report["errors"]] == ["roles[0]"]
@@ -207,15 +263,22 @@ def test_category_spelling_clash_is_an_error(term_dir):
     write_term(term_dir, base_term("one", categories=["LLM Core"]))
     write_term(term_dir, base_term("two", categories=["llm core"]))
     report, _ = run_import(term_dir)
-    assert "category 'llm core' clashes with 'LLM Core'" in report["errors"][0]["message"]
+    assert (
+        "category 'llm core' clashes with 'LLM Core'" in report["errors"][0]["message"]
+    )
 
 
-def test_dry_run_writes_nothing_and_lists_changed_fields(corpus, count_writes, tmp_path):
+def test_dry_run_writes_nothing_and_lists_changed_fields(
+    corpus, count_writes, tmp_path
+):
     run_import(corpus / "ai-glossary")
     batch = tmp_path / "batch"
     shutil.copytree(corpus / "ai-glossary", batch)
     edited = batch / "token.yml"
-    edited.write_text(edited.read_text("utf-8").replace("status: approved", "status: deprecated"), "utf-8")
+    edited.write_text(
+        edited.read_text("utf-8").replace("status: approved", "status: deprecated"),
+        "utf-8",
+    )
     (batch / "temperature.yml").unlink()
     write_term(batch, base_term("brand new term", roles=["product"]))
     before = database_state()
@@ -229,7 +292,9 @@ def test_dry_run_writes_nothing_and_lists_changed_fields(corpus, count_writes, t
     assert report["changes"] == {"token": ["status"]}
     assert report["deleted"] == ["temperature"]
     out = io.StringIO()
-    call_command("import_terms", str(batch), "--dry-run", stdout=out, stderr=io.StringIO())
+    call_command(
+        "import_terms", str(batch), "--dry-run", stdout=out, stderr=io.StringIO()
+    )
     text = out.getvalue()
     assert "update  token: status" in text
     assert "create  brand-new-term" in text
@@ -258,7 +323,9 @@ def test_update_replaces_children_and_bumps_version(term_dir):
     run_import(term_dir)
     term = Term.objects.get(slug="evolving")
     created_at, updated_at = term.created_at, term.updated_at
-    write_term(term_dir, base_term("evolving", aliases=["b", "c", "a"], status="reviewed"))
+    write_term(
+        term_dir, base_term("evolving", aliases=["b", "c", "a"], status="reviewed")
+    )
     report, _ = run_import(term_dir)
     assert report["changes"] == {"evolving": ["aliases", "status"]}
     term.refresh_from_db()
@@ -272,27 +339,63 @@ def test_update_replaces_children_and_bumps_version(term_dir):
 def test_import_records_the_given_user(term_dir, django_user_model):
     user = django_user_model.objects.create_user("editor1")
     write_term(term_dir, base_term("owned"))
-    call_command("import_terms", str(term_dir), "--user", "editor1", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "import_terms",
+        str(term_dir),
+        "--user",
+        "editor1",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     event = TermEvent.objects.get(term_slug="owned")
     assert (event.actor, event.actor_name) == (user, "editor1")
     assert TermRevision.objects.get(term__slug="owned").author == user
     with pytest.raises(CommandError, match="no user named 'ghost'"):
-        call_command("import_terms", str(term_dir), "--user", "ghost", stdout=io.StringIO())
+        call_command(
+            "import_terms", str(term_dir), "--user", "ghost", stdout=io.StringIO()
+        )
 
 
 def test_data_files_define_roles_categories_and_site_texts(tmp_path):
     folder = tmp_path / "site"
     write_term(folder, base_term("role user", roles=["ops"], categories=["Ops Stuff"]))
-    (folder / "roles.yml").write_text(yaml.safe_dump({"roles": [{"slug": "ops", "title": "Operators", "summary": "Run things.", "takeaway": "Watch it."}]}))
-    (folder / "categories.yml").write_text(yaml.safe_dump({"categories": [{"name": "Ops Stuff", "apply_guidance": ["Make a dashboard."]}]}))
-    (folder / "site.yml").write_text(yaml.safe_dump({"feedback_title": "Missing something?"}))
+    (folder / "roles.yml").write_text(
+        yaml.safe_dump(
+            {
+                "roles": [
+                    {
+                        "slug": "ops",
+                        "title": "Operators",
+                        "summary": "Run things.",
+                        "takeaway": "Watch it.",
+                    }
+                ]
+            }
+        )
+    )
+    (folder / "categories.yml").write_text(
+        yaml.safe_dump(
+            {
+                "categories": [
+                    {"name": "Ops Stuff", "apply_guidance": ["Make a dashboard."]}
+                ]
+            }
+        )
+    )
+    (folder / "site.yml").write_text(
+        yaml.safe_dump({"feedback_title": "Missing something?"})
+    )
     report, _ = run_import(folder)
     assert report["errors"] == []
     assert report["data"]["roles"]["created"] == ["ops"]
     assert Role.objects.get(slug="ops").takeaway == "Watch it."
-    assert Category.objects.get(slug="ops-stuff").apply_guidance == ["Make a dashboard."]
+    assert Category.objects.get(slug="ops-stuff").apply_guidance == [
+        "Make a dashboard."
+    ]
     assert SiteText.objects.get(key="feedback_title").value == "Missing something?"
-    assert list(Term.objects.get(slug="role-user").roles.values_list("slug", flat=True)) == ["ops"]
+    assert list(
+        Term.objects.get(slug="role-user").roles.values_list("slug", flat=True)
+    ) == ["ops"]
 
 
 def test_bad_data_file_blocks_the_whole_batch(tmp_path):
