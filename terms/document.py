@@ -779,6 +779,10 @@ def term_field_values(document: TermDocument) -> dict[str, Any]:
         "license": document.license,
         "status": document.status,
         "last_reviewed": document.last_reviewed,
+        "search_names": "\n".join(
+            dict.fromkeys(lookup_key(text) for text in (document.term, *document.aliases))
+        ),
+        "search_categories": "\n".join(document.categories),
     }
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
-from . import history
+from . import services
 from .document import (
     SITE_TEXT_KEYS,
     TERM_DOCUMENT_PREFETCH,
@@ -30,22 +29,16 @@ from .document import (
     parse_roles_file,
     parse_site_file,
     parse_term_file,
-    term_child_rows,
-    term_field_values,
 )
 from .models import (
     Category,
     ChangeSource,
-    EventAction,
-    GovernanceTag,
     Role,
     SiteText,
     Term,
-    TermEvent,
-    TermRevision,
 )
 from .naming import lookup_key
-from .resolver import TargetIndex, relationships_resolve
+from .resolver import TargetIndex
 
 ROLES_FILE = "roles.yml"
 CATEGORIES_FILE = "categories.yml"
@@ -450,108 +443,20 @@ def _apply(
     for key, value in data_plan["site"].items():
         SiteText.objects.update_or_create(key=key, defaults={"value": value})
 
-    events = []
     if deleted:
-        doomed = list(
-            Term.objects.filter(slug__in=deleted).only("id", "slug", "status")
+        services.terms_delete(
+            terms=Term.objects.filter(slug__in=deleted),
+            actor=actor,
+            source=ChangeSource.IMPORT,
         )
-        events.extend(
-            history.event_for(
-                term=None,
-                term_slug=term.slug,
-                action=EventAction.DELETE,
-                source=ChangeSource.IMPORT,
-                actor=actor,
-                from_status=term.status,
-            )
-            for term in doomed
-        )
-        Term.objects.filter(pk__in=[term.pk for term in doomed]).delete()
-    if not plan:
-        TermEvent.objects.bulk_create(events)
-        relationships_resolve()
-        return
-
-    needed_tags = {tag for _, document, _, _ in plan for tag in document.nist_rmf_tags}
-    existing_tags = set(
-        GovernanceTag.objects.filter(name__in=needed_tags).values_list(
-            "name", flat=True
-        )
+    services.terms_write(
+        changes=[(document, term) for _, document, term, _ in plan],
+        actor=actor,
+        source=ChangeSource.IMPORT,
+        progress=progress,
     )
-    GovernanceTag.objects.bulk_create(
-        [GovernanceTag(name=name) for name in sorted(needed_tags - existing_tags)]
-    )
-    lookups = {
-        "categories": {category.name: category for category in Category.objects.all()},
-        "roles": {role.slug: role for role in Role.objects.all()},
-        "tags": {
-            tag.name: tag for tag in GovernanceTag.objects.filter(name__in=needed_tags)
-        },
-    }
-
-    now = timezone.now()
-    new_terms = [
-        Term(**term_field_values(document))
-        for _, document, term, _ in plan
-        if term is None
-    ]
-    Term.objects.bulk_create(new_terms, batch_size=500)
-    changed_terms = []
-    old_status: dict[str, str] = {}
-    for _, document, term, _ in plan:
-        if term is not None:
-            old_status[term.slug] = term.status
-            for name, value in term_field_values(document).items():
-                setattr(term, name, value)
-            term.version += 1
-            term.updated_at = now
-            changed_terms.append(term)
-    if changed_terms:
-        fields = [*term_field_values(plan[0][1]), "version", "updated_at"]
-        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
-        for model in (
-            "aliases",
-            "term_categories",
-            "term_roles",
-            "term_tags",
-            "examples",
-            "citations",
-            "relationships",
-        ):
-            related = Term._meta.get_field(model).related_model
-            related.objects.filter(term__in=changed_terms).delete()
-
-    terms_by_slug = {term.slug: term for term in [*new_terms, *changed_terms]}
-    rows: dict[type, list] = defaultdict(list)
-    revisions = []
-    for done, (slug, document, existing, _) in enumerate(plan, start=1):
-        term = terms_by_slug[slug]
-        for model, instances in term_child_rows(document, term, **lookups).items():
-            rows[model].extend(instances)
-        revisions.append(
-            history.revision_for(
-                term=term, document=document, source=ChangeSource.IMPORT, actor=actor
-            )
-        )
-        events.append(
-            history.event_for(
-                term=term,
-                term_slug=slug,
-                action=EventAction.CREATE if existing is None else EventAction.UPDATE,
-                source=ChangeSource.IMPORT,
-                actor=actor,
-                from_status="" if existing is None else old_status[slug],
-                to_status=document.status,
-                version=term.version,
-            )
-        )
-        if progress:
-            progress("writing", done, len(plan))
-    for model, instances in rows.items():
-        model.objects.bulk_create(instances, batch_size=1000)
-    TermRevision.objects.bulk_create(revisions, batch_size=500)
-    TermEvent.objects.bulk_create(events, batch_size=500)
-    relationships_resolve()
+    if any(data_plan.values()):
+        services.glossary_touch()
 
 
 def site_texts() -> dict[str, str]:

@@ -154,6 +154,13 @@ class Term(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Denormalised search text, kept in step with the document by every write.
+    # On PostgreSQL a generated, weighted tsvector column and trigram indexes are
+    # built on these (migration 0003); SQLite searches them with LIKE.
+    search_names = models.TextField(
+        default="", blank=True, help_text="Lookup keys of the name and aliases."
+    )
+    search_categories = models.TextField(default="", blank=True)
 
     categories = models.ManyToManyField(
         Category, through="TermCategory", related_name="terms"
@@ -366,6 +373,25 @@ class Relationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} {self.kind} {self.target_name}"
+
+
+class GlossaryState(models.Model):
+    """A single row: the glossary's version, bumped by every write.
+
+    Cached API responses are keyed on it, so one cheap query tells whether a
+    cached response is still current.
+    """
+
+    version = models.PositiveBigIntegerField(default=1)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="glossarystate_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"glossary v{self.version}"
 
 
 class ChangeSource(models.TextChoices):

@@ -1,0 +1,195 @@
+"""Writes to the glossary: the one path by which term content reaches the database.
+
+The importer, the API and the workflow all write through these functions, so every
+write records a revision and an audit event, resolves relationships and bumps the
+glossary version (which invalidates cached API responses) in one transaction.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import history
+from .document import TermDocument, term_child_rows, term_field_values
+from .models import (
+    Category,
+    ChangeSource,
+    EventAction,
+    GlossaryState,
+    GovernanceTag,
+    Role,
+    Term,
+    TermEvent,
+    TermRevision,
+)
+from .resolver import relationships_resolve
+
+CHILD_RELATIONS = (
+    "aliases",
+    "term_categories",
+    "term_roles",
+    "term_tags",
+    "examples",
+    "citations",
+    "relationships",
+)
+
+
+def glossary_touch() -> None:
+    """Record that the glossary changed: bump its version and change time."""
+    now = timezone.now()
+    updated = GlossaryState.objects.filter(pk=1).update(
+        version=F("version") + 1, changed_at=now
+    )
+    if not updated:
+        GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
+
+
+def category_clashes(names: Iterable[str]) -> dict[str, str]:
+    """Category names that differ only in spelling from a stored one, with that one."""
+    wanted = {slugify(name): name for name in names}
+    stored = Category.objects.filter(slug__in=list(wanted)).values_list("slug", "name")
+    return {wanted[slug]: name for slug, name in stored if wanted[slug] != name}
+
+
+def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:
+    names = {name for document in documents for name in document.categories}
+    existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+    missing = sorted(names - set(existing))
+    if missing:
+        start = (Category.objects.aggregate(top=Max("position"))["top"] or 0) + 1
+        Category.objects.bulk_create(
+            Category(name=name, slug=slugify(name), position=start + offset)
+            for offset, name in enumerate(missing)
+        )
+        existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+    return existing
+
+
+def _ensure_tags(documents: Sequence[TermDocument]) -> dict[str, GovernanceTag]:
+    names = {tag for document in documents for tag in document.nist_rmf_tags}
+    existing = set(
+        GovernanceTag.objects.filter(name__in=names).values_list("name", flat=True)
+    )
+    GovernanceTag.objects.bulk_create(
+        GovernanceTag(name=name) for name in sorted(names - existing)
+    )
+    return {tag.name: tag for tag in GovernanceTag.objects.filter(name__in=names)}
+
+
+@transaction.atomic
+def terms_write(
+    *,
+    changes: Sequence[tuple[TermDocument, Term | None]],
+    actor,
+    source: ChangeSource,
+    comment: str = "",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[Term]:
+    """Create (``None``) or overwrite (a stored ``Term``) terms from documents.
+
+    Each written term gets a new version, a revision holding its document and an
+    audit event. Returns the written terms in the order given.
+    """
+    if not changes:
+        return []
+    documents = [document for document, _ in changes]
+    lookups = {
+        "categories": _ensure_categories(documents),
+        "roles": {role.slug: role for role in Role.objects.all()},
+        "tags": _ensure_tags(documents),
+    }
+    now = timezone.now()
+    new_terms = [
+        Term(**term_field_values(document))
+        for document, term in changes
+        if term is None
+    ]
+    Term.objects.bulk_create(new_terms, batch_size=500)
+    new_iter = iter(new_terms)
+    written: list[Term] = []
+    old_status: dict[int, str] = {}
+    changed_terms: list[Term] = []
+    for document, term in changes:
+        if term is None:
+            written.append(next(new_iter))
+            continue
+        old_status[term.pk] = term.status
+        for name, value in term_field_values(document).items():
+            setattr(term, name, value)
+        term.version += 1
+        term.updated_at = now
+        changed_terms.append(term)
+        written.append(term)
+    if changed_terms:
+        fields = [*term_field_values(documents[0]), "version", "updated_at"]
+        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
+        for relation in CHILD_RELATIONS:
+            model = Term._meta.get_field(relation).related_model
+            model.objects.filter(term__in=changed_terms).delete()
+
+    rows: dict[type, list] = defaultdict(list)
+    revisions, events = [], []
+    for done, ((document, existing), term) in enumerate(
+        zip(changes, written, strict=True), start=1
+    ):
+        for model, instances in term_child_rows(document, term, **lookups).items():
+            rows[model].extend(instances)
+        revisions.append(
+            history.revision_for(
+                term=term, document=document, source=source, actor=actor
+            )
+        )
+        events.append(
+            history.event_for(
+                term=term,
+                term_slug=term.slug,
+                action=EventAction.CREATE if existing is None else EventAction.UPDATE,
+                source=source,
+                actor=actor,
+                from_status="" if existing is None else old_status[term.pk],
+                to_status=document.status,
+                version=term.version,
+                comment=comment,
+            )
+        )
+        if progress:
+            progress("writing", done, len(changes))
+    for model, instances in rows.items():
+        model.objects.bulk_create(instances, batch_size=1000)
+    TermRevision.objects.bulk_create(revisions, batch_size=500)
+    TermEvent.objects.bulk_create(events, batch_size=500)
+    relationships_resolve()
+    glossary_touch()
+    return written
+
+
+@transaction.atomic
+def terms_delete(
+    *, terms: Iterable[Term], actor, source: ChangeSource, comment: str = ""
+) -> list[str]:
+    """Delete terms, keeping an audit event for each; returns their slugs."""
+    doomed = list(terms)
+    if not doomed:
+        return []
+    TermEvent.objects.bulk_create(
+        history.event_for(
+            term=None,
+            term_slug=term.slug,
+            action=EventAction.DELETE,
+            source=source,
+            actor=actor,
+            from_status=term.status,
+            version=term.version,
+            comment=comment,
+        )
+        for term in doomed
+    )
+    Term.objects.filter(pk__in=[term.pk for term in doomed]).delete()
+    relationships_resolve()
+    glossary_touch()
+    return [term.slug for term in doomed]
