@@ -9,10 +9,18 @@ environment variable with a safe default:
   known key can ever sign sessions in production (sessions then end on restart).
 - ``DJANGO_DEBUG``: off unless set to 1/true/yes/on.
 - ``DJANGO_ALLOWED_HOSTS``: comma-separated; defaults to the loopback names.
+- ``GLOSSARY_CACHE_URL``: ``redis://host:port/db`` for a shared cache; defaults to
+  a per-process memory cache.
+- ``GLOSSARY_ANON_THROTTLE_RATE``: anonymous request rate such as ``120/minute``;
+  empty disables throttling.
+- ``GLOSSARY_PUBLIC_STATUSES``: statuses anonymous readers see.
+- ``GLOSSARY_CORS_ORIGINS``: origins allowed to read the API from a browser
+  (``*`` for any).
 """
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -51,8 +59,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "terms",
 ]
 
@@ -60,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,8 +136,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve files straight from the apps' static folders, so no collectstatic step is
-# needed for `make run` or the tests.
+# needed for `make run` or the tests (WhiteNoise would warn that STATIC_ROOT does
+# not exist until collectstatic has run).
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # Secure defaults; HTTPS-only cookies and HSTS are switched on by DJANGO_HTTPS=1
 # because the zero-setup server listens on plain HTTP.
@@ -148,5 +163,62 @@ LOGGING = {
     },
 }
 
-# The glossary itself: who the importer records as the actor when no --user is given.
+_cache_url = os.environ.get("GLOSSARY_CACHE_URL", "").strip()
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url.startswith(("redis://", "rediss://", "unix://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+if _cache_url and "LOCATION" not in CACHES["default"]:
+    raise ImproperlyConfigured("GLOSSARY_CACHE_URL must be a redis:// URL.")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["terms.api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "terms.api.errors.exception_handler",
+    "UNICODE_JSON": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Glossary API",
+    "DESCRIPTION": (
+        "A governed glossary of AI terms: search, filter, resolve and embed terms, "
+        "and edit them through the review workflow."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CORS_URLS_REGEX = r"^/(api/|static/glossary/).*$"
+_cors_origins = env_list("GLOSSARY_CORS_ORIGINS", "*")
+CORS_ALLOW_ALL_ORIGINS = _cors_origins == ["*"]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+
+# The glossary itself.
+# Who the importer records as the actor when no --user is given.
 GLOSSARY_SYSTEM_ACTOR = "importer"
+GLOSSARY_ANON_THROTTLE_RATE = os.environ.get("GLOSSARY_ANON_THROTTLE_RATE", "120/minute")
+GLOSSARY_PUBLIC_STATUSES = env_list(
+    "GLOSSARY_PUBLIC_STATUSES", "reviewed,approved,deprecated"
+)
+GLOSSARY_PAGE_SIZE = 20
+GLOSSARY_MAX_PAGE_SIZE = 100
+# How long a rendered read response is kept; entries are keyed on the glossary
+# version, so a write makes them unreachable at once.
+GLOSSARY_CACHE_SECONDS = 600

@@ -1,0 +1,141 @@
+"""Conditional and cached reads keyed on the glossary version.
+
+Every write bumps the glossary version (``terms.services.glossary_touch``). A read
+looks up that version (one cheap query), and serves a rendered response cached
+under a key made of the version, the URL, the renderer and what the reader may
+see. A write therefore invalidates every cached response at once, without
+tracking which responses it affected.
+
+Responses carry ``ETag`` and ``Last-Modified``; a matching ``If-None-Match``
+gets ``304 Not Modified``. A term's ETag starts with a token of that term's own
+version, which is what ``If-Match`` on a write is compared with, so a change to
+another term does not make a client's ETag stale.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.functional import cached_property
+from django.utils.http import http_date, parse_etags
+from rest_framework.response import Response
+
+from terms.selectors import glossary_state, visible_statuses
+
+from .errors import PreconditionFailed
+
+
+def term_token(term) -> str:
+    """Changes whenever the term's content or status changes."""
+    return f"t{term.pk}-{term.version}-{int(term.updated_at.timestamp() * 1e6)}"
+
+
+def term_etag(term, glossary_version: int) -> str:
+    return f'"{term_token(term)}.g{glossary_version}"'
+
+
+def check_if_match(request, term) -> None:
+    """Refuse a write whose ``If-Match`` names another version of the term (412)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return
+    if header.strip() == "*":
+        return
+    tokens = {etag.split(".g")[0] for etag in parse_etags(header)}
+    if term_token(term) not in tokens:
+        raise PreconditionFailed()
+
+
+@dataclass
+class _Entry:
+    status: int
+    content: bytes
+    content_type: str
+    etag: str
+    last_modified: str
+
+
+def _etag_matches(request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    return header.strip() == "*" or etag.strip('"') in parse_etags(header)
+
+
+class GlossaryCacheMixin:
+    """Add to a DRF view to cache and validate its GET responses."""
+
+    #: Set by a view when it rendered a single term, for a per-term ETag.
+    etag_term = None
+
+    @cached_property
+    def statuses(self) -> list[str]:
+        """The statuses the requesting user may see."""
+        return visible_statuses(self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.cache_key = None
+        if request.method not in ("GET", "HEAD"):
+            return
+        state = glossary_state()
+        self.glossary_version = state.version
+        self.last_modified = http_date(state.changed_at.timestamp())
+        parts = [
+            request.path,
+            request.META.get("QUERY_STRING", ""),
+            getattr(request.accepted_renderer, "format", ""),
+            ",".join(self.statuses),
+        ]
+        digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+        self.cache_key = f"glossary:v{state.version}:{digest}"
+        self.list_etag = f'"g{state.version}.{digest[:16]}"'
+        entry = cache.get(self.cache_key)
+        if entry is not None:
+            response = self._from_entry(request, entry)
+            # Serve the cached response instead of running the handler.
+            self.get = self.head = lambda *a, **k: response
+            self.cache_key = None
+
+    def _from_entry(self, request, entry: _Entry):
+        if _etag_matches(request, entry.etag):
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(
+                entry.content, status=entry.status, content_type=entry.content_type
+            )
+        self._set_headers(request, response, entry.etag, entry.last_modified)
+        return response
+
+    def _set_headers(self, request, response, etag: str, last_modified: str) -> None:
+        response["ETag"] = etag
+        response["Last-Modified"] = last_modified
+        private = request.user.is_authenticated
+        response["Cache-Control"] = ("private" if private else "public") + ", no-cache"
+        response["Vary"] = "Accept, Authorization, Cookie, Origin"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key = getattr(self, "cache_key", None)
+        if not key or response.status_code != 200 or not isinstance(response, Response):
+            return response
+        etag = (
+            term_etag(self.etag_term, self.glossary_version)
+            if self.etag_term is not None
+            else self.list_etag
+        )
+        response.render()
+        entry = _Entry(
+            status=response.status_code,
+            content=response.content,
+            content_type=response["Content-Type"],
+            etag=etag,
+            last_modified=self.last_modified,
+        )
+        cache.set(key, entry, settings.GLOSSARY_CACHE_SECONDS)
+        if _etag_matches(request, etag):
+            return self._from_entry(request, entry)
+        self._set_headers(request, response, etag, self.last_modified)
+        return response

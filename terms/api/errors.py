@@ -1,0 +1,106 @@
+"""One JSON error shape for every API failure.
+
+``{"error": {"status": 404, "code": "not_found", "message": "...", "details": [...]}}``
+where each detail is ``{"field": ..., "message": ...}`` (plus ``line``/``file`` for
+term document problems).
+"""
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from terms.yaml_loader import Problem
+
+
+class DocumentInvalid(exceptions.APIException):
+    """A term document failed validation; carries every problem."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_document"
+    default_detail = "The term document is not valid."
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__()
+        self.problems = problems
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the term."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The term has changed since you read it (If-Match does not match)."
+
+
+def error_body(status_code: int, code: str, message: str, details=None) -> dict:
+    return {
+        "error": {
+            "status": status_code,
+            "code": code,
+            "message": message,
+            "details": details or [],
+        }
+    }
+
+
+def _flatten(data, prefix: str = "") -> list[dict]:
+    """Turn DRF's nested validation data into a list of field/message pairs."""
+    if isinstance(data, dict):
+        details = []
+        for key, value in data.items():
+            field = key if key != "non_field_errors" else ""
+            details.extend(_flatten(value, f"{prefix}.{field}" if prefix else field))
+        return details
+    if isinstance(data, list):
+        details = []
+        for item in data:
+            details.extend(_flatten(item, prefix))
+        return details
+    return [{"field": prefix or None, "message": str(data)}]
+
+
+def exception_handler(exc, context):
+    """DRF exception handler that rewrites every error into the one shape."""
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, DocumentInvalid):
+        details = [problem.as_dict() for problem in exc.problems]
+        message = f"The term document has {len(details)} problem(s)."
+        code = exc.default_code
+    elif isinstance(exc, exceptions.ValidationError):
+        details = _flatten(exc.detail)
+        message = "; ".join(
+            f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details
+        )
+        code = "invalid"
+    else:
+        detail = getattr(exc, "detail", "")
+        message = str(detail) if not isinstance(detail, list | dict) else exc.default_detail
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        details = []
+    response.data = error_body(response.status_code, str(code), message, details)
+    return response
+
+
+def json_error_response(request, status_code: int, code: str, message: str):
+    return JsonResponse(error_body(status_code, code, message), status=status_code)
+
+
+def api_not_found(request, exception=None):
+    return json_error_response(request, 404, "not_found", "No such API endpoint.")
+
+
+def api_server_error(request):
+    return json_error_response(
+        request, 500, "server_error", "The server failed to handle the request."
+    )
+
+
+def api_response(status_code: int, code: str, message: str, **extra) -> Response:
+    return Response({**extra, **error_body(status_code, code, message)}, status=status_code)

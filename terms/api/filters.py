@@ -1,0 +1,148 @@
+"""``TermFilterSet``: the list endpoint's filters.
+
+Multi-valued filters take repeated (``?status=a&status=b``) or comma-separated
+(``?status=a,b``) values and match any of them; different filters combine with
+AND. Unknown values are refused with a 400 naming the parameter, never answered
+with a silently empty list.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils.text import slugify
+from django_filters.widgets import QueryArrayWidget
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+
+from terms.models import (
+    Category,
+    GovernanceTag,
+    PartOfSpeech,
+    Role,
+    Status,
+    Term,
+    TermCategory,
+    TermRole,
+    TermTag,
+)
+
+
+class MultiValueField(forms.Field):
+    """A list of non-empty strings from repeated or comma-separated parameters."""
+
+    widget = QueryArrayWidget
+
+    def clean(self, value):
+        values = value if isinstance(value, list) else [value] if value else []
+        cleaned = []
+        for item in values:
+            cleaned.extend(part.strip() for part in str(item).split(",") if part.strip())
+        return cleaned
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class MultiValueFilter(django_filters.Filter):
+    """Repeated or comma-separated values; a term matches any of them."""
+
+    field_class = MultiValueField
+
+
+def _refuse(param: str, unknown: list[str], known) -> None:
+    if unknown:
+        names = ", ".join(repr(value) for value in unknown)
+        raise ValidationError(
+            {param: [f"unknown value {names}; choose from: {', '.join(known)}"]}
+        )
+
+
+class TermFilterSet(django_filters.FilterSet):
+    """Filters of ``GET /api/v1/terms/``."""
+
+    status = MultiValueFilter(method="filter_status", label="Status (any of)")
+    category = MultiValueFilter(method="filter_category", label="Category name or slug")
+    role = MultiValueFilter(method="filter_role", label="Role slug")
+    tag = MultiValueFilter(method="filter_tag", label="Governance tag")
+    part_of_speech = MultiValueFilter(method="filter_part_of_speech")
+    reviewed_after = django_filters.DateFilter(
+        field_name="last_reviewed", lookup_expr="gte", label="Last reviewed on or after"
+    )
+    reviewed_before = django_filters.DateFilter(
+        field_name="last_reviewed", lookup_expr="lte", label="Last reviewed on or before"
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+    )
+
+    class Meta:
+        model = Term
+        fields = []
+
+    def visible(self) -> list[str]:
+        return getattr(self.request, "glossary_statuses", Status.values)
+
+    def filter_status(self, queryset, name, values):
+        if not values:
+            return queryset
+        visible = self.visible()
+        unknown = [v for v in values if v not in Status.values]
+        _refuse(name, unknown, Status.values)
+        hidden = [v for v in values if v not in visible]
+        if hidden:
+            raise ValidationError(
+                {name: [f"you may not list {', '.join(hidden)} terms; visible: {', '.join(visible)}"]}
+            )
+        return queryset.filter(status__in=values)
+
+    def _linked(self, queryset, name, values, model, link_model, link_field, match):
+        if not values:
+            return queryset
+        found = list(model.objects.filter(match(values)))
+        keys = {key for item in found for key in self.keys_of(item)}
+        unknown = [value for value in values if self.key(value) not in keys]
+        if unknown:
+            known = model.objects.order_by().values_list(self.label_field(model), flat=True)
+            _refuse(name, unknown, sorted(known))
+        link = link_model.objects.filter(
+            term=OuterRef("pk"), **{f"{link_field}__in": found}
+        )
+        return queryset.filter(Exists(link))
+
+    @staticmethod
+    def key(value: str) -> str:
+        return slugify(value)
+
+    @staticmethod
+    def keys_of(item) -> set[str]:
+        if isinstance(item, Category):
+            return {item.slug, slugify(item.name)}
+        if isinstance(item, Role):
+            return {slugify(item.slug)}
+        return {slugify(item.name)}
+
+    @staticmethod
+    def label_field(model) -> str:
+        return {Category: "name", Role: "slug", GovernanceTag: "name"}[model]
+
+    def filter_category(self, queryset, name, values):
+        def match(values):
+            return Q(slug__in=[slugify(v) for v in values]) | Q(name__in=values)
+
+        return self._linked(queryset, name, values, Category, TermCategory, "category", match)
+
+    def filter_role(self, queryset, name, values):
+        def match(values):
+            return Q(slug__in=values) | Q(slug__in=[v.lower() for v in values])
+
+        return self._linked(queryset, name, values, Role, TermRole, "role", match)
+
+    def filter_tag(self, queryset, name, values):
+        def match(values):
+            return Q(name__in=values) | Q(name__in=[v.lower() for v in values])
+
+        return self._linked(queryset, name, values, GovernanceTag, TermTag, "tag", match)
+
+    def filter_part_of_speech(self, queryset, name, values):
+        if not values:
+            return queryset
+        _refuse(name, [v for v in values if v not in PartOfSpeech.values], PartOfSpeech.values)
+        return queryset.filter(part_of_speech__in=values)

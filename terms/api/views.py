@@ -1,0 +1,512 @@
+"""API views: translate HTTP to the domain modules and back, nothing more."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from terms import search, selectors, services
+from terms.document import (
+    TERM_DOCUMENT_PREFETCH,
+    TermDocument,
+    document_from_term,
+    dump_yaml,
+    validate_term_data,
+)
+from terms.exporter import categories_data, roles_data
+from terms.importer import site_texts
+from terms.models import ChangeSource, Role, Status, Term
+from terms.yaml_loader import Problem
+
+from .caching import GlossaryCacheMixin, check_if_match, term_etag
+from .errors import Conflict, DocumentInvalid, api_response, error_body
+from .filters import MultiValueField, TermFilterSet
+from .pagination import GlossaryPagination
+from .serializers import (
+    AutocompleteResponseSerializer,
+    CategorySerializer,
+    ErrorSerializer,
+    LookupResponseSerializer,
+    RoleSerializer,
+    StatsSerializer,
+    TagSerializer,
+    TermDetailSerializer,
+    TermDocumentSerializer,
+    TermSummarySerializer,
+    WantedSerializer,
+    term_url,
+)
+
+ORDERING_FIELDS = {"name": "name_key", "last_reviewed": "last_reviewed", "updated_at": "updated_at"}
+AUTOCOMPLETE_MAX = 50
+
+ERRORS = {
+    code: OpenApiResponse(ErrorSerializer, description=text)
+    for code, text in {
+        400: "Invalid parameter or document; the message names it.",
+        401: "Authentication required.",
+        403: "Not allowed.",
+        404: "Not found.",
+        409: "Conflicts with the current state.",
+        412: "If-Match does not match the term's current ETag.",
+        429: "Too many requests; see Retry-After.",
+    }.items()
+}
+
+
+def _errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+class TermYAMLRenderer(renderers.BaseRenderer):
+    """The term document as YAML, exactly as ``export_terms`` writes it."""
+
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        text = data if isinstance(data, str) else dump_yaml(data)
+        return text.encode("utf-8")
+
+
+class ZipRenderer(renderers.BaseRenderer):
+    """A zip archive of YAML files (``GET /api/v1/export/?format=yaml``)."""
+
+    media_type = "application/zip"
+    format = "yaml"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return dump_yaml(data).encode("utf-8")
+
+
+def _multi(request, name: str) -> list[str]:
+    return MultiValueField().clean(request.query_params.getlist(name))
+
+
+def _requested_statuses(request, visible: list[str], default: list[str]) -> list[str]:
+    """The ``status`` parameter, checked against what the reader may see."""
+    values = _multi(request, "status")
+    if not values:
+        return [s for s in default if s in visible]
+    unknown = [v for v in values if v not in Status.values]
+    if unknown:
+        raise ValidationError({"status": [f"unknown status {', '.join(unknown)}; choose from: {', '.join(Status.values)}"]})
+    hidden = [v for v in values if v not in visible]
+    if hidden:
+        raise ValidationError({"status": [f"you may not see {', '.join(hidden)} terms; visible: {', '.join(visible)}"]})
+    return values
+
+
+def _required_text(request, name: str = "q") -> str:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        raise ValidationError({name: ["this parameter is required and must not be empty"]})
+    if len(text) > 200:
+        raise ValidationError({name: ["must be at most 200 characters"]})
+    return text
+
+
+STATUS_PARAM = OpenApiParameter(
+    "status",
+    str,
+    description="Statuses to include (repeat or comma-separate). Defaults to approved.",
+    many=True,
+    explode=True,
+)
+
+TERM_LIST_PARAMETERS = [
+    OpenApiParameter("q", str, description="Full-text search over name, aliases, definitions and categories; typo tolerant. Results are ranked by relevance."),
+    OpenApiParameter("ordering", str, description="Comma-separated: name, last_reviewed, updated_at (prefix - for descending); relevance when q is given (the default then)."),
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("page_size", int, description="Results per page, at most 100 (default 20)."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search terms",
+        parameters=TERM_LIST_PARAMETERS,
+        responses={200: TermSummarySerializer(many=True), **_errors(400, 404, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="One term, every field (also .yaml)",
+        responses={
+            (200, "application/json"): TermDetailSerializer,
+            (200, "application/yaml"): OpenApiTypes.STR,
+            **_errors(404, 429),
+        },
+    ),
+    create=extend_schema(
+        summary="Create a term from a term document",
+        request=TermDocumentSerializer,
+        responses={201: TermDetailSerializer, **_errors(400, 401, 403, 409)},
+    ),
+    update=extend_schema(
+        summary="Replace a term's document",
+        request=TermDocumentSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a term's document",
+        request=TermDocumentSerializer(partial=True),
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a term",
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        responses={204: None, **_errors(401, 403, 404, 412)},
+    ),
+)
+class TermViewSet(
+    GlossaryCacheMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Terms: list, search, read; create, replace, change and delete with permissions."""
+
+    lookup_field = "slug"
+    lookup_value_regex = r"[^/.]+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TermFilterSet
+    pagination_class = GlossaryPagination
+    renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer]
+    queryset = Term.objects.all()
+
+    def get_queryset(self):
+        statuses = self.statuses
+        if self.action == "list":
+            return selectors.term_list_queryset(statuses)
+        return selectors.term_detail_queryset(statuses)
+
+    def get_serializer_class(self):
+        return TermSummarySerializer if self.action == "list" else TermDetailSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "statuses": self.statuses}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.glossary_statuses = self.statuses
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        text = request.query_params.get("q", "").strip()
+        ordering = self._ordering(bool(text))
+        if text:
+            ids = search.ranked_ids(queryset.order_by(), text)
+            if ordering:
+                ids = list(
+                    Term.objects.filter(pk__in=ids).order_by(*ordering, "slug").values_list("pk", flat=True)
+                )
+            page_ids = self.paginate_queryset(ids)
+            position = {pk: index for index, pk in enumerate(page_ids)}
+            page = sorted(queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk])
+        else:
+            page = self.paginate_queryset(queryset.order_by(*(ordering or ["name_key"]), "slug"))
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    def _ordering(self, searching: bool) -> list[str]:
+        raw = self.request.query_params.get("ordering", "").strip()
+        fields = []
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            name = part.lstrip("-")
+            if name == "relevance" and searching and part == name:
+                return []
+            if name not in ORDERING_FIELDS:
+                allowed = [*ORDERING_FIELDS, *(["relevance"] if searching else [])]
+                raise ValidationError({"ordering": [f"cannot order by {part!r}; choose from: {', '.join(allowed)}"]})
+            fields.append(("-" if part.startswith("-") else "") + ORDERING_FIELDS[name])
+        return fields
+
+    def get_object(self):
+        slug = self.kwargs["slug"]
+        term = self.get_queryset().filter(slug=slug).first()
+        if term is None:
+            raise NotFound(f"No term with slug {slug!r}.")
+        self.etag_term = term
+        return term
+
+    def retrieve(self, request, *args, **kwargs):
+        term = self.get_object()
+        if request.accepted_renderer.format == "yaml":
+            return Response(document_from_term(term).to_yaml())
+        return Response(self.get_serializer(term).data)
+
+    # --- writes ---------------------------------------------------------------
+
+    def _writable(self) -> Term:
+        slug = self.kwargs["slug"]
+        term = Term.objects.filter(slug=slug).prefetch_related(*TERM_DOCUMENT_PREFETCH).first()
+        if term is None:
+            raise NotFound(f"No term with slug {slug!r}.")
+        check_if_match(self.request, term)
+        return term
+
+    def _document(self, data) -> TermDocument:
+        if not isinstance(data, dict):
+            raise DocumentInvalid([Problem("the request body must be a JSON object holding a term document")])
+        known_roles = set(Role.objects.values_list("slug", flat=True))
+        document, problems = validate_term_data(data, known_roles=known_roles)
+        if problems:
+            raise DocumentInvalid(problems)
+        clashes = services.category_clashes(document.categories)
+        if clashes:
+            raise DocumentInvalid([
+                Problem(f"category {name!r} clashes with {known!r}; spell it the same way", field="categories")
+                for name, known in clashes.items()
+            ])
+        return document
+
+    def _written(self, term: Term, code: int) -> Response:
+        self.statuses = selectors.visible_statuses(self.request.user)
+        fresh = selectors.term_detail_queryset(Status.values).get(pk=term.pk)
+        response = Response(self.get_serializer(fresh).data, status=code)
+        response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
+        response["Location"] = term_url(self.request, fresh.slug)
+        return response
+
+    def create(self, request, *args, **kwargs):
+        document = self._document(request.data)
+        if Term.objects.filter(slug=document.slug).exists():
+            raise Conflict(f"A term with slug {document.slug!r} already exists; use PUT or PATCH to change it.")
+        [term] = services.terms_write(changes=[(document, None)], actor=request.user, source=ChangeSource.API)
+        return self._written(term, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        term = self._writable()
+        current = document_from_term(term)
+        data = request.data
+        if kwargs.get("partial"):
+            if not isinstance(data, dict):
+                raise DocumentInvalid([Problem("the request body must be a JSON object")])
+            data = {**current.to_data(), **data}
+        document = self._document(data)
+        if document.slug != term.slug:
+            raise DocumentInvalid([Problem(
+                f"the name {document.term!r} has the slug {document.slug!r}, not {term.slug!r}; "
+                "create a new term to rename one",
+                field="term",
+            )])
+        if document != current:
+            services.terms_write(changes=[(document, term)], actor=request.user, source=ChangeSource.API)
+        return self._written(term, status.HTTP_200_OK)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        term = self._writable()
+        services.terms_delete(terms=[term], actor=request.user, source=ChangeSource.API)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReadView(GlossaryCacheMixin, APIView):
+    """Base of the read-only endpoints: anyone may read, responses are cached."""
+
+    permission_classes = [AllowAny]
+
+
+@extend_schema(
+    summary="Resolve a name, slug or alias to terms",
+    parameters=[
+        OpenApiParameter("q", str, required=True, description="Any name, slug or alias; case, space, hyphen and underscore insensitive."),
+        STATUS_PARAM,
+    ],
+    responses={
+        200: LookupResponseSerializer,
+        404: OpenApiResponse(LookupResponseSerializer, description="No match: empty matches and up to 5 suggestions."),
+        **_errors(400, 429),
+    },
+)
+class LookupView(ReadView):
+    """Exact lookup; exact name matches first, every candidate of an ambiguous alias."""
+
+    def get(self, request):
+        text = _required_text(request)
+        statuses = _requested_statuses(request, self.statuses, [Status.APPROVED])
+        queryset = Term.objects.filter(status__in=statuses)
+        matches = search.lookup(queryset, text)
+        body = {
+            "query": text,
+            "matches": [
+                {
+                    "slug": m.term.slug,
+                    "term": m.term.name,
+                    "short_def": m.term.short_def,
+                    "status": m.term.status,
+                    "url": term_url(request, m.term.slug),
+                    "matched_on": m.matched_on,
+                    "alias": m.alias,
+                }
+                for m in matches
+            ],
+        }
+        if matches:
+            return Response(body)
+        body["suggestions"] = [
+            {"slug": t.slug, "term": t.name, "short_def": t.short_def, "url": term_url(request, t.slug)}
+            for t in search.suggestions(queryset, text)
+        ]
+        return api_response(404, "not_found", f"No term is called {text!r}.", **body)
+
+
+@extend_schema(
+    summary="Type-ahead suggestions",
+    parameters=[
+        OpenApiParameter("q", str, required=True, description="What the user typed so far."),
+        OpenApiParameter("limit", int, description=f"At most this many results (1-{AUTOCOMPLETE_MAX}, default 10)."),
+        STATUS_PARAM,
+    ],
+    responses={200: AutocompleteResponseSerializer, **_errors(400, 429)},
+)
+class AutocompleteView(ReadView):
+    """Terms whose name or alias has a word starting with the prefix; typo fallback."""
+
+    def get(self, request):
+        text = _required_text(request)
+        raw_limit = request.query_params.get("limit", "10")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= AUTOCOMPLETE_MAX:
+            raise ValidationError({"limit": [f"must be a whole number from 1 to {AUTOCOMPLETE_MAX}"]})
+        statuses = _requested_statuses(request, self.statuses, [Status.APPROVED])
+        queryset = Term.objects.filter(status__in=statuses)
+        results = search.autocomplete(queryset, text, limit=int(raw_limit))
+        return Response(
+            {
+                "query": text,
+                "results": [
+                    {
+                        "slug": m.term.slug,
+                        "term": m.term.name,
+                        "short_def": m.term.short_def,
+                        "matched_on": m.matched_on,
+                        "alias": m.alias,
+                    }
+                    for m in results
+                ],
+            }
+        )
+
+
+@extend_schema(summary="Categories with term counts", responses={200: CategorySerializer(many=True)})
+class CategoryListView(ReadView):
+    def get(self, request):
+        rows = selectors.categories_with_counts(self.statuses)
+        return Response(CategorySerializer(rows, many=True).data)
+
+
+@extend_schema(summary="Roles with term counts", responses={200: RoleSerializer(many=True)})
+class RoleListView(ReadView):
+    def get(self, request):
+        rows = selectors.roles_with_counts(self.statuses)
+        return Response(RoleSerializer(rows, many=True).data)
+
+
+@extend_schema(summary="Governance tags with term counts", responses={200: TagSerializer(many=True)})
+class TagListView(ReadView):
+    def get(self, request):
+        rows = selectors.tags_with_counts(self.statuses)
+        return Response(TagSerializer(rows, many=True).data)
+
+
+@extend_schema(summary="Counts by status, category, role and tag", responses={200: StatsSerializer})
+class StatsView(ReadView):
+    def get(self, request):
+        state = selectors.glossary_state()
+        stats = selectors.glossary_stats(self.statuses)
+        stats.update(glossary_version=state.version, last_change=state.changed_at)
+        return Response(StatsSerializer(stats).data)
+
+
+@extend_schema(summary="Relationship targets that name no term yet", responses={200: WantedSerializer(many=True)})
+class WantedView(ReadView):
+    def get(self, request):
+        return Response(
+            [
+                {
+                    "target": wanted.name,
+                    "count": len(wanted.referenced_by),
+                    "referenced_by": [
+                        {"slug": slug, "term": name, "kind": kind, "url": term_url(request, slug)}
+                        for slug, name, kind in wanted.referenced_by
+                    ],
+                }
+                for wanted in selectors.wanted_terms(self.statuses)
+            ]
+        )
+
+
+@extend_schema(
+    summary="The whole glossary for sync (JSON, or ?format=yaml for a zip of term files)",
+    parameters=[OpenApiParameter("format", str, enum=["json", "yaml"], description="json (default) or yaml (zip archive)")],
+    responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "application/zip"): OpenApiTypes.BINARY},
+)
+class ExportView(ReadView):
+    renderer_classes = [renderers.JSONRenderer, ZipRenderer]
+
+    def get(self, request):
+        terms = (
+            Term.objects.filter(status__in=self.statuses)
+            .prefetch_related(*TERM_DOCUMENT_PREFETCH)
+            .order_by("slug")
+        )
+        documents = [(term.slug, document_from_term(term)) for term in terms]
+        roles, categories, site = roles_data(), categories_data(), site_texts()
+        if request.accepted_renderer.format == "yaml":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for slug, document in documents:
+                    archive.writestr(f"glossary/{slug}.yml", document.to_yaml())
+                archive.writestr("glossary/roles.yml", dump_yaml(roles))
+                archive.writestr("glossary/categories.yml", dump_yaml(categories))
+                if site:
+                    archive.writestr("glossary/site.yml", dump_yaml(site))
+            response = Response(buffer.getvalue())
+            response["Content-Disposition"] = 'attachment; filename="glossary.zip"'
+            return response
+        return Response(
+            {
+                "glossary_version": self.glossary_version,
+                "terms": [document.to_data() for _, document in documents],
+                **roles,
+                **categories,
+                "site": site,
+            }
+        )
+
+
+def healthz(request):
+    """Liveness and database check: 200 when the database answers, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        body = error_body(503, "database_unavailable", f"The database is not reachable: {exc.__class__.__name__}")
+        return JsonResponse({"status": "unavailable", **body}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor, "api": reverse("api:term-list")})

@@ -1,0 +1,184 @@
+"""Reads of the glossary: visibility, querysets for the API, facets, wanted terms.
+
+Each function runs a fixed number of queries, whatever the size of the result.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from .models import (
+    Category,
+    GlossaryState,
+    GovernanceTag,
+    Relationship,
+    RelationKind,
+    Role,
+    Status,
+    Term,
+    TermCategory,
+    TermRole,
+    TermTag,
+)
+
+# What a relationship from A to B says about A, seen from B.
+INVERSE_KIND = {
+    RelationKind.BROADER: RelationKind.NARROWER,
+    RelationKind.NARROWER: RelationKind.BROADER,
+    RelationKind.RELATED: RelationKind.RELATED,
+}
+
+
+def public_statuses() -> list[str]:
+    """Statuses anonymous clients may see (``GLOSSARY_PUBLIC_STATUSES``)."""
+    return list(settings.GLOSSARY_PUBLIC_STATUSES)
+
+
+def visible_statuses(user) -> list[str]:
+    """Statuses ``user`` may see: all of them with ``terms.view_term``."""
+    if user is not None and user.is_authenticated and user.has_perm("terms.view_term"):
+        return list(Status.values)
+    return public_statuses()
+
+
+def glossary_state() -> GlossaryState:
+    """The glossary's version row (one query)."""
+    state = GlossaryState.objects.filter(pk=1).first()
+    if state is None:  # Only before migration 0004 has run.
+        from django.utils import timezone
+
+        state, _ = GlossaryState.objects.get_or_create(
+            pk=1, defaults={"changed_at": timezone.now()}
+        )
+    return state
+
+
+def term_list_queryset(statuses: list[str]) -> QuerySet[Term]:
+    """Terms with what the list representation needs, prefetched."""
+    return Term.objects.filter(status__in=statuses).prefetch_related(
+        "aliases",
+        Prefetch(
+            "term_categories",
+            queryset=TermCategory.objects.select_related("category"),
+        ),
+        Prefetch("term_roles", queryset=TermRole.objects.select_related("role")),
+        Prefetch("term_tags", queryset=TermTag.objects.select_related("tag")),
+    )
+
+
+def term_detail_queryset(statuses: list[str]) -> QuerySet[Term]:
+    """Terms with everything the full representation needs, prefetched."""
+    return term_list_queryset(statuses).select_related("replaced_by").prefetch_related(
+        "examples",
+        "citations",
+        Prefetch(
+            "relationships",
+            queryset=Relationship.objects.select_related("target"),
+        ),
+        Prefetch(
+            "incoming_relationships",
+            queryset=Relationship.objects.filter(term__status__in=statuses)
+            .select_related("term")
+            .order_by("term__name_key"),
+            to_attr="visible_incoming",
+        ),
+    )
+
+
+@dataclass
+class RelatedTerm:
+    """One entry of a term's relationships as shown to a reader."""
+
+    target: str
+    term: Term | None
+    derived: bool
+
+
+def term_relationships(term: Term, statuses: list[str]) -> dict[str, list[RelatedTerm]]:
+    """Outgoing relationships as written plus derived inverses (no queries).
+
+    A term that names this one as broader is listed under this one's narrower
+    terms, and related is symmetric. Targets the reader may not see are shown
+    as unresolved.
+    """
+    result: dict[str, list[RelatedTerm]] = {kind: [] for kind in RelationKind.values}
+    seen: dict[str, set[int]] = defaultdict(set)
+    for rel in term.relationships.all():
+        target = rel.target if rel.target and rel.target.status in statuses else None
+        result[rel.kind].append(RelatedTerm(rel.target_name, target, derived=False))
+        if target is not None:
+            seen[rel.kind].add(target.pk)
+    for rel in getattr(term, "visible_incoming", ()):
+        kind = INVERSE_KIND[rel.kind]
+        if rel.term_id == term.pk or rel.term_id in seen[kind]:
+            continue
+        seen[kind].add(rel.term_id)
+        result[kind].append(RelatedTerm(rel.term.name, rel.term, derived=True))
+    return result
+
+
+def _counted(model, link: str, statuses: list[str]):
+    return model.objects.annotate(
+        term_count=Count(
+            f"{link}__term",
+            filter=Q(**{f"{link}__term__status__in": statuses}),
+            distinct=True,
+        )
+    )
+
+
+def categories_with_counts(statuses: list[str]) -> QuerySet[Category]:
+    return _counted(Category, "term_links", statuses).order_by("position", "name")
+
+
+def roles_with_counts(statuses: list[str]) -> QuerySet[Role]:
+    return _counted(Role, "term_links", statuses).order_by("position", "slug")
+
+
+def tags_with_counts(statuses: list[str]) -> QuerySet[GovernanceTag]:
+    return _counted(GovernanceTag, "term_links", statuses).order_by("name")
+
+
+def glossary_stats(statuses: list[str]) -> dict:
+    """Term counts by status, category, role and tag, and the last change time."""
+    terms = Term.objects.filter(status__in=statuses)
+    by_status = dict(
+        terms.order_by().values_list("status").annotate(n=Count("id")).values_list(
+            "status", "n"
+        )
+    )
+    return {
+        "terms": sum(by_status.values()),
+        "by_status": {status: by_status.get(status, 0) for status in statuses},
+        "by_category": {
+            c.name: c.term_count for c in categories_with_counts(statuses) if c.term_count
+        },
+        "by_role": {r.slug: r.term_count for r in roles_with_counts(statuses) if r.term_count},
+        "by_tag": {t.name: t.term_count for t in tags_with_counts(statuses) if t.term_count},
+        "last_term_update": terms.aggregate(last=Max("updated_at"))["last"],
+    }
+
+
+@dataclass
+class WantedTerm:
+    """A relationship target that names no existing term."""
+
+    name: str
+    key: str
+    referenced_by: list[tuple[str, str, str]]  # (slug, name, kind)
+
+
+def wanted_terms(statuses: list[str]) -> list[WantedTerm]:
+    """Unresolved targets of visible terms, most referenced first (one query)."""
+    rows = (
+        Relationship.objects.filter(target=None, term__status__in=statuses)
+        .order_by("target_key", "term__name_key")
+        .values_list("target_key", "target_name", "term__slug", "term__name", "kind")
+    )
+    wanted: dict[str, WantedTerm] = {}
+    for key, name, slug, term_name, kind in rows:
+        entry = wanted.setdefault(key, WantedTerm(name=name, key=key, referenced_by=[]))
+        entry.referenced_by.append((slug, term_name, kind))
+    return sorted(wanted.values(), key=lambda w: (-len(w.referenced_by), w.key))
