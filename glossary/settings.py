@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
@@ -139,7 +140,7 @@ STORAGES = {
 # needed for `make run` or the tests (WhiteNoise would warn that STATIC_ROOT does
 # not exist until collectstatic has run).
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ")
 
 # Secure defaults; HTTPS-only cookies and HSTS are switched on by DJANGO_HTTPS=1
 # because the zero-setup server listens on plain HTTP.
@@ -166,7 +167,10 @@ LOGGING = {
 _cache_url = os.environ.get("GLOSSARY_CACHE_URL", "").strip()
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
         if _cache_url.startswith(("redis://", "rediss://", "unix://"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -213,7 +217,9 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 # The glossary itself.
 # Who the importer records as the actor when no --user is given.
 GLOSSARY_SYSTEM_ACTOR = "importer"
-GLOSSARY_ANON_THROTTLE_RATE = os.environ.get("GLOSSARY_ANON_THROTTLE_RATE", "120/minute")
+GLOSSARY_ANON_THROTTLE_RATE = os.environ.get(
+    "GLOSSARY_ANON_THROTTLE_RATE", "120/minute"
+)
 GLOSSARY_PUBLIC_STATUSES = env_list(
     "GLOSSARY_PUBLIC_STATUSES", "reviewed,approved,deprecated"
 )

@@ -780,7 +780,9 @@ def term_field_values(document: TermDocument) -> dict[str, Any]:
         "status": document.status,
         "last_reviewed": document.last_reviewed,
         "search_names": "\n".join(
-            dict.fromkeys(lookup_key(text) for text in (document.term, *document.aliases))
+            dict.fromkeys(
+                lookup_key(text) for text in (document.term, *document.aliases)
+            )
         ),
         "search_categories": "\n".join(document.categories),
     }

@@ -87,13 +87,20 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         default=Value(0.0),
         output_field=FloatField(),
     )
+    # A text match always outranks a typo-only match: it earns 1 plus its rank,
+    # while word similarity alone stays below 1.
+    text_match = Case(
+        When(Q(vector=query), then=Value(1.0) + SearchRank(F("vector"), query)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     matches = (
         queryset.annotate(vector=_search_vector())
         .filter(Q(vector=query) | Q(search_names__trigram_word_similar=key))
         .annotate(
             relevance=exact
-            + SearchRank(F("vector"), query)
-            + 2 * TrigramWordSimilarity(Value(key), "search_names")
+            + text_match
+            + TrigramWordSimilarity(Value(key), "search_names")
         )
         .order_by("-relevance", "name_key")
     )
@@ -246,7 +253,9 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
     return [candidates[index] for index, _ in _fuzzy(wrapped, key, limit)]
 
 
-def autocomplete(queryset: QuerySet[Term], text: str, *, limit: int = 10) -> list[Match]:
+def autocomplete(
+    queryset: QuerySet[Term], text: str, *, limit: int = 10
+) -> list[Match]:
     """Terms whose name or an alias has a word starting with ``text``, best first.
 
     Name matches beat alias matches, a match at the start beats one inside, and
@@ -278,7 +287,9 @@ def autocomplete(queryset: QuerySet[Term], text: str, *, limit: int = 10) -> lis
     )
     if rows:
         return [
-            Match(term, "name") if term.match_rank < 2 else Match(term, "alias", term.matched_alias)
+            Match(term, "name")
+            if term.match_rank < 2
+            else Match(term, "alias", term.matched_alias)
             for term in rows
         ]
     return [Match(term, "fuzzy") for term in suggestions(queryset, text, limit=limit)]

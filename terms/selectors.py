@@ -70,20 +70,24 @@ def term_list_queryset(statuses: list[str]) -> QuerySet[Term]:
 
 def term_detail_queryset(statuses: list[str]) -> QuerySet[Term]:
     """Terms with everything the full representation needs, prefetched."""
-    return term_list_queryset(statuses).select_related("replaced_by").prefetch_related(
-        "examples",
-        "citations",
-        Prefetch(
-            "relationships",
-            queryset=Relationship.objects.select_related("target"),
-        ),
-        Prefetch(
-            "incoming_relationships",
-            queryset=Relationship.objects.filter(term__status__in=statuses)
-            .select_related("term")
-            .order_by("term__name_key"),
-            to_attr="visible_incoming",
-        ),
+    return (
+        term_list_queryset(statuses)
+        .select_related("replaced_by")
+        .prefetch_related(
+            "examples",
+            "citations",
+            Prefetch(
+                "relationships",
+                queryset=Relationship.objects.select_related("target"),
+            ),
+            Prefetch(
+                "incoming_relationships",
+                queryset=Relationship.objects.filter(term__status__in=statuses)
+                .select_related("term")
+                .order_by("term__name_key"),
+                to_attr="visible_incoming",
+            ),
+        )
     )
 
 
@@ -145,18 +149,25 @@ def glossary_stats(statuses: list[str]) -> dict:
     """Term counts by status, category, role and tag, and the last change time."""
     terms = Term.objects.filter(status__in=statuses)
     by_status = dict(
-        terms.order_by().values_list("status").annotate(n=Count("id")).values_list(
-            "status", "n"
-        )
+        terms.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     return {
         "terms": sum(by_status.values()),
         "by_status": {status: by_status.get(status, 0) for status in statuses},
         "by_category": {
-            c.name: c.term_count for c in categories_with_counts(statuses) if c.term_count
+            c.name: c.term_count
+            for c in categories_with_counts(statuses)
+            if c.term_count
         },
-        "by_role": {r.slug: r.term_count for r in roles_with_counts(statuses) if r.term_count},
-        "by_tag": {t.name: t.term_count for t in tags_with_counts(statuses) if t.term_count},
+        "by_role": {
+            r.slug: r.term_count for r in roles_with_counts(statuses) if r.term_count
+        },
+        "by_tag": {
+            t.name: t.term_count for t in tags_with_counts(statuses) if t.term_count
+        },
         "last_term_update": terms.aggregate(last=Max("updated_at"))["last"],
     }
 

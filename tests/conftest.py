@@ -105,3 +105,50 @@ class WriteCounter(CaptureQueriesContext):
 @pytest.fixture
 def count_writes():
     return lambda: WriteCounter(connection)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_no_throttle(settings):
+    """Each test starts with an empty cache and no anonymous throttling.
+
+    The glossary version restarts with every test's rolled-back database, so
+    cached responses from one test must not leak into the next.
+    """
+    from django.core.cache import cache
+
+    settings.GLOSSARY_ANON_THROTTLE_RATE = ""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def import_folders(*folders) -> None:
+    """Import folders quietly through the management command."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command(
+        "import_terms", *map(str, folders), stdout=io.StringIO(), stderr=io.StringIO()
+    )
+
+
+@pytest.fixture
+def corpus_db(corpus, db):
+    """The reference corpus (112 approved terms) and its site data, imported."""
+    import_folders(corpus / "ai-glossary", corpus / "ai-glossary-site")
+    return corpus
+
+
+@pytest.fixture
+def fixtures_db(db):
+    """The project's own sample glossary (all statuses), imported."""
+    import_folders(FIXTURES)
+    return FIXTURES

@@ -90,7 +90,10 @@ class GlossaryCacheMixin:
             ",".join(self.statuses),
         ]
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-        self.cache_key = f"glossary:v{state.version}:{digest}"
+        # The change time guards against a version number seen twice (a restored
+        # database backup, say).
+        stamp = int(state.changed_at.timestamp() * 1e6)
+        self.cache_key = f"glossary:v{state.version}.{stamp}:{digest}"
         self.list_etag = f'"g{state.version}.{digest[:16]}"'
         entry = cache.get(self.cache_key)
         if entry is not None:

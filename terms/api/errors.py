@@ -76,12 +76,15 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.ValidationError):
         details = _flatten(exc.detail)
         message = "; ".join(
-            f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details
+            f"{d['field']}: {d['message']}" if d["field"] else d["message"]
+            for d in details
         )
         code = "invalid"
     else:
         detail = getattr(exc, "detail", "")
-        message = str(detail) if not isinstance(detail, list | dict) else exc.default_detail
+        message = (
+            str(detail) if not isinstance(detail, list | dict) else exc.default_detail
+        )
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         details = []
     response.data = error_body(response.status_code, str(code), message, details)
@@ -103,4 +106,6 @@ def api_server_error(request):
 
 
 def api_response(status_code: int, code: str, message: str, **extra) -> Response:
-    return Response({**extra, **error_body(status_code, code, message)}, status=status_code)
+    return Response(
+        {**extra, **error_body(status_code, code, message)}, status=status_code
+    )

@@ -36,7 +36,9 @@ class MultiValueField(forms.Field):
         values = value if isinstance(value, list) else [value] if value else []
         cleaned = []
         for item in values:
-            cleaned.extend(part.strip() for part in str(item).split(",") if part.strip())
+            cleaned.extend(
+                part.strip() for part in str(item).split(",") if part.strip()
+            )
         return cleaned
 
 
@@ -67,10 +69,14 @@ class TermFilterSet(django_filters.FilterSet):
         field_name="last_reviewed", lookup_expr="gte", label="Last reviewed on or after"
     )
     reviewed_before = django_filters.DateFilter(
-        field_name="last_reviewed", lookup_expr="lte", label="Last reviewed on or before"
+        field_name="last_reviewed",
+        lookup_expr="lte",
+        label="Last reviewed on or before",
     )
     updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Changed at or after (ISO 8601)",
     )
 
     class Meta:
@@ -89,7 +95,11 @@ class TermFilterSet(django_filters.FilterSet):
         hidden = [v for v in values if v not in visible]
         if hidden:
             raise ValidationError(
-                {name: [f"you may not list {', '.join(hidden)} terms; visible: {', '.join(visible)}"]}
+                {
+                    name: [
+                        f"you may not list {', '.join(hidden)} terms; visible: {', '.join(visible)}"
+                    ]
+                }
             )
         return queryset.filter(status__in=values)
 
@@ -100,7 +110,9 @@ class TermFilterSet(django_filters.FilterSet):
         keys = {key for item in found for key in self.keys_of(item)}
         unknown = [value for value in values if self.key(value) not in keys]
         if unknown:
-            known = model.objects.order_by().values_list(self.label_field(model), flat=True)
+            known = model.objects.order_by().values_list(
+                self.label_field(model), flat=True
+            )
             _refuse(name, unknown, sorted(known))
         link = link_model.objects.filter(
             term=OuterRef("pk"), **{f"{link_field}__in": found}
@@ -127,7 +139,9 @@ class TermFilterSet(django_filters.FilterSet):
         def match(values):
             return Q(slug__in=[slugify(v) for v in values]) | Q(name__in=values)
 
-        return self._linked(queryset, name, values, Category, TermCategory, "category", match)
+        return self._linked(
+            queryset, name, values, Category, TermCategory, "category", match
+        )
 
     def filter_role(self, queryset, name, values):
         def match(values):
@@ -139,10 +153,16 @@ class TermFilterSet(django_filters.FilterSet):
         def match(values):
             return Q(name__in=values) | Q(name__in=[v.lower() for v in values])
 
-        return self._linked(queryset, name, values, GovernanceTag, TermTag, "tag", match)
+        return self._linked(
+            queryset, name, values, GovernanceTag, TermTag, "tag", match
+        )
 
     def filter_part_of_speech(self, queryset, name, values):
         if not values:
             return queryset
-        _refuse(name, [v for v in values if v not in PartOfSpeech.values], PartOfSpeech.values)
+        _refuse(
+            name,
+            [v for v in values if v not in PartOfSpeech.values],
+            PartOfSpeech.values,
+        )
         return queryset.filter(part_of_speech__in=values)

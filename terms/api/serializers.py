@@ -59,10 +59,14 @@ class CategoryRefSerializer(serializers.Serializer):
 
 
 class RelatedTermSerializer(serializers.Serializer):
-    target = serializers.CharField(help_text="The target as written, or the name of a derived one.")
+    target = serializers.CharField(
+        help_text="The target as written, or the name of a derived one."
+    )
     slug = serializers.CharField(allow_null=True)
     url = serializers.CharField(allow_null=True)
-    derived = serializers.BooleanField(help_text="True for an inverse of another term's link.")
+    derived = serializers.BooleanField(
+        help_text="True for an inverse of another term's link."
+    )
 
 
 class RelationshipsSerializer(serializers.Serializer):
@@ -93,11 +97,24 @@ class TermDetailSerializer(TermSummarySerializer):
     created_at = serializers.DateTimeField()
     links = serializers.SerializerMethodField()
 
-    @extend_schema_field({"type": "object", "properties": {"exec": {"type": "string"}, "engineer": {"type": "string"}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"exec": {"type": "string"}, "engineer": {"type": "string"}},
+        }
+    )
     def get_audiences(self, term):
         return {"exec": term.exec_perspective, "engineer": term.engineer_perspective}
 
-    @extend_schema_field({"type": "object", "properties": {"do": {"type": "array", "items": {"type": "string"}}, "dont": {"type": "array", "items": {"type": "string"}}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "do": {"type": "array", "items": {"type": "string"}},
+                "dont": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+    )
     def get_examples(self, term):
         examples = list(term.examples.all())
         return {
@@ -105,7 +122,15 @@ class TermDetailSerializer(TermSummarySerializer):
             "dont": [e.text for e in examples if e.kind == "dont"],
         }
 
-    @extend_schema_field({"type": "object", "properties": {"nist_rmf_tags": {"type": "array", "items": {"type": "string"}}, "risk_notes": {"type": "string", "nullable": True}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "nist_rmf_tags": {"type": "array", "items": {"type": "string"}},
+                "risk_notes": {"type": "string", "nullable": True},
+            },
+        }
+    )
     def get_governance(self, term):
         return {"nist_rmf_tags": self.get_tags(term), "risk_notes": term.risk_notes}
 
@@ -133,7 +158,11 @@ class TermDetailSerializer(TermSummarySerializer):
     @extend_schema_field(RoleRefSerializer(many=True))
     def get_role_details(self, term):
         return [
-            {"slug": link.role.slug, "title": link.role.title, "takeaway": link.role.takeaway}
+            {
+                "slug": link.role.slug,
+                "title": link.role.title,
+                "takeaway": link.role.takeaway,
+            }
             for link in term.term_roles.all()
         ]
 
@@ -148,13 +177,27 @@ class TermDetailSerializer(TermSummarySerializer):
             for link in term.term_categories.all()
         ]
 
-    @extend_schema_field({"type": "object", "nullable": True, "properties": {"slug": {"type": "string"}, "term": {"type": "string"}, "url": {"type": "string"}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "slug": {"type": "string"},
+                "term": {"type": "string"},
+                "url": {"type": "string"},
+            },
+        }
+    )
     def get_replaced_by(self, term):
         target = term.replaced_by
         if target is None or target.status not in self.context["statuses"]:
             return None
         request = self.context.get("request")
-        return {"slug": target.slug, "term": target.name, "url": term_url(request, target.slug)}
+        return {
+            "slug": target.slug,
+            "term": target.name,
+            "url": term_url(request, target.slug),
+        }
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_links(self, term):
@@ -174,9 +217,13 @@ class TermDocumentSerializer(serializers.Serializer):
     short_def = serializers.CharField()
     long_def = serializers.CharField()
     audiences = serializers.DictField(child=serializers.CharField())
-    examples = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    examples = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
     governance = serializers.DictField()
-    relationships = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    relationships = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
     citations = CitationSerializer(many=True)
     license = serializers.CharField()
     status = serializers.CharField()

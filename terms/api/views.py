@@ -54,7 +54,11 @@ from .serializers import (
     term_url,
 )
 
-ORDERING_FIELDS = {"name": "name_key", "last_reviewed": "last_reviewed", "updated_at": "updated_at"}
+ORDERING_FIELDS = {
+    "name": "name_key",
+    "last_reviewed": "last_reviewed",
+    "updated_at": "updated_at",
+}
 AUTOCOMPLETE_MAX = 50
 
 ERRORS = {
@@ -112,17 +116,31 @@ def _requested_statuses(request, visible: list[str], default: list[str]) -> list
         return [s for s in default if s in visible]
     unknown = [v for v in values if v not in Status.values]
     if unknown:
-        raise ValidationError({"status": [f"unknown status {', '.join(unknown)}; choose from: {', '.join(Status.values)}"]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"unknown status {', '.join(unknown)}; choose from: {', '.join(Status.values)}"
+                ]
+            }
+        )
     hidden = [v for v in values if v not in visible]
     if hidden:
-        raise ValidationError({"status": [f"you may not see {', '.join(hidden)} terms; visible: {', '.join(visible)}"]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"you may not see {', '.join(hidden)} terms; visible: {', '.join(visible)}"
+                ]
+            }
+        )
     return values
 
 
 def _required_text(request, name: str = "q") -> str:
     text = request.query_params.get(name, "").strip()
     if not text:
-        raise ValidationError({name: ["this parameter is required and must not be empty"]})
+        raise ValidationError(
+            {name: ["this parameter is required and must not be empty"]}
+        )
     if len(text) > 200:
         raise ValidationError({name: ["must be at most 200 characters"]})
     return text
@@ -137,10 +155,20 @@ STATUS_PARAM = OpenApiParameter(
 )
 
 TERM_LIST_PARAMETERS = [
-    OpenApiParameter("q", str, description="Full-text search over name, aliases, definitions and categories; typo tolerant. Results are ranked by relevance."),
-    OpenApiParameter("ordering", str, description="Comma-separated: name, last_reviewed, updated_at (prefix - for descending); relevance when q is given (the default then)."),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Full-text search over name, aliases, definitions and categories; typo tolerant. Results are ranked by relevance.",
+    ),
+    OpenApiParameter(
+        "ordering",
+        str,
+        description="Comma-separated: name, last_reviewed, updated_at (prefix - for descending); relevance when q is given (the default then).",
+    ),
     OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description="Results per page, at most 100 (default 20)."),
+    OpenApiParameter(
+        "page_size", int, description="Results per page, at most 100 (default 20)."
+    ),
 ]
 
 
@@ -166,18 +194,39 @@ TERM_LIST_PARAMETERS = [
     update=extend_schema(
         summary="Replace a term's document",
         request=TermDocumentSerializer,
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="ETag from a previous read; 412 when the term changed since.",
+            )
+        ],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a term's document",
         request=TermDocumentSerializer(partial=True),
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="ETag from a previous read; 412 when the term changed since.",
+            )
+        ],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
     ),
     destroy=extend_schema(
         summary="Delete a term",
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag from a previous read; 412 when the term changed since.")],
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="ETag from a previous read; 412 when the term changed since.",
+            )
+        ],
         responses={204: None, **_errors(401, 403, 404, 412)},
     ),
 )
@@ -221,13 +270,19 @@ class TermViewSet(
             ids = search.ranked_ids(queryset.order_by(), text)
             if ordering:
                 ids = list(
-                    Term.objects.filter(pk__in=ids).order_by(*ordering, "slug").values_list("pk", flat=True)
+                    Term.objects.filter(pk__in=ids)
+                    .order_by(*ordering, "slug")
+                    .values_list("pk", flat=True)
                 )
             page_ids = self.paginate_queryset(ids)
             position = {pk: index for index, pk in enumerate(page_ids)}
-            page = sorted(queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk])
+            page = sorted(
+                queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk]
+            )
         else:
-            page = self.paginate_queryset(queryset.order_by(*(ordering or ["name_key"]), "slug"))
+            page = self.paginate_queryset(
+                queryset.order_by(*(ordering or ["name_key"]), "slug")
+            )
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
 
@@ -240,7 +295,13 @@ class TermViewSet(
                 return []
             if name not in ORDERING_FIELDS:
                 allowed = [*ORDERING_FIELDS, *(["relevance"] if searching else [])]
-                raise ValidationError({"ordering": [f"cannot order by {part!r}; choose from: {', '.join(allowed)}"]})
+                raise ValidationError(
+                    {
+                        "ordering": [
+                            f"cannot order by {part!r}; choose from: {', '.join(allowed)}"
+                        ]
+                    }
+                )
             fields.append(("-" if part.startswith("-") else "") + ORDERING_FIELDS[name])
         return fields
 
@@ -262,7 +323,11 @@ class TermViewSet(
 
     def _writable(self) -> Term:
         slug = self.kwargs["slug"]
-        term = Term.objects.filter(slug=slug).prefetch_related(*TERM_DOCUMENT_PREFETCH).first()
+        term = (
+            Term.objects.filter(slug=slug)
+            .prefetch_related(*TERM_DOCUMENT_PREFETCH)
+            .first()
+        )
         if term is None:
             raise NotFound(f"No term with slug {slug!r}.")
         check_if_match(self.request, term)
@@ -270,17 +335,28 @@ class TermViewSet(
 
     def _document(self, data) -> TermDocument:
         if not isinstance(data, dict):
-            raise DocumentInvalid([Problem("the request body must be a JSON object holding a term document")])
+            raise DocumentInvalid(
+                [
+                    Problem(
+                        "the request body must be a JSON object holding a term document"
+                    )
+                ]
+            )
         known_roles = set(Role.objects.values_list("slug", flat=True))
         document, problems = validate_term_data(data, known_roles=known_roles)
         if problems:
             raise DocumentInvalid(problems)
         clashes = services.category_clashes(document.categories)
         if clashes:
-            raise DocumentInvalid([
-                Problem(f"category {name!r} clashes with {known!r}; spell it the same way", field="categories")
-                for name, known in clashes.items()
-            ])
+            raise DocumentInvalid(
+                [
+                    Problem(
+                        f"category {name!r} clashes with {known!r}; spell it the same way",
+                        field="categories",
+                    )
+                    for name, known in clashes.items()
+                ]
+            )
         return document
 
     def _written(self, term: Term, code: int) -> Response:
@@ -294,8 +370,12 @@ class TermViewSet(
     def create(self, request, *args, **kwargs):
         document = self._document(request.data)
         if Term.objects.filter(slug=document.slug).exists():
-            raise Conflict(f"A term with slug {document.slug!r} already exists; use PUT or PATCH to change it.")
-        [term] = services.terms_write(changes=[(document, None)], actor=request.user, source=ChangeSource.API)
+            raise Conflict(
+                f"A term with slug {document.slug!r} already exists; use PUT or PATCH to change it."
+            )
+        [term] = services.terms_write(
+            changes=[(document, None)], actor=request.user, source=ChangeSource.API
+        )
         return self._written(term, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -304,17 +384,25 @@ class TermViewSet(
         data = request.data
         if kwargs.get("partial"):
             if not isinstance(data, dict):
-                raise DocumentInvalid([Problem("the request body must be a JSON object")])
+                raise DocumentInvalid(
+                    [Problem("the request body must be a JSON object")]
+                )
             data = {**current.to_data(), **data}
         document = self._document(data)
         if document.slug != term.slug:
-            raise DocumentInvalid([Problem(
-                f"the name {document.term!r} has the slug {document.slug!r}, not {term.slug!r}; "
-                "create a new term to rename one",
-                field="term",
-            )])
+            raise DocumentInvalid(
+                [
+                    Problem(
+                        f"the name {document.term!r} has the slug {document.slug!r}, not {term.slug!r}; "
+                        "create a new term to rename one",
+                        field="term",
+                    )
+                ]
+            )
         if document != current:
-            services.terms_write(changes=[(document, term)], actor=request.user, source=ChangeSource.API)
+            services.terms_write(
+                changes=[(document, term)], actor=request.user, source=ChangeSource.API
+            )
         return self._written(term, status.HTTP_200_OK)
 
     def partial_update(self, request, *args, **kwargs):
@@ -335,12 +423,20 @@ class ReadView(GlossaryCacheMixin, APIView):
 @extend_schema(
     summary="Resolve a name, slug or alias to terms",
     parameters=[
-        OpenApiParameter("q", str, required=True, description="Any name, slug or alias; case, space, hyphen and underscore insensitive."),
+        OpenApiParameter(
+            "q",
+            str,
+            required=True,
+            description="Any name, slug or alias; case, space, hyphen and underscore insensitive.",
+        ),
         STATUS_PARAM,
     ],
     responses={
         200: LookupResponseSerializer,
-        404: OpenApiResponse(LookupResponseSerializer, description="No match: empty matches and up to 5 suggestions."),
+        404: OpenApiResponse(
+            LookupResponseSerializer,
+            description="No match: empty matches and up to 5 suggestions.",
+        ),
         **_errors(400, 429),
     },
 )
@@ -370,7 +466,12 @@ class LookupView(ReadView):
         if matches:
             return Response(body)
         body["suggestions"] = [
-            {"slug": t.slug, "term": t.name, "short_def": t.short_def, "url": term_url(request, t.slug)}
+            {
+                "slug": t.slug,
+                "term": t.name,
+                "short_def": t.short_def,
+                "url": term_url(request, t.slug),
+            }
             for t in search.suggestions(queryset, text)
         ]
         return api_response(404, "not_found", f"No term is called {text!r}.", **body)
@@ -379,8 +480,14 @@ class LookupView(ReadView):
 @extend_schema(
     summary="Type-ahead suggestions",
     parameters=[
-        OpenApiParameter("q", str, required=True, description="What the user typed so far."),
-        OpenApiParameter("limit", int, description=f"At most this many results (1-{AUTOCOMPLETE_MAX}, default 10)."),
+        OpenApiParameter(
+            "q", str, required=True, description="What the user typed so far."
+        ),
+        OpenApiParameter(
+            "limit",
+            int,
+            description=f"At most this many results (1-{AUTOCOMPLETE_MAX}, default 10).",
+        ),
         STATUS_PARAM,
     ],
     responses={200: AutocompleteResponseSerializer, **_errors(400, 429)},
@@ -392,7 +499,9 @@ class AutocompleteView(ReadView):
         text = _required_text(request)
         raw_limit = request.query_params.get("limit", "10")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= AUTOCOMPLETE_MAX:
-            raise ValidationError({"limit": [f"must be a whole number from 1 to {AUTOCOMPLETE_MAX}"]})
+            raise ValidationError(
+                {"limit": [f"must be a whole number from 1 to {AUTOCOMPLETE_MAX}"]}
+            )
         statuses = _requested_statuses(request, self.statuses, [Status.APPROVED])
         queryset = Term.objects.filter(status__in=statuses)
         results = search.autocomplete(queryset, text, limit=int(raw_limit))
@@ -413,28 +522,38 @@ class AutocompleteView(ReadView):
         )
 
 
-@extend_schema(summary="Categories with term counts", responses={200: CategorySerializer(many=True)})
+@extend_schema(
+    summary="Categories with term counts",
+    responses={200: CategorySerializer(many=True)},
+)
 class CategoryListView(ReadView):
     def get(self, request):
         rows = selectors.categories_with_counts(self.statuses)
         return Response(CategorySerializer(rows, many=True).data)
 
 
-@extend_schema(summary="Roles with term counts", responses={200: RoleSerializer(many=True)})
+@extend_schema(
+    summary="Roles with term counts", responses={200: RoleSerializer(many=True)}
+)
 class RoleListView(ReadView):
     def get(self, request):
         rows = selectors.roles_with_counts(self.statuses)
         return Response(RoleSerializer(rows, many=True).data)
 
 
-@extend_schema(summary="Governance tags with term counts", responses={200: TagSerializer(many=True)})
+@extend_schema(
+    summary="Governance tags with term counts",
+    responses={200: TagSerializer(many=True)},
+)
 class TagListView(ReadView):
     def get(self, request):
         rows = selectors.tags_with_counts(self.statuses)
         return Response(TagSerializer(rows, many=True).data)
 
 
-@extend_schema(summary="Counts by status, category, role and tag", responses={200: StatsSerializer})
+@extend_schema(
+    summary="Counts by status, category, role and tag", responses={200: StatsSerializer}
+)
 class StatsView(ReadView):
     def get(self, request):
         state = selectors.glossary_state()
@@ -443,7 +562,10 @@ class StatsView(ReadView):
         return Response(StatsSerializer(stats).data)
 
 
-@extend_schema(summary="Relationship targets that name no term yet", responses={200: WantedSerializer(many=True)})
+@extend_schema(
+    summary="Relationship targets that name no term yet",
+    responses={200: WantedSerializer(many=True)},
+)
 class WantedView(ReadView):
     def get(self, request):
         return Response(
@@ -452,7 +574,12 @@ class WantedView(ReadView):
                     "target": wanted.name,
                     "count": len(wanted.referenced_by),
                     "referenced_by": [
-                        {"slug": slug, "term": name, "kind": kind, "url": term_url(request, slug)}
+                        {
+                            "slug": slug,
+                            "term": name,
+                            "kind": kind,
+                            "url": term_url(request, slug),
+                        }
                         for slug, name, kind in wanted.referenced_by
                     ],
                 }
@@ -463,8 +590,18 @@ class WantedView(ReadView):
 
 @extend_schema(
     summary="The whole glossary for sync (JSON, or ?format=yaml for a zip of term files)",
-    parameters=[OpenApiParameter("format", str, enum=["json", "yaml"], description="json (default) or yaml (zip archive)")],
-    responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "application/zip"): OpenApiTypes.BINARY},
+    parameters=[
+        OpenApiParameter(
+            "format",
+            str,
+            enum=["json", "yaml"],
+            description="json (default) or yaml (zip archive)",
+        )
+    ],
+    responses={
+        (200, "application/json"): OpenApiTypes.OBJECT,
+        (200, "application/zip"): OpenApiTypes.BINARY,
+    },
 )
 class ExportView(ReadView):
     renderer_classes = [renderers.JSONRenderer, ZipRenderer]
@@ -507,6 +644,12 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        body = error_body(503, "database_unavailable", f"The database is not reachable: {exc.__class__.__name__}")
+        body = error_body(
+            503,
+            "database_unavailable",
+            f"The database is not reachable: {exc.__class__.__name__}",
+        )
         return JsonResponse({"status": "unavailable", **body}, status=503)
-    return JsonResponse({"status": "ok", "database": connection.vendor, "api": reverse("api:term-list")})
+    return JsonResponse(
+        {"status": "ok", "database": connection.vendor, "api": reverse("api:term-list")}
+    )
