@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db.models import Prefetch
 from django.utils.text import slugify
 
 from .models import (
@@ -30,6 +31,9 @@ from .models import (
     Relationship,
     Status,
     Term,
+    TermCategory,
+    TermRole,
+    TermTag,
 )
 from .naming import lookup_key, term_slug
 from .yaml_loader import Loaded, Path, Problem, field_name, load_yaml
@@ -721,9 +725,11 @@ def parse_site_file(raw: bytes, *, file: str) -> tuple[dict[str, str], list[Prob
 
 TERM_DOCUMENT_PREFETCH = (
     "aliases",
-    "term_categories__category",
-    "term_roles__role",
-    "term_tags__tag",
+    Prefetch(
+        "term_categories", queryset=TermCategory.objects.select_related("category")
+    ),
+    Prefetch("term_roles", queryset=TermRole.objects.select_related("role")),
+    Prefetch("term_tags", queryset=TermTag.objects.select_related("tag")),
     "examples",
     "citations",
     "relationships",
@@ -797,8 +803,6 @@ def term_child_rows(
     tags: Mapping[str, Any],
 ) -> dict[type, list]:
     """Unsaved child rows of a term, by model. Lookups map names/slugs to saved rows."""
-    from .models import TermCategory, TermRole, TermTag
-
     examples = [
         Example(term=term, kind=ExampleKind.DO, text=text, position=index)
         for index, text in enumerate(document.examples_do)

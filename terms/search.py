@@ -245,7 +245,7 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
             .filter(similarity__gte=SUGGEST_SIMILARITY)
             .order_by("-similarity", "name_key")[:limit]
         )
-    candidates = list(queryset.only("id", "name", "slug", "name_key", "search_names"))
+    candidates = list(queryset)
     wrapped = [
         _Candidate(term.id, term.name_key, term.search_names.split("\n"), "", "", "")
         for term in candidates

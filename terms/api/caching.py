@@ -43,7 +43,7 @@ def check_if_match(request, term) -> None:
         return
     if header.strip() == "*":
         return
-    tokens = {etag.split(".g")[0] for etag in parse_etags(header)}
+    tokens = {_opaque(etag).split(".g")[0] for etag in parse_etags(header)}
     if term_token(term) not in tokens:
         raise PreconditionFailed()
 
@@ -61,7 +61,14 @@ def _etag_matches(request, etag: str) -> bool:
     header = request.headers.get("If-None-Match")
     if not header:
         return False
-    return header.strip() == "*" or etag.strip('"') in parse_etags(header)
+    return header.strip() == "*" or _opaque(etag) in {
+        _opaque(item) for item in parse_etags(header)
+    }
+
+
+def _opaque(etag: str) -> str:
+    """An ETag without its weak prefix and quotes."""
+    return etag.removeprefix("W/").strip('"')
 
 
 class GlossaryCacheMixin:

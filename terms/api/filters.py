@@ -97,7 +97,8 @@ class TermFilterSet(django_filters.FilterSet):
             raise ValidationError(
                 {
                     name: [
-                        f"you may not list {', '.join(hidden)} terms; visible: {', '.join(visible)}"
+                        f"you may not list {', '.join(hidden)} terms; "
+                        f"visible: {', '.join(visible)}"
                     ]
                 }
             )

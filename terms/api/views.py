@@ -61,6 +61,8 @@ ORDERING_FIELDS = {
 }
 AUTOCOMPLETE_MAX = 50
 
+IF_MATCH_HELP = "ETag from a previous read; 412 when the term has changed since."
+
 ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=text)
     for code, text in {
@@ -119,7 +121,8 @@ def _requested_statuses(request, visible: list[str], default: list[str]) -> list
         raise ValidationError(
             {
                 "status": [
-                    f"unknown status {', '.join(unknown)}; choose from: {', '.join(Status.values)}"
+                    f"unknown status {', '.join(unknown)}; "
+                    f"choose from: {', '.join(Status.values)}"
                 ]
             }
         )
@@ -128,7 +131,8 @@ def _requested_statuses(request, visible: list[str], default: list[str]) -> list
         raise ValidationError(
             {
                 "status": [
-                    f"you may not see {', '.join(hidden)} terms; visible: {', '.join(visible)}"
+                    f"you may not see {', '.join(hidden)} terms; "
+                    f"visible: {', '.join(visible)}"
                 ]
             }
         )
@@ -158,12 +162,18 @@ TERM_LIST_PARAMETERS = [
     OpenApiParameter(
         "q",
         str,
-        description="Full-text search over name, aliases, definitions and categories; typo tolerant. Results are ranked by relevance.",
+        description=(
+            "Full-text search over name, aliases, definitions and categories; "
+            "typo tolerant. Results are ranked by relevance."
+        ),
     ),
     OpenApiParameter(
         "ordering",
         str,
-        description="Comma-separated: name, last_reviewed, updated_at (prefix - for descending); relevance when q is given (the default then).",
+        description=(
+            "Comma-separated: name, last_reviewed, updated_at (prefix - for "
+            "descending); relevance when q is given (the default then)."
+        ),
     ),
     OpenApiParameter("page", int, description="Page number, from 1."),
     OpenApiParameter(
@@ -199,7 +209,7 @@ TERM_LIST_PARAMETERS = [
                 "If-Match",
                 str,
                 OpenApiParameter.HEADER,
-                description="ETag from a previous read; 412 when the term changed since.",
+                description=IF_MATCH_HELP,
             )
         ],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
@@ -212,7 +222,7 @@ TERM_LIST_PARAMETERS = [
                 "If-Match",
                 str,
                 OpenApiParameter.HEADER,
-                description="ETag from a previous read; 412 when the term changed since.",
+                description=IF_MATCH_HELP,
             )
         ],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
@@ -224,7 +234,7 @@ TERM_LIST_PARAMETERS = [
                 "If-Match",
                 str,
                 OpenApiParameter.HEADER,
-                description="ETag from a previous read; 412 when the term changed since.",
+                description=IF_MATCH_HELP,
             )
         ],
         responses={204: None, **_errors(401, 403, 404, 412)},
@@ -236,7 +246,7 @@ class TermViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Terms: list, search, read; create, replace, change and delete with permissions."""
+    """Terms: list, search and read; create, replace, change and delete."""
 
     lookup_field = "slug"
     lookup_value_regex = r"[^/.]+"
@@ -298,7 +308,8 @@ class TermViewSet(
                 raise ValidationError(
                     {
                         "ordering": [
-                            f"cannot order by {part!r}; choose from: {', '.join(allowed)}"
+                            f"cannot order by {part!r}; "
+                            f"choose from: {', '.join(allowed)}"
                         ]
                     }
                 )
@@ -351,7 +362,8 @@ class TermViewSet(
             raise DocumentInvalid(
                 [
                     Problem(
-                        f"category {name!r} clashes with {known!r}; spell it the same way",
+                        f"category {name!r} clashes with {known!r}; "
+                        "spell it the same way",
                         field="categories",
                     )
                     for name, known in clashes.items()
@@ -371,7 +383,8 @@ class TermViewSet(
         document = self._document(request.data)
         if Term.objects.filter(slug=document.slug).exists():
             raise Conflict(
-                f"A term with slug {document.slug!r} already exists; use PUT or PATCH to change it."
+                f"A term with slug {document.slug!r} already exists; "
+                "use PUT or PATCH to change it."
             )
         [term] = services.terms_write(
             changes=[(document, None)], actor=request.user, source=ChangeSource.API
@@ -393,7 +406,8 @@ class TermViewSet(
             raise DocumentInvalid(
                 [
                     Problem(
-                        f"the name {document.term!r} has the slug {document.slug!r}, not {term.slug!r}; "
+                        f"the name {document.term!r} has the slug "
+                        f"{document.slug!r}, not {term.slug!r}; "
                         "create a new term to rename one",
                         field="term",
                     )
@@ -427,7 +441,10 @@ class ReadView(GlossaryCacheMixin, APIView):
             "q",
             str,
             required=True,
-            description="Any name, slug or alias; case, space, hyphen and underscore insensitive.",
+            description=(
+                "Any name, slug or alias; case, space, hyphen and underscore "
+                "insensitive."
+            ),
         ),
         STATUS_PARAM,
     ],
@@ -486,7 +503,7 @@ class LookupView(ReadView):
         OpenApiParameter(
             "limit",
             int,
-            description=f"At most this many results (1-{AUTOCOMPLETE_MAX}, default 10).",
+            description=f"At most this many results (1-{AUTOCOMPLETE_MAX}; 10).",
         ),
         STATUS_PARAM,
     ],
@@ -589,7 +606,7 @@ class WantedView(ReadView):
 
 
 @extend_schema(
-    summary="The whole glossary for sync (JSON, or ?format=yaml for a zip of term files)",
+    summary="The whole glossary for sync (JSON; ?format=yaml for a zip of files)",
     parameters=[
         OpenApiParameter(
             "format",
