@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
+    SearchVector,
     SearchVectorField,
     TrigramSimilarity,
     TrigramWordSimilarity,
@@ -87,21 +88,30 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         default=Value(0.0),
         output_field=FloatField(),
     )
+    # Stemmed matching finds "assessment" for "assessing"; ranking the exact
+    # word form too (an unstemmed vector, built only for the matched rows) puts
+    # the term that uses the very word first.
+    exact_form = SearchRank(
+        SearchVector("search_names", weight="A", config="simple")
+        + SearchVector("short_def", weight="B", config="simple")
+        + SearchVector("search_categories", weight="C", config="simple")
+        + SearchVector("long_def", weight="D", config="simple"),
+        SearchQuery(text, search_type="websearch", config="simple"),
+    )
     # A text match always outranks a typo-only match: it earns 1 plus its rank,
-    # while word similarity alone stays below 1.
-    text_match = Case(
-        When(Q(vector=query), then=Value(1.0) + SearchRank(F("vector"), query)),
-        default=Value(0.0),
+    # while a match by name similarity alone earns less than 1.
+    text_or_typo = Case(
+        When(
+            Q(vector=query),
+            then=Value(1.0) + SearchRank(F("vector"), query) + exact_form,
+        ),
+        default=Value(0.9) * TrigramWordSimilarity(Value(key), "search_names"),
         output_field=FloatField(),
     )
     matches = (
         queryset.annotate(vector=_search_vector())
         .filter(Q(vector=query) | Q(search_names__trigram_word_similar=key))
-        .annotate(
-            relevance=exact
-            + text_match
-            + TrigramWordSimilarity(Value(key), "search_names")
-        )
+        .annotate(relevance=exact + text_or_typo)
         .order_by("-relevance", "name_key")
     )
     return list(matches.values_list("id", flat=True))

@@ -76,6 +76,8 @@ class GlossaryCacheMixin:
 
     #: Set by a view when it rendered a single term, for a per-term ETag.
     etag_term = None
+    #: Response statuses worth caching.
+    cached_statuses = (200,)
 
     @cached_property
     def statuses(self) -> list[str]:
@@ -129,7 +131,11 @@ class GlossaryCacheMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         key = getattr(self, "cache_key", None)
-        if not key or response.status_code != 200 or not isinstance(response, Response):
+        if (
+            not key
+            or response.status_code not in self.cached_statuses
+            or not isinstance(response, Response)
+        ):
             return response
         etag = (
             term_etag(self.etag_term, self.glossary_version)

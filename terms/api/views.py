@@ -460,6 +460,9 @@ class ReadView(GlossaryCacheMixin, APIView):
 class LookupView(ReadView):
     """Exact lookup; exact name matches first, every candidate of an ambiguous alias."""
 
+    # A miss (with its suggestions) is as worth caching as a hit.
+    cached_statuses = (200, 404)
+
     def get(self, request):
         text = _required_text(request)
         statuses = _requested_statuses(request, self.statuses, [Status.APPROVED])
