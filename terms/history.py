@@ -18,7 +18,12 @@ def actor_name(actor) -> str:
 
 
 def revision_for(
-    *, term: Term, document: TermDocument, source: ChangeSource, actor
+    *,
+    term: Term,
+    document: TermDocument,
+    source: ChangeSource,
+    actor,
+    status_only: bool = False,
 ) -> TermRevision:
     """An unsaved revision holding ``document`` as the term's current version."""
     return TermRevision(
@@ -27,6 +32,7 @@ def revision_for(
         document=document.to_data(),
         source=source,
         author=actor,
+        status_only=status_only,
     )
 
 
@@ -41,6 +47,7 @@ def event_for(
     to_status: str = "",
     version: int | None = None,
     comment: str = "",
+    pending: bool = False,
 ) -> TermEvent:
     """An unsaved audit event."""
     return TermEvent(
@@ -54,4 +61,5 @@ def event_for(
         to_status=to_status,
         version=version,
         comment=comment,
+        pending=pending,
     )

@@ -172,6 +172,13 @@ class Term(models.Model):
 
     class Meta:
         ordering = ["name_key", "slug"]
+        permissions = [
+            ("review_term", "Can review terms"),
+            ("approve_term", "Can approve terms"),
+            ("request_changes_term", "Can send terms back to draft"),
+            ("deprecate_term", "Can deprecate terms"),
+            ("restore_term", "Can restore deprecated terms"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="term_slug_unique"),
             _choices_check("status", Status, "term_status_valid"),
@@ -409,6 +416,10 @@ class TermRevision(models.Model):
     version = models.PositiveIntegerField()
     document = models.JSONField()
     source = models.CharField(max_length=10, choices=ChangeSource.choices)
+    status_only = models.BooleanField(
+        default=False,
+        help_text="Only the status (and review date) changed, not the content.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -426,6 +437,61 @@ class TermRevision(models.Model):
         return f"{self.term} v{self.version}"
 
 
+class PendingStatus(models.TextChoices):
+    """Where a pending change stands in its review."""
+
+    DRAFT = "draft", "Draft"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class PendingChange(models.Model):
+    """A proposed new document for a reviewed or approved term.
+
+    Consumers keep seeing the live term until the change is approved; then the
+    document becomes the live term and this row is deleted. One per term.
+    """
+
+    term = models.OneToOneField(Term, on_delete=models.CASCADE, related_name="pending")
+    document = models.JSONField(help_text="The whole proposed term document.")
+    status = models.CharField(
+        max_length=20, choices=PendingStatus.choices, default=PendingStatus.DRAFT
+    )
+    base_version = models.PositiveIntegerField(
+        help_text="The live version the change was made against."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who last edited the change.",
+    )
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Everyone who edited it: none of them may review or approve it.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            _choices_check("status", PendingStatus, "pendingchange_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pending change to {self.term}"
+
+
 class EventAction(models.TextChoices):
     """What happened to a term."""
 
@@ -437,6 +503,9 @@ class EventAction(models.TextChoices):
     REQUEST_CHANGES = "request_changes", "Changes requested"
     DEPRECATE = "deprecate", "Deprecated"
     RESTORE = "restore", "Restored"
+    PROPOSE = "propose", "Change proposed"
+    WITHDRAW = "withdraw", "Change withdrawn"
+    REVERT = "revert", "Old version proposed"
 
 
 class TermEvent(models.Model):
@@ -462,6 +531,9 @@ class TermEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    pending = models.BooleanField(
+        default=False, help_text="The action concerned a pending change."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -72,7 +72,7 @@ def term_detail_queryset(statuses: list[str]) -> QuerySet[Term]:
     """Terms with everything the full representation needs, prefetched."""
     return (
         term_list_queryset(statuses)
-        .select_related("replaced_by")
+        .select_related("replaced_by", "pending__author")
         .prefetch_related(
             "examples",
             "citations",

@@ -88,12 +88,16 @@ def terms_write(
     actor,
     source: ChangeSource,
     comment: str = "",
+    author=None,
+    action: EventAction | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Term]:
     """Create (``None``) or overwrite (a stored ``Term``) terms from documents.
 
     Each written term gets a new version, a revision holding its document and an
-    audit event. Returns the written terms in the order given.
+    audit event. ``author`` (default: the actor) is who wrote the content, when
+    someone else puts it live (an approver applying a pending change); ``action``
+    overrides the recorded event action. Returns the written terms in order.
     """
     if not changes:
         return []
@@ -141,14 +145,18 @@ def terms_write(
             rows[model].extend(instances)
         revisions.append(
             history.revision_for(
-                term=term, document=document, source=source, actor=actor
+                term=term,
+                document=document,
+                source=source,
+                actor=author if author is not None else actor,
             )
         )
+        default_action = EventAction.CREATE if existing is None else EventAction.UPDATE
         events.append(
             history.event_for(
                 term=term,
                 term_slug=term.slug,
-                action=EventAction.CREATE if existing is None else EventAction.UPDATE,
+                action=action or default_action,
                 source=source,
                 actor=actor,
                 from_status="" if existing is None else old_status[term.pk],
@@ -193,3 +201,51 @@ def terms_delete(
     relationships_resolve()
     glossary_touch()
     return [term.slug for term in doomed]
+
+
+@transaction.atomic
+def term_status_write(
+    *,
+    term: Term,
+    document: TermDocument,
+    actor,
+    source: ChangeSource,
+    action: EventAction,
+    comment: str = "",
+    replaced_by: Term | None = None,
+) -> Term:
+    """Write a change of status (and review date) only: no child rows are touched.
+
+    ``document`` is the term's document with the new status; it becomes a new
+    version marked as status-only, so it never counts as authored content.
+    """
+    from_status = term.status
+    term.status = document.status
+    term.last_reviewed = document.last_reviewed
+    term.replaced_by = replaced_by
+    term.version += 1
+    term.save(
+        update_fields=[
+            "status",
+            "last_reviewed",
+            "replaced_by",
+            "version",
+            "updated_at",
+        ]
+    )
+    history.revision_for(
+        term=term, document=document, source=source, actor=actor, status_only=True
+    ).save()
+    history.event_for(
+        term=term,
+        term_slug=term.slug,
+        action=action,
+        source=source,
+        actor=actor,
+        from_status=from_status,
+        to_status=term.status,
+        version=term.version,
+        comment=comment,
+    ).save()
+    glossary_touch()
+    return term

@@ -124,11 +124,9 @@ def test_put_with_stale_if_match_is_412_and_changes_nothing(editor_api):
     assert Term.objects.get(slug="versioned").version == 2
 
 
-def test_etag_from_a_read_is_accepted_for_a_write(editor_api, api):
-    editor_api.post(
-        "/api/v1/terms/", base_term("readable", status="approved"), format="json"
-    )
-    read = api.get("/api/v1/terms/readable/")
+def test_etag_from_a_read_is_accepted_for_a_write(editor_api):
+    editor_api.post("/api/v1/terms/", base_term("readable"), format="json")
+    read = editor_api.get("/api/v1/terms/readable/")
     # Another term changing does not make this term's ETag stale.
     editor_api.post("/api/v1/terms/", base_term("unrelated"), format="json")
     response = editor_api.patch(
@@ -225,17 +223,15 @@ def test_session_authentication_needs_csrf(editor):
     assert "CSRF" in response.json()["error"]["message"]
 
 
-def test_write_invalidates_cached_reads(editor_api, api):
-    editor_api.post(
-        "/api/v1/terms/", base_term("cached", status="approved"), format="json"
-    )
-    first = api.get("/api/v1/terms/cached/")
+def test_write_invalidates_cached_reads(editor_api):
+    editor_api.post("/api/v1/terms/", base_term("cached"), format="json")
+    first = editor_api.get("/api/v1/terms/cached/")
     assert first.json()["short_def"] == base_term()["short_def"]
     editor_api.patch("/api/v1/terms/cached/", {"short_def": "New text."}, format="json")
-    second = api.get("/api/v1/terms/cached/")
+    second = editor_api.get("/api/v1/terms/cached/")
     assert second.json()["short_def"] == "New text."
     assert second["ETag"] != first["ETag"]
-    listed = api.get("/api/v1/terms/")
+    listed = editor_api.get("/api/v1/terms/")
     assert listed.json()["results"][0]["short_def"] == "New text."
 
 

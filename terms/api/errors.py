@@ -5,6 +5,8 @@ where each detail is ``{"field": ..., "message": ...}`` (plus ``line``/``file`` 
 term document problems).
 """
 
+from contextlib import contextmanager
+
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -35,6 +37,35 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
     default_detail = "The term has changed since you read it (If-Match does not match)."
+
+
+class Forbidden(exceptions.PermissionDenied):
+    """Refused for who the user is; carries the reasons."""
+
+    def __init__(self, message: str, reasons: list[str]):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+class WorkflowConflict(Conflict):
+    """Refused for the state of the term, or failed quality gates."""
+
+    def __init__(self, message: str, reasons: list[str]):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+@contextmanager
+def workflow_errors():
+    """Turn ``terms.workflow`` refusals into 403 (who) and 409 (state, gates)."""
+    from terms.workflow import WorkflowError
+
+    try:
+        yield
+    except WorkflowError as exc:
+        if exc.kind == "forbidden":
+            raise Forbidden(exc.message, exc.reasons) from exc
+        raise WorkflowConflict(exc.message, exc.reasons) from exc
 
 
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
@@ -80,6 +111,10 @@ def exception_handler(exc, context):
             for d in details
         )
         code = "invalid"
+    elif isinstance(exc, Forbidden | WorkflowConflict):
+        message = str(exc.detail)
+        code = exc.default_code
+        details = [{"field": None, "message": reason} for reason in exc.reasons]
     else:
         detail = getattr(exc, "detail", "")
         message = (

@@ -1,5 +1,6 @@
 """Representations of terms and facets. Read-only: writes take the term document."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -96,6 +97,36 @@ class TermDetailSerializer(TermSummarySerializer):
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     links = serializers.SerializerMethodField()
+    pending_change = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "Shown to users who may see drafts.",
+            "properties": {
+                "status": {"type": "string"},
+                "author": {"type": "string", "nullable": True},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "url": {"type": "string"},
+            },
+        }
+    )
+    def get_pending_change(self, term):
+        if "draft" not in self.context["statuses"]:
+            return None
+        try:
+            pending = term.pending
+        except ObjectDoesNotExist:
+            return None
+        request = self.context.get("request")
+        path = reverse("api:term-pending", kwargs={"slug": term.slug})
+        return {
+            "status": pending.status,
+            "author": pending.author.get_username() if pending.author else None,
+            "updated_at": pending.updated_at,
+            "url": request.build_absolute_uri(path) if request else path,
+        }
 
     @extend_schema_field(
         {
@@ -203,7 +234,7 @@ class TermDetailSerializer(TermSummarySerializer):
     def get_links(self, term):
         request = self.context.get("request")
         url = term_url(request, term.slug).rstrip("/")
-        return {"yaml": f"{url}.yaml"}
+        return {"yaml": f"{url}.yaml", "history": f"{url}/history/"}
 
 
 class TermDocumentSerializer(serializers.Serializer):
@@ -331,3 +362,74 @@ class ErrorBodySerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
+
+
+class TransitionSerializer(serializers.Serializer):
+    """Optional body of a workflow step."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    replaced_by = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Deprecate only: slug of the term to use instead.",
+    )
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class PendingSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    live_status = serializers.CharField()
+    status = serializers.CharField()
+    author = serializers.CharField(allow_null=True)
+    contributors = serializers.ListField(child=serializers.CharField())
+    reviewed_by = serializers.CharField(allow_null=True)
+    base_version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    document = serializers.JSONField()
+    diff = FieldChangeSerializer(many=True)
+    url = serializers.CharField()
+
+
+class EventSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    actor = serializers.CharField()
+    # "from" is a keyword, so the field is declared below.
+    to = serializers.CharField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField(allow_null=True)
+    pending = serializers.BooleanField()
+    source = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+EventSerializer._declared_fields["from"] = serializers.CharField(allow_null=True)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    status = serializers.CharField(allow_null=True)
+    author = serializers.CharField(allow_null=True)
+    source = serializers.CharField()
+    status_only = serializers.BooleanField()
+    at = serializers.DateTimeField()
+
+
+class DiffSerializer(serializers.Serializer):
+    to = serializers.IntegerField()
+    changes = FieldChangeSerializer(many=True)
+
+
+DiffSerializer._declared_fields["from"] = serializers.IntegerField()
+
+
+class HistorySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    events = EventSerializer(many=True)
+    versions = VersionSerializer(many=True)
+    diff = DiffSerializer(required=False)

@@ -17,12 +17,13 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import search, selectors, services
+from terms import search, selectors, workflow
 from terms.document import (
     TERM_DOCUMENT_PREFETCH,
     TermDocument,
@@ -32,24 +33,29 @@ from terms.document import (
 )
 from terms.exporter import categories_data, roles_data
 from terms.importer import site_texts
-from terms.models import ChangeSource, Role, Status, Term
+from terms.models import ChangeSource, PendingChange, Role, Status, Term
+from terms.services import category_clashes
 from terms.yaml_loader import Problem
 
 from .caching import GlossaryCacheMixin, check_if_match, term_etag
-from .errors import Conflict, DocumentInvalid, api_response, error_body
+from .errors import DocumentInvalid, api_response, error_body, workflow_errors
 from .filters import MultiValueField, TermFilterSet
 from .pagination import GlossaryPagination
+from .permissions import CanSeeDrafts
 from .serializers import (
     AutocompleteResponseSerializer,
     CategorySerializer,
     ErrorSerializer,
+    HistorySerializer,
     LookupResponseSerializer,
+    PendingSerializer,
     RoleSerializer,
     StatsSerializer,
     TagSerializer,
     TermDetailSerializer,
     TermDocumentSerializer,
     TermSummarySerializer,
+    TransitionSerializer,
     WantedSerializer,
     term_url,
 )
@@ -79,6 +85,41 @@ ERRORS = {
 
 def _errors(*codes):
     return {code: ERRORS[code] for code in codes}
+
+
+TRANSITION_SCHEMA = {
+    "request": TransitionSerializer,
+    "responses": {200: TermDetailSerializer, **_errors(400, 401, 403, 404, 409, 412)},
+}
+
+
+def _has_pending(term: Term) -> bool:
+    return PendingChange.objects.filter(term=term).exists()
+
+
+def pending_body(request, term: Term, pending: PendingChange) -> dict:
+    """The pending change of ``term`` with its field diff against the live term."""
+    live = document_from_term(
+        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    ).to_data()
+    return {
+        "term": term.slug,
+        "live_status": term.status,
+        "status": pending.status,
+        "author": pending.author.get_username() if pending.author else None,
+        "contributors": sorted(u.get_username() for u in pending.contributors.all()),
+        "reviewed_by": pending.reviewed_by.get_username()
+        if pending.reviewed_by
+        else None,
+        "base_version": pending.base_version,
+        "created_at": pending.created_at,
+        "updated_at": pending.updated_at,
+        "document": pending.document,
+        "diff": workflow.document_diff(live, pending.document),
+        "url": request.build_absolute_uri(
+            reverse("api:term-pending", kwargs={"slug": term.slug})
+        ),
+    }
 
 
 class TermYAMLRenderer(renderers.BaseRenderer):
@@ -357,7 +398,7 @@ class TermViewSet(
         document, problems = validate_term_data(data, known_roles=known_roles)
         if problems:
             raise DocumentInvalid(problems)
-        clashes = services.category_clashes(document.categories)
+        clashes = category_clashes(document.categories)
         if clashes:
             raise DocumentInvalid(
                 [
@@ -381,18 +422,15 @@ class TermViewSet(
 
     def create(self, request, *args, **kwargs):
         document = self._document(request.data)
-        if Term.objects.filter(slug=document.slug).exists():
-            raise Conflict(
-                f"A term with slug {document.slug!r} already exists; "
-                "use PUT or PATCH to change it."
+        with workflow_errors():
+            result = workflow.term_create(
+                document=document, actor=request.user, source=ChangeSource.API
             )
-        [term] = services.terms_write(
-            changes=[(document, None)], actor=request.user, source=ChangeSource.API
-        )
-        return self._written(term, status.HTTP_201_CREATED)
+        return self._written(result.term, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         term = self._writable()
+        pending = getattr(term, "pending", None) if _has_pending(term) else None
         current = document_from_term(term)
         data = request.data
         if kwargs.get("partial"):
@@ -400,32 +438,226 @@ class TermViewSet(
                 raise DocumentInvalid(
                     [Problem("the request body must be a JSON object")]
                 )
-            data = {**current.to_data(), **data}
+            # A patch applies to the newest proposal: the pending change if any.
+            base = pending.document if pending else current.to_data()
+            data = {**base, **data}
         document = self._document(data)
         if document.slug != term.slug:
             raise DocumentInvalid(
                 [
                     Problem(
-                        f"the name {document.term!r} has the slug "
-                        f"{document.slug!r}, not {term.slug!r}; "
-                        "create a new term to rename one",
+                        f"the name {document.term!r} has the slug {document.slug!r}, "
+                        f"not {term.slug!r}; create a new term to rename one",
                         field="term",
                     )
                 ]
             )
-        if document != current:
-            services.terms_write(
-                changes=[(document, term)], actor=request.user, source=ChangeSource.API
+        with workflow_errors():
+            result = workflow.term_edit(
+                term=term,
+                document=document,
+                actor=request.user,
+                source=ChangeSource.API,
             )
-        return self._written(term, status.HTTP_200_OK)
+        if result.pending is not None:
+            return Response(
+                pending_body(request, result.term, result.pending),
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return self._written(result.term, status.HTTP_200_OK)
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
         term = self._writable()
-        services.terms_delete(terms=[term], actor=request.user, source=ChangeSource.API)
+        with workflow_errors():
+            workflow.term_delete(term=term, actor=request.user, source=ChangeSource.API)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- workflow -------------------------------------------------------------
+
+    def _transition(self, name: str) -> Response:
+        term = Term.objects.filter(slug=self.kwargs["slug"]).first()
+        if term is None:
+            raise NotFound(f"No term with slug {self.kwargs['slug']!r}.")
+        check_if_match(self.request, term)
+        body = TransitionSerializer(data=self.request.data or {})
+        body.is_valid(raise_exception=True)
+        replaced_by = None
+        if body.validated_data.get("replaced_by"):
+            slug = body.validated_data["replaced_by"]
+            replaced_by = Term.objects.filter(slug=slug).first()
+            if replaced_by is None:
+                raise ValidationError({"replaced_by": [f"no term with slug {slug!r}"]})
+        with workflow_errors():
+            term = workflow.term_transition(
+                term=term,
+                name=name,
+                actor=self.request.user,
+                comment=body.validated_data.get("comment", ""),
+                replaced_by=replaced_by,
+                source=ChangeSource.API,
+            )
+        return self._written(term, status.HTTP_200_OK)
+
+    @extend_schema(summary="Review the term or its pending change", **TRANSITION_SCHEMA)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def review(self, request, slug=None):
+        return self._transition("review")
+
+    @extend_schema(
+        summary="Approve the term or its pending change", **TRANSITION_SCHEMA
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def approve(self, request, slug=None):
+        return self._transition("approve")
+
+    @extend_schema(
+        summary="Send the term back to draft (comment required)", **TRANSITION_SCHEMA
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="request-changes",
+        permission_classes=[IsAuthenticated],
+    )
+    def request_changes(self, request, slug=None):
+        return self._transition("request_changes")
+
+    @extend_schema(
+        summary="Deprecate the term (optionally naming its replacement)",
+        **TRANSITION_SCHEMA,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def deprecate(self, request, slug=None):
+        return self._transition("deprecate")
+
+    @extend_schema(summary="Bring a deprecated term back to draft", **TRANSITION_SCHEMA)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def restore(self, request, slug=None):
+        return self._transition("restore")
+
+    def _audited_term(self) -> Term:
+        term = Term.objects.filter(slug=self.kwargs["slug"]).first()
+        if term is None:
+            raise NotFound(f"No term with slug {self.kwargs['slug']!r}.")
+        return term
+
+    @extend_schema(
+        summary="Audit trail: events and versions (diff with ?from=N&to=M)",
+        parameters=[
+            OpenApiParameter("from", int, description="Version to diff from."),
+            OpenApiParameter(
+                "to", int, description="Version to diff to (default: latest)."
+            ),
+        ],
+        responses={200: HistorySerializer, **_errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[CanSeeDrafts])
+    def history(self, request, slug=None):
+        term = self._audited_term()
+        events = term.events.select_related("actor").order_by("id")
+        versions = term.revisions.select_related("author").order_by("version")
+        body = {
+            "slug": term.slug,
+            "events": [
+                {
+                    "action": e.action,
+                    "actor": e.actor_name,
+                    "from": e.from_status or None,
+                    "to": e.to_status or None,
+                    "comment": e.comment,
+                    "version": e.version,
+                    "pending": e.pending,
+                    "source": e.source,
+                    "at": e.created_at,
+                }
+                for e in events
+            ],
+            "versions": [
+                {
+                    "version": v.version,
+                    "status": v.document.get("status"),
+                    "author": v.author.get_username() if v.author else None,
+                    "source": v.source,
+                    "status_only": v.status_only,
+                    "at": v.created_at,
+                }
+                for v in versions
+            ],
+        }
+        if "from" in request.query_params:
+            documents = {v.version: v.document for v in versions}
+            chosen = []
+            for name, default in (("from", None), ("to", term.version)):
+                raw = request.query_params.get(name, default)
+                if raw is None or not str(raw).isdigit() or int(raw) not in documents:
+                    raise ValidationError(
+                        {name: [f"no version {raw!r}; versions: 1-{term.version}"]}
+                    )
+                chosen.append(int(raw))
+            body["diff"] = {
+                "from": chosen[0],
+                "to": chosen[1],
+                "changes": workflow.document_diff(
+                    documents[chosen[0]], documents[chosen[1]]
+                ),
+            }
+        return Response(HistorySerializer(body).data)
+
+    @extend_schema(
+        summary="Propose an old version's content again (goes through review)",
+        responses={
+            200: TermDetailSerializer,
+            202: PendingSerializer,
+            **_errors(401, 403, 404, 409),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"versions/(?P<version>\d+)/restore",
+        permission_classes=[IsAuthenticated],
+    )
+    def restore_version(self, request, slug=None, version=None):
+        term = self._audited_term()
+        with workflow_errors():
+            result = workflow.term_revert(
+                term=term,
+                version=int(version),
+                actor=request.user,
+                source=ChangeSource.API,
+            )
+        if result.pending is not None:
+            return Response(
+                pending_body(request, result.term, result.pending),
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return self._written(result.term, status.HTTP_200_OK)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The pending change and its diff against the live term",
+        responses={200: PendingSerializer, **_errors(401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Withdraw the pending change",
+        responses={204: None, **_errors(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "delete"], permission_classes=[CanSeeDrafts])
+    def pending(self, request, slug=None):
+        term = self._audited_term()
+        if request.method == "DELETE":
+            with workflow_errors():
+                workflow.pending_withdraw(
+                    term=term, actor=request.user, source=ChangeSource.API
+                )
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        if not _has_pending(term):
+            raise NotFound(f"The term {term.slug!r} has no pending change.")
+        return Response(pending_body(request, term, term.pending))
 
 
 class ReadView(GlossaryCacheMixin, APIView):
