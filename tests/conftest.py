@@ -117,6 +117,8 @@ def _isolated_cache_and_no_throttle(settings):
     from django.core.cache import cache
 
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
