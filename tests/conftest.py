@@ -154,3 +154,45 @@ def fixtures_db(db):
     """The project's own sample glossary (all statuses), imported."""
     import_folders(FIXTURES)
     return FIXTURES
+
+
+CHROMIUM = Path(os.environ.get("GLOSSARY_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("GLOSSARY_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (skips locally when missing)."""
+    need(CHROMIUM, "Chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - installed by requirements-dev.txt
+        if IN_CI:
+            pytest.fail("playwright is not installed; CI must run the browser tests")
+        pytest.skip("playwright is not installed")
+    # Playwright runs an event loop in this thread; the ORM calls the tests make
+    # around it are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under the test artifacts folder."""
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
