@@ -196,3 +196,26 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def restore_migration_data() -> None:
+    """Re-create what data migrations made (roles, groups, glossary state).
+
+    Live-server tests flush the database afterwards. Django's serialized rollback
+    would restore it, but not under Playwright, whose event loop gives the test a
+    database connection of its own, so the tests that need the rows call this.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from terms.models import GlossaryState
+
+    importlib.import_module("terms.migrations.0002_default_roles").seed_roles(
+        apps, None
+    )
+    importlib.import_module("terms.migrations.0006_workflow_groups").create_groups(
+        apps, None
+    )
+    GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .conftest import ROOT, import_folders
+from .conftest import ROOT, import_folders, restore_migration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,8 @@ def test_import_invalidates_cache_and_etags(corpus_db, api, tmp_path):
 
 
 @pytest.fixture
-def served(live_server, corpus, transactional_db):
+def served(transactional_db, live_server, corpus):
+    restore_migration_data()
     import_folders(corpus / "ai-glossary", corpus / "ai-glossary-site")
     return live_server.url
 

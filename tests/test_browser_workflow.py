@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 
 from terms.models import Category, Term
 
-from .conftest import screenshot
+from .conftest import restore_migration_data, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,6 +16,7 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture
 def people(django_user_model):
+    restore_migration_data()
     Category.objects.get_or_create(name="Testing", slug="testing")
     users = {}
     for name, group in (
@@ -79,7 +80,7 @@ def test_review_story_in_the_browser(browser, live_server, people):
     edna.fill("#id_last_reviewed", "2026-11-01")
     edna.fill("#id_aliases-0-name", "response filter")
     edna.select_option("#id_term_categories-0-category", label="Testing")
-    edna.select_option("#id_term_roles-0-role", value=str(1))
+    edna.select_option("#id_term_roles-0-role", label="Engineering")
     edna.select_option("#id_examples-0-kind", "do")
     edna.fill("#id_examples-0-text", "Log every blocked response.")
     edna.click("#examples-group .add-row a")
