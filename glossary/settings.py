@@ -229,6 +229,9 @@ GLOSSARY_ANON_THROTTLE_RATE = os.environ.get(
 GLOSSARY_PUBLIC_STATUSES = env_list(
     "GLOSSARY_PUBLIC_STATUSES", "reviewed,approved,deprecated"
 )
+# The longest text /api/v1/annotate/ accepts, in characters (413 beyond it).
+GLOSSARY_ANNOTATE_MAX_CHARS = 500_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * GLOSSARY_ANNOTATE_MAX_CHARS
 GLOSSARY_PAGE_SIZE = 20
 GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary

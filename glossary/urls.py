@@ -15,6 +15,7 @@ urlpatterns = [
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
     path("healthz", healthz, name="healthz"),
+    path("", include("terms.urls")),
 ]
 
 

@@ -15,6 +15,12 @@ def _configure_postgres_session(sender, connection, **kwargs):
             )
 
 
+def _glossary_changed(sender, **kwargs):
+    from .services import glossary_touch
+
+    glossary_touch()
+
+
 class TermsConfig(AppConfig):
     """The glossary terms app."""
 
@@ -23,4 +29,20 @@ class TermsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Category, GovernanceTag, Role, SiteText
+
         connection_created.connect(_configure_postgres_session)
+        # Term content is written through terms.services, which bumps the glossary
+        # version itself; these models are also edited directly (admin, shell), and
+        # pages show their texts, so their changes must invalidate cached reads too.
+        for model in (Role, Category, GovernanceTag, SiteText):
+            post_save.connect(
+                _glossary_changed, sender=model, dispatch_uid=f"touch-{model.__name__}"
+            )
+            post_delete.connect(
+                _glossary_changed,
+                sender=model,
+                dispatch_uid=f"untouch-{model.__name__}",
+            )

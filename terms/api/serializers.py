@@ -433,3 +433,36 @@ class HistorySerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     versions = VersionSerializer(many=True)
     diff = DiffSerializer(required=False)
+
+
+class AnnotateRequestSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    status = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SpanSerializer(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField()
+    slug = serializers.CharField()
+    term = serializers.CharField()
+    short_def = serializers.CharField()
+    url = serializers.CharField()
+    matched_on = serializers.ChoiceField(choices=["name", "alias"])
+    ambiguous = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every candidate when the word is shared.",
+    )
+
+
+class AnnotatedTermSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    short_def = serializers.CharField()
+    status = serializers.CharField()
+    url = serializers.CharField()
+    page = serializers.CharField()
+
+
+class AnnotateResponseSerializer(serializers.Serializer):
+    spans = SpanSerializer(many=True)
+    terms = serializers.DictField(child=AnnotatedTermSerializer())

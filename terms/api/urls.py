@@ -12,7 +12,7 @@ router.register("terms", views.TermViewSet, basename="term")
 
 urlpatterns = [
     re_path(
-        r"^terms/(?P<slug>[^/.]+)\.(?P<format>yaml|json)$",
+        r"^terms/(?P<slug>[^/.]+)\.(?P<format>yaml|md|json)$",
         views.TermViewSet.as_view({"get": "retrieve"}),
         name="term-detail-format",
     ),
@@ -24,5 +24,6 @@ urlpatterns = [
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("wanted/", views.WantedView.as_view(), name="wanted"),
     path("export/", views.ExportView.as_view(), name="export"),
+    path("annotate/", views.AnnotateView.as_view(), name="annotate"),
     *router.urls,
 ]

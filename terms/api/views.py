@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import reverse
@@ -16,14 +18,19 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, renderers, status, viewsets
+from rest_framework import mixins, parsers, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    NotFound,
+    ParseError,
+    ValidationError,
+)
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import search, selectors, workflow
+from terms import annotation, search, selectors, workflow
 from terms.document import (
     TERM_DOCUMENT_PREFETCH,
     TermDocument,
@@ -34,6 +41,7 @@ from terms.document import (
 from terms.exporter import categories_data, roles_data
 from terms.importer import site_texts
 from terms.models import ChangeSource, PendingChange, Role, Status, Term
+from terms.rendering import render_markdown, term_page
 from terms.services import category_clashes
 from terms.yaml_loader import Problem
 
@@ -43,6 +51,8 @@ from .filters import MultiValueField, TermFilterSet
 from .pagination import GlossaryPagination
 from .permissions import CanSeeDrafts
 from .serializers import (
+    AnnotateRequestSerializer,
+    AnnotateResponseSerializer,
     AutocompleteResponseSerializer,
     CategorySerializer,
     ErrorSerializer,
@@ -134,6 +144,19 @@ class TermYAMLRenderer(renderers.BaseRenderer):
         return text.encode("utf-8")
 
 
+class TermMarkdownRenderer(renderers.BaseRenderer):
+    """The term as the reference project's documentation page."""
+
+    media_type = "text/markdown"
+    format = "md"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode("utf-8")
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
 class ZipRenderer(renderers.BaseRenderer):
     """A zip archive of YAML files (``GET /api/v1/export/?format=yaml``)."""
 
@@ -154,7 +177,12 @@ def _multi(request, name: str) -> list[str]:
 
 def _requested_statuses(request, visible: list[str], default: list[str]) -> list[str]:
     """The ``status`` parameter, checked against what the reader may see."""
-    values = _multi(request, "status")
+    return _checked_statuses(_multi(request, "status"), visible, default)
+
+
+def _checked_statuses(
+    values: list[str], visible: list[str], default: list[str]
+) -> list[str]:
     if not values:
         return [s for s in default if s in visible]
     unknown = [v for v in values if v not in Status.values]
@@ -294,7 +322,7 @@ class TermViewSet(
     filter_backends = [DjangoFilterBackend]
     filterset_class = TermFilterSet
     pagination_class = GlossaryPagination
-    renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer]
+    renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
     queryset = Term.objects.all()
 
     def get_queryset(self):
@@ -369,6 +397,8 @@ class TermViewSet(
         term = self.get_object()
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())
+        if request.accepted_renderer.format == "md":
+            return Response(render_markdown(term_page(term, self.statuses)))
         return Response(self.get_serializer(term).data)
 
     # --- writes ---------------------------------------------------------------
@@ -885,6 +915,116 @@ class ExportView(ReadView):
                 **roles,
                 **categories,
                 "site": site,
+            }
+        )
+
+
+class PlainTextParser(parsers.BaseParser):
+    """``text/plain`` bodies, read as UTF-8 text."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return stream.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("The text is not valid UTF-8.") from exc
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The text is too long."
+
+
+@extend_schema(
+    summary="Find every glossary term in a text",
+    description=(
+        'Send JSON `{"text": "...", "status": ["approved"]}` or a '
+        "`text/plain` body (then `?status=` selects statuses). Matches names and "
+        "aliases case-insensitively on whole words, hyphen/space variants alike, "
+        "longest match first. Offsets are Python string indices."
+    ),
+    request={
+        "application/json": AnnotateRequestSerializer,
+        "text/plain": OpenApiTypes.STR,
+    },
+    parameters=[STATUS_PARAM],
+    responses={200: AnnotateResponseSerializer, 413: ERRORS[400], **_errors(400, 429)},
+)
+class AnnotateView(GlossaryCacheMixin, APIView):
+    """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [parsers.JSONParser, PlainTextParser]
+
+    def post(self, request):
+        limit = settings.GLOSSARY_ANNOTATE_MAX_CHARS
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > 4 * limit:
+            raise PayloadTooLarge(
+                f"The body is {int(declared):,} bytes; the limit is {limit:,} characters."
+            )
+        data = request.data
+        if isinstance(data, str):
+            text, requested = data, _multi(request, "status")
+        elif isinstance(data, dict):
+            body = AnnotateRequestSerializer(data=data)
+            body.is_valid(raise_exception=True)
+            text = body.validated_data["text"]
+            requested = body.validated_data.get("status") or _multi(request, "status")
+        else:
+            raise ValidationError(
+                {"text": ['send a JSON object with "text", or text/plain']}
+            )
+        if len(text) > limit:
+            raise PayloadTooLarge(
+                f"The text is {len(text):,} characters; the limit is {limit:,}."
+            )
+        statuses = _checked_statuses(requested, self.statuses, [Status.APPROVED])
+        state = selectors.glossary_state()
+        matcher = annotation.glossary_matcher(
+            statuses, (state.version, state.changed_at.timestamp())
+        )
+        spans = annotation.find_spans(matcher, text)
+        chosen = {span.candidates[0].slug for span in spans}
+        chosen |= {c.slug for span in spans for c in span.candidates}
+        terms = {
+            t.slug: t
+            for t in Term.objects.filter(slug__in=chosen, status__in=statuses).only(
+                "slug", "name", "short_def", "status"
+            )
+        }
+        return Response(
+            {
+                "spans": [
+                    {
+                        "start": span.start,
+                        "end": span.end,
+                        "text": text[span.start : span.end],
+                        "slug": span.candidates[0].slug,
+                        "term": terms[span.candidates[0].slug].name,
+                        "short_def": terms[span.candidates[0].slug].short_def,
+                        "url": term_url(request, span.candidates[0].slug),
+                        "matched_on": span.candidates[0].matched_on,
+                        "ambiguous": [c.slug for c in span.candidates]
+                        if len(span.candidates) > 1
+                        else [],
+                    }
+                    for span in spans
+                ],
+                "terms": {
+                    slug: {
+                        "term": t.name,
+                        "short_def": t.short_def,
+                        "status": t.status,
+                        "url": term_url(request, slug),
+                        "page": request.build_absolute_uri(
+                            reverse("term-page", kwargs={"slug": slug})
+                        ),
+                    }
+                    for slug, t in sorted(terms.items())
+                },
             }
         )
 

@@ -1,0 +1,149 @@
+"""A term as a readable page: the sections shared by the HTML page and the
+Markdown document (``/api/v1/terms/{slug}.md``).
+
+The role takeaways, category guidance and site-wide sentences come from imported
+data (``roles.yml``, ``categories.yml``, ``site.yml``), never from this code.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from .document import TermDocument, document_from_term
+from .importer import site_texts
+from .models import Status, Term
+from .selectors import RelatedTerm, term_relationships
+
+MARKDOWN_HEADER = (
+    "<!--\n"
+    "  Rendered by the glossary service from the term document. Edit the term, not this page.\n"
+    "-->\n"
+)
+
+
+@dataclass
+class TermPage:
+    """Everything a page about one term shows, in the order it shows it."""
+
+    term: Term
+    document: TermDocument
+    role_titles: list[str]
+    takeaways: list[tuple[str, str]]
+    practice: list[str]
+    relationships: dict[str, list[RelatedTerm]]
+    feedback_title: str | None
+    feedback_note: str | None
+    status_label: str
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def feedback_html(self) -> str:
+        return inline_markdown_links(self.feedback_note or "")
+
+
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def inline_markdown_links(text: str) -> str:
+    """HTML for a sentence whose only markup is Markdown links; the rest is escaped."""
+    parts, last = [], 0
+    for match in _MARKDOWN_LINK.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        label, url = match.groups()
+        if url.startswith(("http://", "https://", "/", "../", "./")):
+            parts.append(format_html('<a href="{}">{}</a>', url, label))
+        else:
+            parts.append(escape(match.group(0)))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(str(part) for part in parts))
+
+
+def term_page(term: Term, statuses: list[str]) -> TermPage:
+    """Gather a page's sections. ``term`` comes from ``term_detail_queryset``."""
+    document = document_from_term(term)
+    roles = [link.role for link in term.term_roles.all()]
+    categories = [link.category for link in term.term_categories.all()]
+    texts = site_texts()
+    practice: list[str] = []
+    for category in categories:
+        for line in category.apply_guidance:
+            if line not in practice:
+                practice.append(line)
+    if texts.get("practice_footer"):
+        practice.append(texts["practice_footer"])
+    note = texts.get("feedback_note")
+    return TermPage(
+        term=term,
+        document=document,
+        role_titles=[role.title or role.slug for role in roles],
+        takeaways=[
+            (role.title or role.slug, role.takeaway) for role in roles if role.takeaway
+        ],
+        practice=practice,
+        relationships=term_relationships(term, statuses),
+        feedback_title=texts.get("feedback_title"),
+        feedback_note=note.replace("{term}", term.name) if note else None,
+        status_label=Status(term.status).label,
+        tags=list(document.nist_rmf_tags),
+    )
+
+
+def render_markdown(page: TermPage) -> str:
+    """The term as the reference project's documentation page (Markdown)."""
+    doc = page.document
+    lines = [
+        MARKDOWN_HEADER,
+        f"# {doc.term}",
+        "",
+        f"**Aliases:** {', '.join(doc.aliases)}",
+        f"**Categories:** {', '.join(doc.categories)}",
+        f"**Roles:** {', '.join(page.role_titles)}",
+        f"**Part of speech:** `{doc.part_of_speech}`",
+        f'**Status:** <span class="status-chip status-{doc.status}">{page.status_label}</span>'
+        f" (Last reviewed: {doc.last_reviewed.isoformat()})",
+        "",
+    ]
+    if page.takeaways:
+        lines += ["## Role takeaways"]
+        lines += [f"- **{title}:** {takeaway}" for title, takeaway in page.takeaways]
+        lines += [""]
+    if page.practice:
+        lines += ["## Practice & apply", *(f"- {line}" for line in page.practice), ""]
+    lines += ["## Short definition", doc.short_def, ""]
+    lines += ["## Long definition", doc.long_def, ""]
+    lines += [
+        "## Audience perspectives",
+        f"- **Exec:** {doc.exec_perspective}",
+        f"- **Engineer:** {doc.engineer_perspective}",
+        "",
+    ]
+    lines += ["## Examples", "**Do**", *(f"- {text}" for text in doc.examples_do), ""]
+    lines += ["**Don't**", *(f"- {text}" for text in doc.examples_dont), ""]
+    governance = []
+    if doc.nist_rmf_tags:
+        governance.append(f"- **NIST RMF tags:** {', '.join(doc.nist_rmf_tags)}")
+    if doc.risk_notes:
+        governance.append(f"- **Risk notes:** {doc.risk_notes}")
+    if governance:
+        lines += ["## Governance", *governance, ""]
+    written = [
+        f"- **{kind.capitalize()}:** {', '.join(targets)}"
+        for kind, targets in doc.relationships().items()
+        if targets
+    ]
+    if written:
+        lines += ["## Relationships", *written, ""]
+    if page.feedback_title and page.feedback_note:
+        lines += [f'!!! info "{page.feedback_title}"', f"    {page.feedback_note}", ""]
+    lines += [
+        "## Citations",
+        *(f"- [{source}]({url})" for source, url in doc.citations),
+        "",
+    ]
+    lines += [f"_License: {doc.license}_", ""]
+    lines += [f"_Source file: `{page.term.slug}.yml`_", ""]
+    # The header already ends in a newline of its own.
+    return lines[0] + "\n" + "\n".join(lines[1:])

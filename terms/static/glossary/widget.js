@@ -1,0 +1,202 @@
+/*
+ * Glossary widget: explains glossary terms inside any page.
+ *
+ *   <script src="https://glossary.example/static/glossary/widget.js"
+ *           data-glossary-api="https://glossary.example/api/v1/"
+ *           data-glossary-scope="main" defer></script>
+ *
+ * Options (data attributes on the script tag):
+ *   data-glossary-api     base URL of the glossary API (default: /api/v1/ on the
+ *                         script's own origin)
+ *   data-glossary-scope   CSS selector of the elements to scan (default: body)
+ *   data-glossary-status  statuses to match, comma-separated (default: approved)
+ *
+ * The page's visible text is sent to POST {api}annotate/; the first occurrence of
+ * each term becomes a link to its page, with a tooltip (term, status, short
+ * definition, link) on hover and on keyboard focus. Text from the API is only
+ * ever set as text, never parsed as HTML. Elements marked data-glossary-skip, and
+ * code, links, form fields and scripts, are left alone. No dependencies.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var data = (script && script.dataset) || {};
+  var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+  var api = data.glossaryApi || scriptOrigin + "/api/v1/";
+  if (api.charAt(api.length - 1) !== "/") { api += "/"; }
+  var scope = data.glossaryScope || "body";
+  var statuses = (data.glossaryStatus || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
+  var SKIP = { SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEXTAREA: 1, INPUT: 1, SELECT: 1, OPTION: 1,
+               CODE: 1, PRE: 1, KBD: 1, SAMP: 1, A: 1, BUTTON: 1, SVG: 1, TEMPLATE: 1 };
+  var tooltip = null;
+  var hideTimer = null;
+
+  function skipped(element) {
+    for (var el = element; el && el.nodeType === 1; el = el.parentNode) {
+      if (SKIP[el.nodeName.toUpperCase()] || el.hasAttribute("data-glossary-skip") ||
+          el.classList.contains("glossary-term") || el.id === "glossary-tooltip" || el.hidden) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function textNodes(root) {
+    var found = [];
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (node) {
+        if (!node.nodeValue.trim() || skipped(node.parentNode)) { return NodeFilter.FILTER_REJECT; }
+        return NodeFilter.FILTER_ACCEPT;
+      }
+    });
+    while (walker.nextNode()) { found.push(walker.currentNode); }
+    return found;
+  }
+
+  // The API counts offsets in code points (Python); JavaScript strings count
+  // UTF-16 units. unitAt[i] is the UTF-16 offset of code point i.
+  function codePointOffsets(text) {
+    var unitAt = [];
+    var unit = 0;
+    for (var ch of text) { unitAt.push(unit); unit += ch.length; }
+    unitAt.push(unit);
+    return unitAt;
+  }
+
+  function ensureStyles() {
+    if (document.getElementById("glossary-widget-style")) { return; }
+    var style = document.createElement("style");
+    style.id = "glossary-widget-style";
+    style.textContent =
+      ".glossary-term{color:inherit;text-decoration:underline dotted;text-underline-offset:.2em;cursor:help}" +
+      ".glossary-term:focus{outline:2px solid #1f5fae;outline-offset:2px}" +
+      "#glossary-tooltip{position:absolute;z-index:2147483000;max-width:22rem;padding:.6rem .8rem;" +
+      "background:#fff;color:#1d2330;border:1px solid #c5cad3;border-radius:6px;" +
+      "box-shadow:0 4px 16px rgba(0,0,0,.15);font:14px/1.45 system-ui,sans-serif}" +
+      "#glossary-tooltip[hidden]{display:none}" +
+      "#glossary-tooltip .glossary-status{font-size:.75em;margin-left:.5em;padding:0 .4em;border:1px solid;border-radius:1em}" +
+      "#glossary-tooltip p{margin:.3em 0}";
+    document.head.appendChild(style);
+  }
+
+  function ensureTooltip() {
+    if (tooltip) { return tooltip; }
+    tooltip = document.createElement("div");
+    tooltip.id = "glossary-tooltip";
+    tooltip.setAttribute("role", "tooltip");
+    tooltip.hidden = true;
+    tooltip.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
+    tooltip.addEventListener("mouseleave", scheduleHide);
+    document.body.appendChild(tooltip);
+    return tooltip;
+  }
+
+  function show(target, info) {
+    clearTimeout(hideTimer);
+    var box = ensureTooltip();
+    box.textContent = "";
+    var title = document.createElement("strong");
+    title.className = "glossary-name";
+    title.textContent = info.term;
+    var badge = document.createElement("span");
+    badge.className = "glossary-status";
+    badge.textContent = info.status;
+    var definition = document.createElement("p");
+    definition.className = "glossary-definition";
+    definition.textContent = info.short_def;
+    var more = document.createElement("a");
+    more.href = info.page;
+    more.textContent = "Read the full entry";
+    box.append(title, badge, definition, more);
+    box.hidden = false;
+    var rect = target.getBoundingClientRect();
+    var left = Math.max(8, Math.min(rect.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - box.offsetWidth - 8));
+    box.style.left = left + "px";
+    box.style.top = rect.bottom + window.scrollY + 6 + "px";
+  }
+
+  function scheduleHide() {
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(function () { if (tooltip) { tooltip.hidden = true; } }, 200);
+  }
+
+  function markSpan(node, start, end, slug, info) {
+    var middle = node.splitText(start);
+    middle.splitText(end - start);
+    var link = document.createElement("a");
+    link.className = "glossary-term";
+    link.href = info.page;
+    link.setAttribute("data-glossary-slug", slug);
+    link.setAttribute("aria-describedby", "glossary-tooltip");
+    link.textContent = middle.nodeValue;
+    middle.parentNode.replaceChild(link, middle);
+    link.addEventListener("mouseenter", function () { show(link, info); });
+    link.addEventListener("focus", function () { show(link, info); });
+    link.addEventListener("mouseleave", scheduleHide);
+    link.addEventListener("blur", scheduleHide);
+  }
+
+  function annotate(result, pieces, text) {
+    var unitAt = codePointOffsets(text);
+    var seen = {};
+    var chosen = [];
+    result.spans.forEach(function (span) {
+      if (seen[span.slug] || !result.terms[span.slug]) { return; }
+      var start = unitAt[span.start], end = unitAt[span.end];
+      for (var i = 0; i < pieces.length; i++) {
+        var piece = pieces[i];
+        if (start >= piece.start && end <= piece.start + piece.node.nodeValue.length) {
+          seen[span.slug] = true;
+          chosen.push({ piece: piece, start: start - piece.start, end: end - piece.start, slug: span.slug });
+          return;
+        }
+      }
+    });
+    // Later spans first, so splitting a text node keeps earlier offsets valid.
+    chosen.sort(function (a, b) { return b.piece.start - a.piece.start || b.start - a.start; });
+    if (chosen.length) { ensureStyles(); ensureTooltip(); }
+    chosen.forEach(function (c) { markSpan(c.piece.node, c.start, c.end, c.slug, result.terms[c.slug]); });
+    document.dispatchEvent(new CustomEvent("glossary:annotated", { detail: { marked: chosen.length } }));
+  }
+
+  function run() {
+    var pieces = [];
+    var parts = [];
+    var offset = 0;
+    document.querySelectorAll(scope).forEach(function (root) {
+      textNodes(root).forEach(function (node) {
+        pieces.push({ node: node, start: offset });
+        parts.push(node.nodeValue);
+        offset += node.nodeValue.length + 1;
+      });
+    });
+    var text = parts.join("\n");
+    if (!text.trim()) { return; }
+    var body = { text: text };
+    if (statuses.length) { body.status = statuses; }
+    fetch(api + "annotate/", {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("glossary annotate failed: " + response.status); }
+      return response.json();
+    }).then(function (result) {
+      annotate(result, pieces, text);
+    }).catch(function (error) {
+      document.dispatchEvent(new CustomEvent("glossary:error", { detail: { message: String(error) } }));
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && tooltip) { tooltip.hidden = true; }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", run);
+  } else {
+    run();
+  }
+})();

@@ -1,0 +1,119 @@
+"""Human-readable pages: the index, term, category and role pages, and the demo
+of the embeddable widget. Server-rendered; they work without JavaScript."""
+
+from itertools import groupby
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.text import slugify
+
+from . import search, selectors
+from .models import Category, Role, Status, Term, TermCategory, TermRole
+from .rendering import term_page
+
+
+def _visible(request) -> list[str]:
+    return selectors.visible_statuses(request.user)
+
+
+def index(request):
+    """Search box, filters and the alphabetical list of terms."""
+    statuses = _visible(request)
+    chosen_status = [s for s in request.GET.getlist("status") if s in statuses]
+    queryset = selectors.term_list_queryset(chosen_status or statuses)
+    category = request.GET.get("category", "")
+    role = request.GET.get("role", "")
+    if category:
+        queryset = queryset.filter(
+            Exists(
+                TermCategory.objects.filter(
+                    term=OuterRef("pk"), category__slug=slugify(category)
+                )
+            )
+        )
+    if role:
+        queryset = queryset.filter(
+            Exists(TermRole.objects.filter(term=OuterRef("pk"), role__slug=role))
+        )
+    text = request.GET.get("q", "").strip()[:200]
+    if text:
+        ids = search.ranked_ids(queryset.order_by(), text)[:100]
+        position = {pk: index for index, pk in enumerate(ids)}
+        terms = sorted(queryset.filter(pk__in=ids), key=lambda t: position[t.pk])
+        groups = [("Results", terms)]
+    else:
+        terms = list(queryset.order_by("name_key"))
+        groups = [
+            (letter, list(items))
+            for letter, items in groupby(
+                terms, key=lambda t: (t.name[:1] or "#").upper()
+            )
+        ]
+    return render(
+        request,
+        "glossary/index.html",
+        {
+            "groups": groups,
+            "count": len(terms),
+            "q": text,
+            "categories": Category.objects.all(),
+            "roles": Role.objects.all(),
+            "statuses": [(s, Status(s).label) for s in statuses],
+            "chosen_status": chosen_status,
+            "category": slugify(category),
+            "role": role,
+        },
+    )
+
+
+def term_detail(request, slug):
+    """Every section of a term, as the reference page has them."""
+    statuses = _visible(request)
+    term = selectors.term_detail_queryset(statuses).filter(slug=slug).first()
+    if term is None:
+        raise Http404(f"No term with slug {slug!r}.")
+    return render(request, "glossary/term.html", {"page": term_page(term, statuses)})
+
+
+def term_history(request, slug):
+    """When the term changed and how its status moved (names only for staff)."""
+    term = get_object_or_404(Term, slug=slug, status__in=_visible(request))
+    events = term.events.order_by("-id")
+    show_names = request.user.is_authenticated and request.user.has_perm(
+        "terms.view_term"
+    )
+    return render(
+        request,
+        "glossary/history.html",
+        {"term": term, "events": events, "show_names": show_names},
+    )
+
+
+def category_detail(request, slug):
+    category = get_object_or_404(Category, slug=slug)
+    terms = selectors.term_list_queryset(_visible(request)).filter(
+        Exists(TermCategory.objects.filter(term=OuterRef("pk"), category=category))
+    )
+    return render(
+        request,
+        "glossary/category.html",
+        {"category": category, "terms": terms.order_by("name_key")},
+    )
+
+
+def role_detail(request, slug):
+    role = get_object_or_404(Role, slug=slug)
+    terms = selectors.term_list_queryset(_visible(request)).filter(
+        Exists(TermRole.objects.filter(term=OuterRef("pk"), role=role))
+    )
+    return render(
+        request,
+        "glossary/role.html",
+        {"role": role, "terms": terms.order_by("name_key")},
+    )
+
+
+def embed_demo(request):
+    """A page that uses the embeddable widget, as another site would."""
+    return render(request, "glossary/embed_demo.html")
