@@ -18,7 +18,7 @@ from .selectors import RelatedTerm, term_relationships
 
 MARKDOWN_HEADER = (
     "<!--\n"
-    "  Rendered by the glossary service from the term document. Edit the term, not this page.\n"
+    "  Rendered by the glossary service from the term document; edit the term.\n"
     "-->\n"
 )
 
@@ -102,8 +102,8 @@ def render_markdown(page: TermPage) -> str:
         f"**Categories:** {', '.join(doc.categories)}",
         f"**Roles:** {', '.join(page.role_titles)}",
         f"**Part of speech:** `{doc.part_of_speech}`",
-        f'**Status:** <span class="status-chip status-{doc.status}">{page.status_label}</span>'
-        f" (Last reviewed: {doc.last_reviewed.isoformat()})",
+        f'**Status:** <span class="status-chip status-{doc.status}">'
+        f"{page.status_label}</span> (Last reviewed: {doc.last_reviewed.isoformat()})",
         "",
     ]
     if page.takeaways:

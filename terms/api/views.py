@@ -963,7 +963,8 @@ class AnnotateView(GlossaryCacheMixin, APIView):
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if declared.isdigit() and int(declared) > 4 * limit:
             raise PayloadTooLarge(
-                f"The body is {int(declared):,} bytes; the limit is {limit:,} characters."
+                f"The body is {int(declared):,} bytes; "
+                f"the limit is {limit:,} characters."
             )
         data = request.data
         if isinstance(data, str):
