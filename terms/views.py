@@ -90,28 +90,27 @@ def term_history(request, slug):
     )
 
 
+def _linked_terms(request, link_model, **link):
+    """Visible terms linked to one category or role, by name."""
+    return (
+        selectors.term_list_queryset(_visible(request))
+        .filter(Exists(link_model.objects.filter(term=OuterRef("pk"), **link)))
+        .order_by("name_key")
+    )
+
+
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
-    terms = selectors.term_list_queryset(_visible(request)).filter(
-        Exists(TermCategory.objects.filter(term=OuterRef("pk"), category=category))
-    )
+    terms = _linked_terms(request, TermCategory, category=category)
     return render(
-        request,
-        "glossary/category.html",
-        {"category": category, "terms": terms.order_by("name_key")},
+        request, "glossary/category.html", {"category": category, "terms": terms}
     )
 
 
 def role_detail(request, slug):
     role = get_object_or_404(Role, slug=slug)
-    terms = selectors.term_list_queryset(_visible(request)).filter(
-        Exists(TermRole.objects.filter(term=OuterRef("pk"), role=role))
-    )
-    return render(
-        request,
-        "glossary/role.html",
-        {"role": role, "terms": terms.order_by("name_key")},
-    )
+    terms = _linked_terms(request, TermRole, role=role)
+    return render(request, "glossary/role.html", {"role": role, "terms": terms})
 
 
 def embed_demo(request):

@@ -77,7 +77,12 @@ ORDERING_FIELDS = {
 }
 AUTOCOMPLETE_MAX = 50
 
-IF_MATCH_HELP = "ETag from a previous read; 412 when the term has changed since."
+IF_MATCH_PARAM = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="ETag from a previous read; 412 when the term has changed since.",
+)
 
 ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=text)
@@ -273,39 +278,18 @@ TERM_LIST_PARAMETERS = [
     update=extend_schema(
         summary="Replace a term's document",
         request=TermDocumentSerializer,
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                str,
-                OpenApiParameter.HEADER,
-                description=IF_MATCH_HELP,
-            )
-        ],
+        parameters=[IF_MATCH_PARAM],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
     ),
     partial_update=extend_schema(
         summary="Change some fields of a term's document",
         request=TermDocumentSerializer(partial=True),
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                str,
-                OpenApiParameter.HEADER,
-                description=IF_MATCH_HELP,
-            )
-        ],
+        parameters=[IF_MATCH_PARAM],
         responses={200: TermDetailSerializer, **_errors(400, 401, 403, 404, 412)},
     ),
     destroy=extend_schema(
         summary="Delete a term",
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                str,
-                OpenApiParameter.HEADER,
-                description=IF_MATCH_HELP,
-            )
-        ],
+        parameters=[IF_MATCH_PARAM],
         responses={204: None, **_errors(401, 403, 404, 412)},
     ),
 )
