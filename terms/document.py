@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils.text import slugify
 
 from .models import (
@@ -768,6 +768,116 @@ def document_from_term(term: Term) -> TermDocument:
         status=term.status,
         last_reviewed=term.last_reviewed,
     )
+
+
+def documents_for(queryset: QuerySet[Term]) -> dict[int, TermDocument]:
+    """Documents of many stored terms by primary key, built from plain rows.
+
+    One query per part and no model instances: the importer and the exporter
+    compare or write whole glossaries with it. Child rows are selected with a
+    subquery of ``queryset``, so no list of ids is sent to the database.
+    """
+    terms = {
+        row["id"]: row
+        for row in queryset.order_by().values(
+            "id",
+            "name",
+            "part_of_speech",
+            "short_def",
+            "long_def",
+            "exec_perspective",
+            "engineer_perspective",
+            "risk_notes",
+            "license",
+            "status",
+            "last_reviewed",
+        )
+    }
+    ids = queryset.order_by().values("pk")
+    parts: dict[str, dict[int, list]] = {}
+
+    def collect(name: str, rows) -> None:
+        grouped: dict[int, list] = {}
+        for term_id, *values in rows:
+            grouped.setdefault(term_id, []).append(
+                values[0] if len(values) == 1 else tuple(values)
+            )
+        parts[name] = grouped
+
+    order = ("term_id", "position")
+    collect(
+        "aliases",
+        Alias.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "name"),
+    )
+    collect(
+        "categories",
+        TermCategory.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "category__name"),
+    )
+    collect(
+        "roles",
+        TermRole.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "role__slug"),
+    )
+    collect(
+        "tags",
+        TermTag.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "tag__name"),
+    )
+    collect(
+        "examples",
+        Example.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "kind", "text"),
+    )
+    collect(
+        "citations",
+        Citation.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "source", "url"),
+    )
+    collect(
+        "relationships",
+        Relationship.objects.filter(term__in=ids)
+        .order_by(*order)
+        .values_list("term_id", "kind", "target_name"),
+    )
+    documents = {}
+    for term_id, row in terms.items():
+        examples = parts["examples"].get(term_id, [])
+        relationships = parts["relationships"].get(term_id, [])
+        documents[term_id] = TermDocument(
+            term=row["name"],
+            aliases=tuple(parts["aliases"].get(term_id, ())),
+            categories=tuple(parts["categories"].get(term_id, ())),
+            roles=tuple(parts["roles"].get(term_id, ())),
+            part_of_speech=row["part_of_speech"],
+            short_def=row["short_def"],
+            long_def=row["long_def"],
+            exec_perspective=row["exec_perspective"],
+            engineer_perspective=row["engineer_perspective"],
+            examples_do=tuple(
+                text for kind, text in examples if kind == ExampleKind.DO
+            ),
+            examples_dont=tuple(
+                text for kind, text in examples if kind == ExampleKind.DONT
+            ),
+            nist_rmf_tags=tuple(parts["tags"].get(term_id, ())),
+            risk_notes=row["risk_notes"],
+            broader=tuple(t for k, t in relationships if k == RelationKind.BROADER),
+            narrower=tuple(t for k, t in relationships if k == RelationKind.NARROWER),
+            related=tuple(t for k, t in relationships if k == RelationKind.RELATED),
+            citations=tuple(parts["citations"].get(term_id, ())),
+            license=row["license"],
+            status=row["status"],
+            last_reviewed=row["last_reviewed"],
+        )
+    return documents
 
 
 def term_field_values(document: TermDocument) -> dict[str, Any]:

@@ -13,18 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 
 from . import services
 from .document import (
     SITE_TEXT_KEYS,
-    TERM_DOCUMENT_PREFETCH,
     CategoryData,
     Problem,
     RoleData,
     TermDocument,
-    document_from_term,
+    documents_for,
     parse_categories_file,
     parse_roles_file,
     parse_site_file,
@@ -236,14 +235,24 @@ def _check_category_slugs(batch: _Batch) -> None:
                 names.setdefault(slug, (name, file))
 
 
+# Past this many slugs, read every term instead of sending a long IN list (SQLite
+# limits the number of query parameters).
+_IN_LIST_LIMIT = 500
+
+
 def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[Term, TermDocument]]:
-    stored = {}
-    queryset = Term.objects.filter(slug__in=list(slugs)).prefetch_related(
-        *TERM_DOCUMENT_PREFETCH
+    wanted = set(slugs)
+    queryset = (
+        Term.objects.filter(slug__in=wanted)
+        if len(wanted) <= _IN_LIST_LIMIT
+        else Term.objects.all()
     )
-    for term in queryset:
-        stored[term.slug] = (term, document_from_term(term))
-    return stored
+    documents = documents_for(queryset)
+    return {
+        term.slug: (term, documents[term.pk])
+        for term in queryset
+        if term.slug in wanted
+    }
 
 
 def _planned_index(
@@ -404,11 +413,8 @@ def import_paths(
             report.unchanged.append(slug)
     deleted: set[str] = set()
     if prune:
-        deleted = set(
-            Term.objects.exclude(slug__in=list(batch.terms)).values_list(
-                "slug", flat=True
-            )
-        )
+        stored_slugs = set(Term.objects.values_list("slug", flat=True))
+        deleted = stored_slugs - set(batch.terms)
         report.deleted = sorted(deleted)
 
     index, _ = _planned_index(batch, deleted)
@@ -445,7 +451,11 @@ def _apply(
 
     if deleted:
         services.terms_delete(
-            terms=Term.objects.filter(slug__in=deleted),
+            terms=[
+                term
+                for term in Term.objects.only("id", "slug", "status", "version")
+                if term.slug in deleted
+            ],
             actor=actor,
             source=ChangeSource.IMPORT,
         )
@@ -457,6 +467,11 @@ def _apply(
     )
     if any(data_plan.values()):
         services.glossary_touch()
+    if connection.vendor == "postgresql" and len(plan) + len(deleted) >= 1000:
+        # Fresh statistics after a bulk load, so the planner uses the search
+        # indexes rather than guessing from an empty table.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE terms_term, terms_alias, terms_relationship")
 
 
 def site_texts() -> dict[str, str]:

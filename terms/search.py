@@ -40,7 +40,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest, Length
+from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
 from .models import Alias, Term
@@ -233,27 +233,32 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
     if not key:
         return []
     if _is_postgres():
-        best_alias = (
-            Alias.objects.filter(term=OuterRef("pk"))
+        # Names and aliases are matched in their own tables, each through its
+        # trigram index, and merged here: one query with an OR across both
+        # tables makes the planner scan every row.
+        pool = limit * 4
+        scores: dict[int, float] = {}
+        names = (
+            queryset.filter(name_key__trigram_similar=key)
+            .annotate(similarity=TrigramSimilarity("name_key", Value(key)))
+            .order_by("-similarity")
+            .values_list("id", "similarity")[:pool]
+        )
+        aliases = (
+            Alias.objects.filter(
+                term__in=queryset.values("pk"), key__trigram_similar=key
+            )
             .annotate(similarity=TrigramSimilarity("key", Value(key)))
             .order_by("-similarity")
-            .values("similarity")[:1]
+            .values_list("term_id", "similarity")[:pool]
         )
-        return list(
-            queryset.filter(
-                Q(name_key__trigram_similar=key)
-                | _alias_exists(key__trigram_similar=key)
-                | Q(search_names__trigram_word_similar=key)
-            )
-            .annotate(
-                similarity=Greatest(
-                    TrigramSimilarity("name_key", Value(key)),
-                    Subquery(best_alias, output_field=FloatField()),
-                    TrigramWordSimilarity(Value(key), "search_names"),
-                )
-            )
-            .filter(similarity__gte=SUGGEST_SIMILARITY)
-            .order_by("-similarity", "name_key")[:limit]
+        for term_id, similarity in [*names, *aliases]:
+            scores[term_id] = max(similarity, scores.get(term_id, 0.0))
+        best = sorted(scores, key=lambda pk: -scores[pk])[:limit]
+        terms = {term.pk: term for term in queryset.filter(pk__in=best)}
+        return sorted(
+            (terms[pk] for pk in best if pk in terms),
+            key=lambda term: (-scores[term.pk], term.name_key),
         )
     candidates = list(queryset)
     wrapped = [

@@ -21,12 +21,13 @@ from .models import (
     EventAction,
     GlossaryState,
     GovernanceTag,
+    Relationship,
     Role,
     Term,
     TermEvent,
     TermRevision,
 )
-from .resolver import relationships_resolve
+from .resolver import database_index, relationships_resolve
 
 CHILD_RELATIONS = (
     "aliases",
@@ -37,6 +38,12 @@ CHILD_RELATIONS = (
     "citations",
     "relationships",
 )
+
+
+def _chunks(ids: list[int], size: int = 500):
+    """Slices of ``ids`` short enough for any database's parameter limit."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def glossary_touch() -> None:
@@ -134,7 +141,9 @@ def terms_write(
         Term.objects.bulk_update(changed_terms, fields, batch_size=500)
         for relation in CHILD_RELATIONS:
             model = Term._meta.get_field(relation).related_model
-            model.objects.filter(term__in=changed_terms).delete()
+            for chunk in _chunks([term.pk for term in changed_terms]):
+                # No signals or dependents: Django deletes these in one statement.
+                model.objects.filter(term_id__in=chunk).delete()
 
     rows: dict[type, list] = defaultdict(list)
     revisions, events = [], []
@@ -167,11 +176,18 @@ def terms_write(
         )
         if progress:
             progress("writing", done, len(changes))
+    relationships = rows.pop(Relationship, [])
     for model, instances in rows.items():
         model.objects.bulk_create(instances, batch_size=1000)
+    # New relationships are resolved as they are written; the pass below then
+    # only has to re-point older ones that the new names and aliases affect.
+    index = database_index()
+    for relationship in relationships:
+        relationship.target_id = index.resolve(relationship.target_name)
+    Relationship.objects.bulk_create(relationships, batch_size=1000)
     TermRevision.objects.bulk_create(revisions, batch_size=500)
     TermEvent.objects.bulk_create(events, batch_size=500)
-    relationships_resolve()
+    relationships_resolve(index=index)
     glossary_touch()
     return written
 
@@ -197,7 +213,8 @@ def terms_delete(
         )
         for term in doomed
     )
-    Term.objects.filter(pk__in=[term.pk for term in doomed]).delete()
+    for chunk in _chunks([term.pk for term in doomed]):
+        Term.objects.filter(pk__in=chunk).delete()
     relationships_resolve()
     glossary_touch()
     return [term.slug for term in doomed]

@@ -42,7 +42,7 @@ def queries_for(api, url: str) -> int:
         ),
         ("/api/v1/terms/log-probability/", "/api/v1/terms/risk-register/", 11),
         ("/api/v1/lookup/?q=logprob", "/api/v1/lookup/?q=supervised fine-tuning", 2),
-        ("/api/v1/lookup/?q=zzzz", "/api/v1/lookup/?q=halucination", 3),
+        ("/api/v1/lookup/?q=temperatur", "/api/v1/lookup/?q=halucination", 5),
         ("/api/v1/autocomplete/?q=a&limit=2", "/api/v1/autocomplete/?q=a&limit=50", 2),
         ("/api/v1/categories/", "/api/v1/roles/", 2),
         ("/api/v1/tags/", "/api/v1/wanted/", 2),

@@ -1,0 +1,209 @@
+"""Import and query a large synthetic glossary.
+
+    .venv/bin/python bench/import_scale.py --terms 100000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/glossary_bench
+
+Writes N synthetic term files (with aliases, categories, roles, relationships
+among them and some dangling ones) to a temporary folder, imports them, imports
+them again unchanged, then times search, lookup, autocomplete, list and detail
+requests through the API (median of 5, uncached).
+"""
+
+import argparse
+import io
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _setup import scratch_database
+
+TOPICS = [
+    "adaptive",
+    "agent",
+    "alignment",
+    "anomaly",
+    "attention",
+    "audit",
+    "batch",
+    "benchmark",
+    "bias",
+    "cache",
+    "calibration",
+    "causal",
+    "classifier",
+    "cluster",
+    "context",
+    "corpus",
+    "decoder",
+    "drift",
+    "embedding",
+    "encoder",
+    "ensemble",
+    "evaluation",
+    "feature",
+    "filter",
+    "gradient",
+    "graph",
+    "guard",
+    "index",
+    "inference",
+    "kernel",
+    "label",
+    "latent",
+    "layer",
+    "lineage",
+    "model",
+    "monitor",
+    "policy",
+    "privacy",
+    "probe",
+    "prompt",
+    "ranking",
+    "reasoning",
+    "recall",
+    "retrieval",
+    "reward",
+    "risk",
+    "safety",
+    "sampling",
+    "schema",
+    "score",
+    "token",
+    "training",
+    "transfer",
+    "vector",
+    "weight",
+]
+
+
+def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    """Made-up words, so that a definition word is as rare as in real text."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return sorted(
+        {
+            "".join(rng.choice(letters) for _ in range(rng.randint(5, 10)))
+            for _ in range(size)
+        }
+    )
+
+
+def synthetic_documents(count: int, seed: int = 3):
+    rng = random.Random(seed)
+    words = vocabulary(rng)
+    names: list[str] = []
+    seen = set()
+    while len(names) < count:
+        name = " ".join(rng.sample(TOPICS, 3)) + f" {len(names)}"
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    for index, name in enumerate(names):
+        related = rng.sample(names[: max(index, 1)], k=min(2, max(index, 1)))
+        yield (
+            name,
+            {
+                "term": name,
+                "aliases": [f"{name} method", f"alias {index}"],
+                "categories": [f"Category {index % 12}"],
+                "roles": ["engineering", "product"],
+                "part_of_speech": "concept",
+                "short_def": "A synthetic concept about "
+                + " and ".join(rng.sample(TOPICS, 3))
+                + ".",
+                "long_def": " ".join(rng.choice(words) for _ in range(90)) + ".",
+                "audiences": {
+                    "exec": "Why it matters.",
+                    "engineer": "How to build it.",
+                },
+                "examples": {"do": ["Measure it."], "dont": ["Guess."]},
+                "governance": {
+                    "nist_rmf_tags": ["validity"],
+                    "risk_notes": "Some risk.",
+                },
+                "relationships": {
+                    "related": [r for r in related if r != name]
+                    or [f"missing {index}"],
+                    "broader": [f"wanted topic {index % 500}"],
+                },
+                "citations": [
+                    {"source": "Example", "url": f"https://example.org/{index}"}
+                ],
+                "license": "CC BY-SA 4.0",
+                "status": "approved",
+                "last_reviewed": "2026-11-01",
+            },
+        )
+
+
+def median_ms(client, url: str, repeat: int = 5) -> float:
+    from django.core.cache import cache
+
+    times = []
+    for _ in range(repeat):
+        cache.clear()
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code in (200, 404), (url, response.status_code)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--terms", type=int, default=10_000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    scratch_database(args.database_url)
+    import yaml
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    from terms.naming import term_slug
+
+    folder = Path(tempfile.mkdtemp(prefix="glossary-scale-"))
+    try:
+        started = time.perf_counter()
+        names = []
+        for name, data in synthetic_documents(args.terms):
+            text = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True)
+            (folder / f"{term_slug(name)}.yml").write_text(text, "utf-8")
+            names.append(name)
+        print(
+            f"database: {connection.vendor}; {args.terms:,} term files written in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+        for label in ("first import", "unchanged re-import"):
+            started = time.perf_counter()
+            out = io.StringIO()
+            call_command("import_terms", str(folder), stdout=out, stderr=io.StringIO())
+            summary = out.getvalue().strip().splitlines()[-1]
+            print(f"{label}: {time.perf_counter() - started:.1f}s  ({summary})")
+        client = Client(HTTP_HOST="localhost")
+        sample = names[len(names) // 2]
+        slug = term_slug(sample)
+        for label, url in (
+            ("list page", "/api/v1/terms/?page_size=50"),
+            ("list, filtered", "/api/v1/terms/?category=Category 3&role=engineering"),
+            ("search q", "/api/v1/terms/?q=retrieval drift"),
+            ("search typo", "/api/v1/terms/?q=halucination"),
+            ("detail", f"/api/v1/terms/{slug}/"),
+            ("lookup by alias", f"/api/v1/lookup/?q={sample} method"),
+            ("lookup miss", "/api/v1/lookup/?q=retreival drfit"),
+            ("autocomplete", "/api/v1/autocomplete/?q=retr"),
+            ("wanted", "/api/v1/wanted/"),
+        ):
+            print(f"  {label:18} {median_ms(client, url):8.1f} ms")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "ERROR")
+    sys.exit(main())
