@@ -325,6 +325,16 @@ class TermAdmin(admin.ModelAdmin):
                 "term until it is reviewed and approved.",
             )
 
+    def delete_model(self, request, obj):
+        workflow.term_delete(term=obj, actor=request.user, source=ChangeSource.ADMIN)
+
+    def delete_queryset(self, request, queryset):
+        # Through the workflow module too, so every deletion leaves an audit event.
+        for term in queryset:
+            workflow.term_delete(
+                term=term, actor=request.user, source=ChangeSource.ADMIN
+            )
+
     # Workflow buttons, history and the waiting list.
 
     def get_urls(self):

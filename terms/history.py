@@ -28,6 +28,7 @@ def revision_for(
     """An unsaved revision holding ``document`` as the term's current version."""
     return TermRevision(
         term=term,
+        term_slug=term.slug,
         version=term.version,
         document=document.to_data(),
         source=source,

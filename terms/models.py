@@ -410,9 +410,15 @@ class ChangeSource(models.TextChoices):
 
 
 class TermRevision(models.Model):
-    """One version of a term's document, exactly as it was (term-format.md, as JSON)."""
+    """One version of a term's document, exactly as it was (term-format.md, as JSON).
 
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="revisions")
+    Like events, revisions outlive a deleted term (``term`` becomes empty).
+    """
+
+    term = models.ForeignKey(
+        Term, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    term_slug = models.SlugField(max_length=200, default="")
     version = models.PositiveIntegerField()
     document = models.JSONField()
     source = models.CharField(max_length=10, choices=ChangeSource.choices)

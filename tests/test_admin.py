@@ -246,3 +246,19 @@ def test_list_shows_status_category_and_pending_flag(staff, fixtures_db):
     assert "grounding" not in page.lower() or "draft" not in page
     search = client.get("/admin/terms/term/?q=LLM").content.decode()
     assert "large language model" in search
+
+
+def test_deleting_in_the_admin_leaves_an_audit_event(django_user_model, tmp_path):
+    from terms.models import TermEvent
+
+    write_term(tmp_path, base_term("short lived"))
+    import_folders(tmp_path)
+    term = Term.objects.get(slug="short-lived")
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client = Client()
+    client.force_login(root)
+    response = client.post(f"/admin/terms/term/{term.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Term.objects.filter(slug="short-lived").exists()
+    event = TermEvent.objects.get(term_slug="short-lived", action="delete")
+    assert (event.actor, event.source) == (root, "admin")
