@@ -35,7 +35,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -55,6 +54,8 @@ SUGGEST_SCORE = 70
 # Relevance boosts: a query equal to a name or an alias outranks any text match.
 EXACT_NAME_BOOST = 10.0
 EXACT_ALIAS_BOOST = 5.0
+# A search returns at most this many terms, best first.
+SEARCH_LIMIT = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -88,9 +89,25 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         default=Value(0.0),
         output_field=FloatField(),
     )
-    # Stemmed matching finds "assessment" for "assessing"; ranking the exact
-    # word form too (an unstemmed vector, built only for the matched rows) puts
-    # the term that uses the very word first.
+    # A text match always outranks a typo-only match: it earns 1 plus its rank,
+    # while a match by name similarity alone earns less than 1.
+    text_or_typo = Case(
+        When(Q(vector=query), then=Value(1.0) + SearchRank(F("vector"), query)),
+        default=Value(0.9) * TrigramWordSimilarity(Value(key), "search_names"),
+        output_field=FloatField(),
+    )
+    first = list(
+        queryset.annotate(vector=_search_vector())
+        .filter(Q(vector=query) | Q(search_names__trigram_word_similar=key))
+        .annotate(relevance=exact + text_or_typo)
+        .order_by("-relevance", "name_key")
+        .values_list("id", "relevance", "name_key")[:SEARCH_LIMIT]
+    )
+    if not first:
+        return []
+    # Stemmed matching finds "assessment" for "assessing"; ranking the exact word
+    # form as well puts the term that uses the very word first. It is computed in
+    # a second query for the best matches only, as it builds vectors on the fly.
     exact_form = SearchRank(
         SearchVector("search_names", weight="A", config="simple")
         + SearchVector("short_def", weight="B", config="simple")
@@ -98,23 +115,13 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         + SearchVector("long_def", weight="D", config="simple"),
         SearchQuery(text, search_type="websearch", config="simple"),
     )
-    # A text match always outranks a typo-only match: it earns 1 plus its rank,
-    # while a match by name similarity alone earns less than 1.
-    text_or_typo = Case(
-        When(
-            Q(vector=query),
-            then=Value(1.0) + SearchRank(F("vector"), query) + exact_form,
-        ),
-        default=Value(0.9) * TrigramWordSimilarity(Value(key), "search_names"),
-        output_field=FloatField(),
+    bonus = dict(
+        Term.objects.filter(pk__in=[row[0] for row in first])
+        .annotate(bonus=exact_form)
+        .values_list("id", "bonus")
     )
-    matches = (
-        queryset.annotate(vector=_search_vector())
-        .filter(Q(vector=query) | Q(search_names__trigram_word_similar=key))
-        .annotate(relevance=exact + text_or_typo)
-        .order_by("-relevance", "name_key")
-    )
-    return list(matches.values_list("id", flat=True))
+    first.sort(key=lambda row: (-(row[1] + bonus.get(row[0], 0.0)), row[2]))
+    return [row[0] for row in first]
 
 
 @dataclass
@@ -165,7 +172,7 @@ def _ranked_ids_python(queryset: QuerySet[Term], key: str) -> list[int]:
             for index, score in _fuzzy(candidates, key)
         ]
     hits.sort(key=lambda item: (-item[0], item[1]))
-    return [item[2] for item in hits]
+    return [item[2] for item in hits[:SEARCH_LIMIT]]
 
 
 def _fuzzy(candidates: list[_Candidate], key: str, limit: int | None = None):
@@ -196,34 +203,30 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     """Terms whose name, slug or an alias equals ``text`` (lookup-key equality).
 
     Exact name matches come first, then slug, then alias matches; an alias shared
-    by several terms returns all of them. One query.
+    by several terms returns all of them. Two indexed queries: names and slugs,
+    then aliases (one query with an OR across both tables would scan every term).
     """
     key = lookup_key(text)
     if not key:
         return []
     slug = term_slug(text)
-    alias_name = Alias.objects.filter(term=OuterRef("pk"), key=key).values("name")[:1]
-    rows = (
-        queryset.filter(Q(name_key=key) | Q(slug=slug) | _alias_exists(key=key))
-        .annotate(
-            matched_alias=Subquery(alias_name),
-            match_rank=Case(
-                When(name_key=key, then=Value(0)),
-                When(slug=slug, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("match_rank", "name_key")
+    named = sorted(
+        queryset.filter(Q(name_key=key) | Q(slug=slug)),
+        key=lambda term: (term.name_key != key, term.name_key),
     )
-    matches = []
-    for term in rows:
-        if term.match_rank == 0:
-            matches.append(Match(term, "name"))
-        elif term.match_rank == 1:
-            matches.append(Match(term, "slug"))
-        else:
-            matches.append(Match(term, "alias", term.matched_alias))
+    matches = [
+        Match(term, "name" if term.name_key == key else "slug") for term in named
+    ]
+    seen = {term.pk for term in named}
+    aliased = (
+        Alias.objects.filter(key=key, term__in=queryset.values("pk"))
+        .select_related("term")
+        .order_by("term__name_key")
+    )
+    for alias in aliased:
+        if alias.term_id not in seen:
+            seen.add(alias.term_id)
+            matches.append(Match(alias.term, "alias", alias.name))
     return matches
 
 
@@ -275,36 +278,40 @@ def autocomplete(
 
     Name matches beat alias matches, a match at the start beats one inside, and
     shorter names come first. With no such term, falls back to close matches.
+    Names and aliases are searched in two queries, each able to use its index.
     """
     key = lookup_key(text)
     if not key:
         return []
     inner = " " + key
-    alias_hit = Alias.objects.filter(term=OuterRef("pk")).filter(
-        Q(key__startswith=key) | Q(key__contains=inner)
-    )
-    rows = list(
-        queryset.filter(
-            Q(name_key__startswith=key)
-            | Q(name_key__contains=inner)
-            | Exists(alias_hit)
+
+    def ranked(field: str):
+        return Case(
+            When(**{f"{field}__startswith": key}, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
         )
-        .annotate(
-            matched_alias=Subquery(alias_hit.order_by("position").values("name")[:1]),
-            match_rank=Case(
-                When(name_key__startswith=key, then=Value(0)),
-                When(name_key__contains=inner, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
+
+    names = (
+        queryset.filter(Q(name_key__startswith=key) | Q(name_key__contains=inner))
+        .annotate(match_rank=ranked("name_key"))
         .order_by("match_rank", Length("name_key"), "name_key")[:limit]
     )
-    if rows:
-        return [
-            Match(term, "name")
-            if term.match_rank < 2
-            else Match(term, "alias", term.matched_alias)
-            for term in rows
-        ]
+    aliases = (
+        Alias.objects.filter(Q(key__startswith=key) | Q(key__contains=inner))
+        .filter(term__in=queryset.values("pk"))
+        .select_related("term")
+        .annotate(match_rank=ranked("key"))
+        .order_by("match_rank", Length("key"), "key")[: limit * 2]
+    )
+    results = [Match(term, "name") for term in names]
+    seen = {match.term.pk for match in results}
+    for alias in aliases:
+        if len(results) >= limit:
+            break
+        if alias.term_id not in seen:
+            seen.add(alias.term_id)
+            results.append(Match(alias.term, "alias", alias.name))
+    if results:
+        return results
     return [Match(term, "fuzzy") for term in suggestions(queryset, text, limit=limit)]

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 
 from .models import (
     Category,
@@ -172,24 +172,34 @@ def glossary_stats(statuses: list[str]) -> dict:
     }
 
 
-@dataclass
-class WantedTerm:
-    """A relationship target that names no existing term."""
-
-    name: str
-    key: str
-    referenced_by: list[tuple[str, str, str]]  # (slug, name, kind)
+# How many referencing terms a wanted target lists (its count says how many in all).
+WANTED_REFERENCES_SHOWN = 100
 
 
-def wanted_terms(statuses: list[str]) -> list[WantedTerm]:
-    """Unresolved targets of visible terms, most referenced first (one query)."""
-    rows = (
+def wanted_targets(statuses: list[str]) -> QuerySet:
+    """Unresolved targets of visible terms with how often each is named, most first.
+
+    A queryset of ``{"target_key", "target", "count"}``, to be paginated.
+    """
+    return (
         Relationship.objects.filter(target=None, term__status__in=statuses)
-        .order_by("target_key", "term__name_key")
-        .values_list("target_key", "target_name", "term__slug", "term__name", "kind")
+        .values("target_key")
+        .annotate(count=Count("id"), target=Min("target_name"))
+        .order_by("-count", "target_key")
     )
-    wanted: dict[str, WantedTerm] = {}
-    for key, name, slug, term_name, kind in rows:
-        entry = wanted.setdefault(key, WantedTerm(name=name, key=key, referenced_by=[]))
-        entry.referenced_by.append((slug, term_name, kind))
-    return sorted(wanted.values(), key=lambda w: (-len(w.referenced_by), w.key))
+
+
+def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[tuple]]:
+    """For each target key, the terms naming it: ``(slug, name, kind)``."""
+    rows = (
+        Relationship.objects.filter(
+            target=None, term__status__in=statuses, target_key__in=keys
+        )
+        .order_by("target_key", "term__name_key")
+        .values_list("target_key", "term__slug", "term__name", "kind")
+    )
+    found: dict[str, list[tuple]] = {key: [] for key in keys}
+    for key, slug, name, kind in rows:
+        if len(found[key]) < WANTED_REFERENCES_SHOWN:
+            found[key].append((slug, name, kind))
+    return found

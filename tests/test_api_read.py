@@ -415,7 +415,9 @@ def test_stats(fixtures_db, api):
 
 
 def test_wanted_lists_unresolved_targets(corpus_db, api):
-    body = api.get("/api/v1/wanted/").json()
+    page = api.get("/api/v1/wanted/?page_size=100").json()
+    assert page["count"] == len(page["results"])
+    body = page["results"]
     targets = [w["target"] for w in body]
     assert "model architecture" in targets
     assert "tool-use" not in targets

@@ -466,3 +466,10 @@ class AnnotatedTermSerializer(serializers.Serializer):
 class AnnotateResponseSerializer(serializers.Serializer):
     spans = SpanSerializer(many=True)
     terms = serializers.DictField(child=AnnotatedTermSerializer())
+
+
+class WantedPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = WantedSerializer(many=True)

@@ -66,7 +66,7 @@ from .serializers import (
     TermDocumentSerializer,
     TermSummarySerializer,
     TransitionSerializer,
-    WantedSerializer,
+    WantedPageSerializer,
     term_url,
 )
 
@@ -829,16 +829,33 @@ class StatsView(ReadView):
 
 
 @extend_schema(
-    summary="Relationship targets that name no term yet",
-    responses={200: WantedSerializer(many=True)},
+    summary="Relationship targets that name no term yet, most referenced first",
+    parameters=[
+        OpenApiParameter("page", int, description="Page number, from 1."),
+        OpenApiParameter(
+            "page_size", int, description="Targets per page, at most 100."
+        ),
+    ],
+    responses={200: WantedPageSerializer, **_errors(400, 404)},
 )
 class WantedView(ReadView):
+    """Paginated like the term list; each target lists up to 100 referencing terms."""
+
+    pagination_class = GlossaryPagination
+
     def get(self, request):
-        return Response(
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            selectors.wanted_targets(self.statuses), request, view=self
+        )
+        references = selectors.wanted_references(
+            self.statuses, [row["target_key"] for row in page]
+        )
+        return paginator.get_paginated_response(
             [
                 {
-                    "target": wanted.name,
-                    "count": len(wanted.referenced_by),
+                    "target": row["target"],
+                    "count": row["count"],
                     "referenced_by": [
                         {
                             "slug": slug,
@@ -846,10 +863,10 @@ class WantedView(ReadView):
                             "kind": kind,
                             "url": term_url(request, slug),
                         }
-                        for slug, name, kind in wanted.referenced_by
+                        for slug, name, kind in references[row["target_key"]]
                     ],
                 }
-                for wanted in selectors.wanted_terms(self.statuses)
+                for row in page
             ]
         )
 
