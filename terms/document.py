@@ -736,38 +736,78 @@ TERM_DOCUMENT_PREFETCH = (
 )
 
 
-def document_from_term(term: Term) -> TermDocument:
-    """The document of a stored term. Prefetch ``TERM_DOCUMENT_PREFETCH`` first."""
-    examples = list(term.examples.all())
-    relationships = list(term.relationships.all())
+_TERM_COLUMNS = (
+    "name",
+    "part_of_speech",
+    "short_def",
+    "long_def",
+    "exec_perspective",
+    "engineer_perspective",
+    "risk_notes",
+    "license",
+    "status",
+    "last_reviewed",
+)
+
+
+def _assemble(row: dict[str, Any], parts: dict[str, list]) -> TermDocument:
+    """A document from a term's column values and its ordered child values."""
+    examples = parts.get("examples", ())
+    relationships = parts.get("relationships", ())
 
     def targets(kind: str) -> tuple[str, ...]:
-        return tuple(rel.target_name for rel in relationships if rel.kind == kind)
+        return tuple(target for k, target in relationships if k == kind)
 
     return TermDocument(
-        term=term.name,
-        aliases=tuple(alias.name for alias in term.aliases.all()),
-        categories=tuple(link.category.name for link in term.term_categories.all()),
-        roles=tuple(link.role.slug for link in term.term_roles.all()),
-        part_of_speech=term.part_of_speech,
-        short_def=term.short_def,
-        long_def=term.long_def,
-        exec_perspective=term.exec_perspective,
-        engineer_perspective=term.engineer_perspective,
-        examples_do=tuple(ex.text for ex in examples if ex.kind == ExampleKind.DO),
-        examples_dont=tuple(ex.text for ex in examples if ex.kind == ExampleKind.DONT),
-        nist_rmf_tags=tuple(link.tag.name for link in term.term_tags.all()),
-        risk_notes=term.risk_notes,
+        term=row["name"],
+        aliases=tuple(parts.get("aliases", ())),
+        categories=tuple(parts.get("categories", ())),
+        roles=tuple(parts.get("roles", ())),
+        part_of_speech=row["part_of_speech"],
+        short_def=row["short_def"],
+        long_def=row["long_def"],
+        exec_perspective=row["exec_perspective"],
+        engineer_perspective=row["engineer_perspective"],
+        examples_do=tuple(text for kind, text in examples if kind == ExampleKind.DO),
+        examples_dont=tuple(
+            text for kind, text in examples if kind == ExampleKind.DONT
+        ),
+        nist_rmf_tags=tuple(parts.get("tags", ())),
+        risk_notes=row["risk_notes"],
         broader=targets(RelationKind.BROADER),
         narrower=targets(RelationKind.NARROWER),
         related=targets(RelationKind.RELATED),
-        citations=tuple(
-            (citation.source, citation.url) for citation in term.citations.all()
-        ),
-        license=term.license,
-        status=term.status,
-        last_reviewed=term.last_reviewed,
+        citations=tuple(parts.get("citations", ())),
+        license=row["license"],
+        status=row["status"],
+        last_reviewed=row["last_reviewed"],
     )
+
+
+def document_from_term(term: Term) -> TermDocument:
+    """The document of a stored term. Prefetch ``TERM_DOCUMENT_PREFETCH`` first."""
+    parts = {
+        "aliases": [alias.name for alias in term.aliases.all()],
+        "categories": [link.category.name for link in term.term_categories.all()],
+        "roles": [link.role.slug for link in term.term_roles.all()],
+        "tags": [link.tag.name for link in term.term_tags.all()],
+        "examples": [(ex.kind, ex.text) for ex in term.examples.all()],
+        "citations": [(c.source, c.url) for c in term.citations.all()],
+        "relationships": [(r.kind, r.target_name) for r in term.relationships.all()],
+    }
+    return _assemble({column: getattr(term, column) for column in _TERM_COLUMNS}, parts)
+
+
+# Each part of a document: its model and the values it contributes, in order.
+_PARTS = (
+    ("aliases", Alias, ("name",)),
+    ("categories", TermCategory, ("category__name",)),
+    ("roles", TermRole, ("role__slug",)),
+    ("tags", TermTag, ("tag__name",)),
+    ("examples", Example, ("kind", "text")),
+    ("citations", Citation, ("source", "url")),
+    ("relationships", Relationship, ("kind", "target_name")),
+)
 
 
 def documents_for(queryset: QuerySet[Term]) -> dict[int, TermDocument]:
@@ -777,107 +817,20 @@ def documents_for(queryset: QuerySet[Term]) -> dict[int, TermDocument]:
     compare or write whole glossaries with it. Child rows are selected with a
     subquery of ``queryset``, so no list of ids is sent to the database.
     """
-    terms = {
-        row["id"]: row
-        for row in queryset.order_by().values(
-            "id",
-            "name",
-            "part_of_speech",
-            "short_def",
-            "long_def",
-            "exec_perspective",
-            "engineer_perspective",
-            "risk_notes",
-            "license",
-            "status",
-            "last_reviewed",
-        )
-    }
+    rows = {row["id"]: row for row in queryset.order_by().values("id", *_TERM_COLUMNS)}
     ids = queryset.order_by().values("pk")
-    parts: dict[str, dict[int, list]] = {}
-
-    def collect(name: str, rows) -> None:
-        grouped: dict[int, list] = {}
-        for term_id, *values in rows:
-            grouped.setdefault(term_id, []).append(
-                values[0] if len(values) == 1 else tuple(values)
-            )
-        parts[name] = grouped
-
-    order = ("term_id", "position")
-    collect(
-        "aliases",
-        Alias.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "name"),
-    )
-    collect(
-        "categories",
-        TermCategory.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "category__name"),
-    )
-    collect(
-        "roles",
-        TermRole.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "role__slug"),
-    )
-    collect(
-        "tags",
-        TermTag.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "tag__name"),
-    )
-    collect(
-        "examples",
-        Example.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "kind", "text"),
-    )
-    collect(
-        "citations",
-        Citation.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "source", "url"),
-    )
-    collect(
-        "relationships",
-        Relationship.objects.filter(term__in=ids)
-        .order_by(*order)
-        .values_list("term_id", "kind", "target_name"),
-    )
-    documents = {}
-    for term_id, row in terms.items():
-        examples = parts["examples"].get(term_id, [])
-        relationships = parts["relationships"].get(term_id, [])
-        documents[term_id] = TermDocument(
-            term=row["name"],
-            aliases=tuple(parts["aliases"].get(term_id, ())),
-            categories=tuple(parts["categories"].get(term_id, ())),
-            roles=tuple(parts["roles"].get(term_id, ())),
-            part_of_speech=row["part_of_speech"],
-            short_def=row["short_def"],
-            long_def=row["long_def"],
-            exec_perspective=row["exec_perspective"],
-            engineer_perspective=row["engineer_perspective"],
-            examples_do=tuple(
-                text for kind, text in examples if kind == ExampleKind.DO
-            ),
-            examples_dont=tuple(
-                text for kind, text in examples if kind == ExampleKind.DONT
-            ),
-            nist_rmf_tags=tuple(parts["tags"].get(term_id, ())),
-            risk_notes=row["risk_notes"],
-            broader=tuple(t for k, t in relationships if k == RelationKind.BROADER),
-            narrower=tuple(t for k, t in relationships if k == RelationKind.NARROWER),
-            related=tuple(t for k, t in relationships if k == RelationKind.RELATED),
-            citations=tuple(parts["citations"].get(term_id, ())),
-            license=row["license"],
-            status=row["status"],
-            last_reviewed=row["last_reviewed"],
+    parts: dict[int, dict[str, list]] = {pk: {} for pk in rows}
+    for name, model, fields in _PARTS:
+        values = (
+            model.objects.filter(term__in=ids)
+            .order_by("term_id", "position")
+            .values_list("term_id", *fields)
         )
-    return documents
+        for term_id, *value in values:
+            if term_id in parts:
+                item = value[0] if len(value) == 1 else tuple(value)
+                parts[term_id].setdefault(name, []).append(item)
+    return {pk: _assemble(row, parts[pk]) for pk, row in rows.items()}
 
 
 def term_field_values(document: TermDocument) -> dict[str, Any]:
