@@ -32,6 +32,7 @@ from .document import (
 from .models import (
     Category,
     ChangeSource,
+    PendingChange,
     Role,
     SiteText,
     Term,
@@ -419,6 +420,18 @@ def import_paths(
 
     index, _ = _planned_index(batch, deleted)
     report.warnings = _warnings(batch, index)
+    pending = set(report.updated) & set(
+        PendingChange.objects.values_list("term__slug", flat=True)
+    )
+    for slug in sorted(pending):
+        report.warnings.append(
+            Problem(
+                "the term has a pending change under review; the import changes the "
+                "live term, and approving the pending change later would replace it",
+                file=batch.terms[slug][0],
+                field="term",
+            )
+        )
     data_plan = _plan_data(batch, report)
     if dry_run or not (plan or deleted or any(data_plan.values())):
         return report

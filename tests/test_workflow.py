@@ -425,3 +425,22 @@ def test_importer_is_a_trusted_pipeline(tmp_path, people):
         "create",
         "importer",
     )
+
+
+def test_import_over_a_pending_change_warns(people, tmp_path):
+    from .conftest import import_folders, write_term
+
+    write_term(tmp_path, base_term("contested", status="approved"))
+    import_folders(tmp_path)
+    term = Term.objects.get(slug="contested")
+    client_for(people["editor"]).patch(
+        f"/api/v1/terms/{term.slug}/", {"short_def": "Proposed."}, format="json"
+    )
+    write_term(
+        tmp_path, base_term("contested", status="approved", short_def="Imported.")
+    )
+    from terms.importer import import_paths
+
+    report = import_paths([tmp_path])
+    assert report.updated == ["contested"]
+    assert any("pending change" in w.message for w in report.warnings)
