@@ -12,9 +12,10 @@ States: ``draft`` -> ``reviewed`` -> ``approved``, and ``deprecated``.
 - *request changes* (reviewed -> draft) needs a comment.
 - *deprecate* (reviewed or approved -> deprecated, optionally naming the term that
   replaces it) and *restore* (deprecated -> draft) are explicit approver actions.
-- Editing a draft changes it directly. Editing a reviewed, approved or deprecated
-  term stores a *pending change*: consumers keep seeing the live term while the
-  change goes through the same review and approval, after which it goes live.
+- Editing a draft changes it directly. Editing a reviewed or approved term stores
+  a *pending change*: consumers keep seeing the live term while the change goes
+  through the same review and approval, after which it goes live. A deprecated
+  term is restored to draft before it is edited.
 
 Each function is one transaction that writes its audit event with the change.
 """
@@ -396,6 +397,11 @@ def term_edit(
             f"the name {document.term!r} has the slug {document.slug!r}, not "
             f"{term.slug!r}; create a new term to rename one",
             ["term: renaming is not an edit"],
+        )
+    if term.status == Status.DEPRECATED:
+        raise NotAllowed(
+            f"{term.name!r} is deprecated; restore it to draft before editing it.",
+            ["state is deprecated"],
         )
     _status_problem(document, term.status)
     live = document_from_term(term)

@@ -444,3 +444,19 @@ def test_import_over_a_pending_change_warns(people, tmp_path):
     report = import_paths([tmp_path])
     assert report.updated == ["contested"]
     assert any("pending change" in w.message for w in report.warnings)
+
+
+def test_deprecated_terms_are_restored_before_editing(people):
+    term = seed("retired word", "deprecated", people["author"])
+    editor = client_for(people["editor"])
+    response = editor.patch(
+        f"/api/v1/terms/{term.slug}/", {"short_def": "New."}, format="json"
+    )
+    assert response.status_code == 409
+    assert "restore it to draft before editing" in response.json()["error"]["message"]
+    assert step(client_for(people["approver"]), term.slug, "restore").status_code == 200
+    again = editor.patch(
+        f"/api/v1/terms/{term.slug}/", {"short_def": "New."}, format="json"
+    )
+    assert again.status_code == 200
+    assert again.json()["short_def"] == "New."
