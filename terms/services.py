@@ -97,6 +97,7 @@ def terms_write(
     comment: str = "",
     author=None,
     action: EventAction | None = None,
+    from_status: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Term]:
     """Create (``None``) or overwrite (a stored ``Term``) terms from documents.
@@ -104,7 +105,8 @@ def terms_write(
     Each written term gets a new version, a revision holding its document and an
     audit event. ``author`` (default: the actor) is who wrote the content, when
     someone else puts it live (an approver applying a pending change); ``action``
-    overrides the recorded event action. Returns the written terms in order.
+    overrides the recorded event action and ``from_status`` the state it records
+    the change as leaving (a pending change's). Returns the written terms in order.
     """
     if not changes:
         return []
@@ -168,7 +170,9 @@ def terms_write(
                 action=action or default_action,
                 source=source,
                 actor=actor,
-                from_status="" if existing is None else old_status[term.pk],
+                from_status=from_status
+                if from_status is not None
+                else ("" if existing is None else old_status[term.pk]),
                 to_status=document.status,
                 version=term.version,
                 comment=comment,

@@ -335,6 +335,7 @@ def _pending_transition(term, pending, transition, actor, comment, source) -> Te
             author=author,
             source=source,
             action=EventAction.APPROVE,
+            from_status=pending.status,
             comment=comment,
         )
         return Term.objects.get(pk=term.pk)

@@ -288,7 +288,7 @@ def test_the_whole_story_through_the_api(people, api):
         ("approve", "approver", "reviewed", "approved", False),
         ("propose", "editor", "approved", "draft", True),
         ("review", "reviewer", "draft", "reviewed", True),
-        ("approve", "approver", "approved", "approved", False),
+        ("approve", "approver", "reviewed", "approved", False),
     ]
     versions = history["versions"]
     assert [v["version"] for v in versions] == [1, 2, 3, 4]
