@@ -391,6 +391,12 @@ def validate_term_data(
         if "categories" in present
         else None
     )
+    for index, category in enumerate(categories or ()):
+        if not slugify(category):
+            check.add(
+                ("categories", index),
+                f"category {category!r} gives an empty slug; use letters or digits",
+            )
     roles = None
     if "roles" in present:
         roles = check.string_list(("roles",), get("roles"), what="role", unique_key=str)

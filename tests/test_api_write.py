@@ -242,3 +242,29 @@ def test_wrong_method_is_405_json(editor_api):
     assert error["status"] == 405
     assert error["code"] == "method_not_allowed"
     assert 'Method "POST" not allowed.' in error["message"]
+
+
+def test_category_without_letters_is_refused_not_a_crash(editor_api):
+    response = editor_api.post(
+        "/api/v1/terms/", base_term("odd category", categories=["!!!"]), format="json"
+    )
+    assert response.status_code == 400
+    assert "gives an empty slug" in response.json()["error"]["details"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/lookup/?q=%00x",
+        "/api/v1/autocomplete/?q=%00",
+        "/api/v1/terms/?role=%00",
+        "/api/v1/terms/%00/",
+        "/?q=%00",
+        "/terms/%00/",
+    ],
+)
+def test_nul_characters_in_urls_are_400(db, api, url):
+    response = api.get(url)
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert "NUL character" in response.json()["error"]["message"]

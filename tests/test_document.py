@@ -203,6 +203,7 @@ def test_every_problem_in_a_file_is_reported_with_lines():
         ({"aliases": [3]}, "aliases[0]", "must be a string, not a number"),
         ({"aliases": [True]}, "aliases[0]", "must be a string, not a boolean"),
         ({"categories": []}, "categories", "at least 1 category"),
+        ({"categories": ["!!!"]}, "categories[0]", "gives an empty slug"),
         ({"roles": ["engineering", "engineering"]}, "roles[1]", "duplicate role"),
         ({"roles": ["astronaut"]}, "roles[0]", "unknown role 'astronaut'"),
         ({"short_def": "x" * 321}, "short_def", "the limit is 320"),
