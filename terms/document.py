@@ -81,6 +81,8 @@ LONG_DEF_WORDS = (80, 220)
 NAME_MAX_CHARS = 200
 SITE_TEXT_KEYS = ("practice_footer", "feedback_title", "feedback_note")
 
+# A slug is a file name and a URL path segment.
+_UNSAFE_SLUG_CHARACTERS = frozenset('/\\?#%"<>|*:')
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ROLE_SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _URL_VALIDATOR = URLValidator(schemes=["http", "https"])
@@ -364,8 +366,15 @@ def validate_term_data(
         else None
     )
     if name is not None:
+        unsafe = sorted(set(term_slug(name)) & _UNSAFE_SLUG_CHARACTERS)
         if not term_slug(name).strip("-"):
             check.add(("term",), f"{name!r} gives an empty slug")
+        elif unsafe:
+            check.add(
+                ("term",),
+                f"{name!r} gives the slug {term_slug(name)!r}, which cannot be a file "
+                f"name or URL: remove {' '.join(repr(c) for c in unsafe)}",
+            )
         elif expected_slug is not None and term_slug(name) != expected_slug:
             check.add(
                 ("term",),

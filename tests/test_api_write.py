@@ -268,3 +268,23 @@ def test_nul_characters_in_urls_are_400(db, api, url):
     assert response.status_code == 400
     if url.startswith("/api/"):
         assert "NUL character" in response.json()["error"]["message"]
+
+
+def test_slugs_with_dots_work_and_unsafe_names_are_refused(editor_api):
+    assert (
+        editor_api.post(
+            "/api/v1/terms/", base_term("node.js"), format="json"
+        ).status_code
+        == 201
+    )
+    assert editor_api.get("/api/v1/terms/node.js/").json()["term"] == "node.js"
+    assert (
+        editor_api.get("/api/v1/terms/node.js.yaml")
+        .content.decode()
+        .startswith("term: node.js\n")
+    )
+    response = editor_api.post(
+        "/api/v1/terms/", base_term("input/output"), format="json"
+    )
+    assert response.status_code == 400
+    assert "remove '/'" in response.json()["error"]["details"][0]["message"]

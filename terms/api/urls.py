@@ -12,7 +12,7 @@ router.register("terms", views.TermViewSet, basename="term")
 
 urlpatterns = [
     re_path(
-        r"^terms/(?P<slug>[^/.]+)\.(?P<format>yaml|md|json)$",
+        r"^terms/(?P<slug>[^/]+)\.(?P<format>yaml|md|json)$",
         views.TermViewSet.as_view({"get": "retrieve"}),
         name="term-detail-format",
     ),

@@ -302,7 +302,8 @@ class TermViewSet(
     """Terms: list, search and read; create, replace, change and delete."""
 
     lookup_field = "slug"
-    lookup_value_regex = r"[^/.]+"
+    # Slugs may hold dots ("node.js"); "<slug>.yaml" and friends route first.
+    lookup_value_regex = r"[^/]+"
     filter_backends = [DjangoFilterBackend]
     filterset_class = TermFilterSet
     pagination_class = GlossaryPagination
