@@ -262,3 +262,28 @@ def test_deleting_in_the_admin_leaves_an_audit_event(django_user_model, tmp_path
     assert not Term.objects.filter(slug="short-lived").exists()
     event = TermEvent.objects.get(term_slug="short-lived", action="delete")
     assert (event.actor, event.source) == (root, "admin")
+
+
+def test_admin_restores_an_old_version_and_withdraws_a_pending_change(staff, tmp_path):
+    write_term(tmp_path, base_term("versions", status="approved"))
+    import_folders(tmp_path)
+    write_term(
+        tmp_path, base_term("versions", status="approved", short_def="Second text.")
+    )
+    import_folders(tmp_path)
+    term = Term.objects.get(slug="versions")
+    _, editor = staff["editors"]
+    page = editor.get(f"/admin/terms/term/{term.pk}/history/").content.decode()
+    assert "Restore this version" in page
+    restored = editor.post(
+        f"/admin/terms/term/{term.pk}/versions/1/restore/", follow=True
+    )
+    assert "Version 1 is proposed as a pending change." in restored.content.decode()
+    pending = PendingChange.objects.get(term=term)
+    assert pending.document["short_def"] == base_term()["short_def"]
+    assert Term.objects.get(pk=term.pk).short_def == "Second text."
+    withdrawn = editor.post(
+        f"/admin/terms/term/{term.pk}/pending/withdraw/", follow=True
+    )
+    assert "The pending change was withdrawn." in withdrawn.content.decode()
+    assert not PendingChange.objects.filter(term=term).exists()
