@@ -24,7 +24,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from . import workflow
-from .document import TERM_KEYS, document_from_term, validate_term_data
+from .document import (
+    TERM_COLUMNS,
+    TERM_DOCUMENT_PREFETCH,
+    TERM_KEYS,
+    document_from_term,
+    validate_term_data,
+)
 from .models import (
     Alias,
     Category,
@@ -189,17 +195,8 @@ class RelationshipInline(OrderedInline):
 class TermForm(forms.ModelForm):
     class Meta:
         model = Term
-        fields = (
-            "name",
-            "part_of_speech",
-            "short_def",
-            "long_def",
-            "exec_perspective",
-            "engineer_perspective",
-            "risk_notes",
-            "license",
-            "last_reviewed",
-        )
+        # Every column of the document but the status, which only the workflow sets.
+        fields = tuple(column for column in TERM_COLUMNS if column != "status")
         widgets = {
             "short_def": forms.Textarea(attrs={"rows": 2}),
             "exec_perspective": forms.Textarea(attrs={"rows": 2}),
@@ -445,7 +442,9 @@ class TermAdmin(admin.ModelAdmin):
             pending = PendingChange.objects.filter(term=term).first()
             if pending is not None:
                 live = document_from_term(
-                    Term.objects.prefetch_related(*_prefetch()).get(pk=term.pk)
+                    Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(
+                        pk=term.pk
+                    )
                 ).to_data()
                 extra_context["pending"] = pending
                 extra_context["pending_diff"] = _diff_rows(live, pending.document)
@@ -545,12 +544,6 @@ class TermAdmin(admin.ModelAdmin):
     @admin.action(description="Restore selected terms to draft")
     def restore_selected(self, request, queryset):
         self._bulk(request, queryset, "restore")
-
-
-def _prefetch():
-    from .document import TERM_DOCUMENT_PREFETCH
-
-    return TERM_DOCUMENT_PREFETCH
 
 
 def _int(raw, default: int) -> int:

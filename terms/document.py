@@ -751,7 +751,7 @@ TERM_DOCUMENT_PREFETCH = (
 )
 
 
-_TERM_COLUMNS = (
+TERM_COLUMNS = (
     "name",
     "part_of_speech",
     "short_def",
@@ -810,7 +810,7 @@ def document_from_term(term: Term) -> TermDocument:
         "citations": [(c.source, c.url) for c in term.citations.all()],
         "relationships": [(r.kind, r.target_name) for r in term.relationships.all()],
     }
-    return _assemble({column: getattr(term, column) for column in _TERM_COLUMNS}, parts)
+    return _assemble({column: getattr(term, column) for column in TERM_COLUMNS}, parts)
 
 
 # Each part of a document: its model and the values it contributes, in order.
@@ -832,7 +832,7 @@ def documents_for(queryset: QuerySet[Term]) -> dict[int, TermDocument]:
     compare or write whole glossaries with it. Child rows are selected with a
     subquery of ``queryset``, so no list of ids is sent to the database.
     """
-    rows = {row["id"]: row for row in queryset.order_by().values("id", *_TERM_COLUMNS)}
+    rows = {row["id"]: row for row in queryset.order_by().values("id", *TERM_COLUMNS)}
     ids = queryset.order_by().values("pk")
     parts: dict[int, dict[str, list]] = {pk: {} for pk in rows}
     for name, model, fields in _PARTS:

@@ -248,9 +248,7 @@ def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[Term, TermDocumen
     }
 
 
-def _planned_index(
-    batch: _Batch, deleted: set[str]
-) -> tuple[TargetIndex, dict[str, list[str]]]:
+def _planned_index(batch: _Batch, deleted: set[str]) -> TargetIndex:
     """Target index of the glossary as it will be after the import, keyed by slug."""
     index = TargetIndex()
     aliases: dict[str, list[str]] = defaultdict(list)
@@ -262,7 +260,7 @@ def _planned_index(
             index.add_term(slug, name=name, slug=slug, aliases=aliases[slug])
     for slug, (_, document) in batch.terms.items():
         index.add_term(slug, name=document.term, slug=slug, aliases=document.aliases)
-    return index, aliases
+    return index
 
 
 def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
@@ -410,7 +408,7 @@ def import_paths(
         deleted = stored_slugs - set(batch.terms)
         report.deleted = sorted(deleted)
 
-    index, _ = _planned_index(batch, deleted)
+    index = _planned_index(batch, deleted)
     report.warnings = _warnings(batch, index)
     pending = set(report.updated) & set(
         PendingChange.objects.values_list("term__slug", flat=True)

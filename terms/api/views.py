@@ -789,33 +789,41 @@ class AutocompleteView(ReadView):
         )
 
 
+class FacetView(ReadView):
+    """A facet (categories, roles or tags) with the number of visible terms each."""
+
+    selector = None
+    serializer_class = None
+
+    def get(self, request):
+        rows = type(self).selector(self.statuses)
+        return Response(self.serializer_class(rows, many=True).data)
+
+
 @extend_schema(
     summary="Categories with term counts",
     responses={200: CategorySerializer(many=True)},
 )
-class CategoryListView(ReadView):
-    def get(self, request):
-        rows = selectors.categories_with_counts(self.statuses)
-        return Response(CategorySerializer(rows, many=True).data)
+class CategoryListView(FacetView):
+    selector = selectors.categories_with_counts
+    serializer_class = CategorySerializer
 
 
 @extend_schema(
     summary="Roles with term counts", responses={200: RoleSerializer(many=True)}
 )
-class RoleListView(ReadView):
-    def get(self, request):
-        rows = selectors.roles_with_counts(self.statuses)
-        return Response(RoleSerializer(rows, many=True).data)
+class RoleListView(FacetView):
+    selector = selectors.roles_with_counts
+    serializer_class = RoleSerializer
 
 
 @extend_schema(
     summary="Governance tags with term counts",
     responses={200: TagSerializer(many=True)},
 )
-class TagListView(ReadView):
-    def get(self, request):
-        rows = selectors.tags_with_counts(self.statuses)
-        return Response(TagSerializer(rows, many=True).data)
+class TagListView(FacetView):
+    selector = selectors.tags_with_counts
+    serializer_class = TagSerializer
 
 
 @extend_schema(
