@@ -7,30 +7,22 @@ reviewed or approved term. Status is not a form field: transitions are buttons
 on the change page and bulk actions on the list, all through the workflow.
 """
 
-import difflib
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
-from django.forms.models import BaseInlineFormSet
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from . import workflow
-from .document import (
-    TERM_COLUMNS,
-    TERM_DOCUMENT_PREFETCH,
-    TERM_KEYS,
-    document_from_term,
-    validate_term_data,
-)
+from .diffs import diff_rows
+from .document import validate_term_data
+from .forms import DocumentCheckFormSet, TermForm, admin_fieldsets, form_document
+from .mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from .models import (
     Alias,
     Category,
@@ -41,105 +33,13 @@ from .models import (
     PendingChange,
     Relationship,
     Role,
-    Status,
     Term,
     TermCategory,
     TermRevision,
     TermRole,
     TermTag,
 )
-from .naming import term_slug
-
-# --- building a document from the change form ---------------------------------------
-
-
-def _rows(formset) -> list:
-    """The rows a formset will hold after saving, in form order."""
-    rows = []
-    for form in formset.forms:
-        if not getattr(form, "cleaned_data", None):
-            continue  # an untouched extra form
-        if formset.can_delete and formset._should_delete_form(form):
-            continue
-        rows.append(form.instance)
-    return rows
-
-
-def admin_document_data(term: Term, formsets) -> dict:
-    """The term document that the change form describes."""
-    by_model = {formset.model: _rows(formset) for formset in formsets}
-    examples = by_model.get(Example, [])
-    relationships = by_model.get(Relationship, [])
-    tags = [link.tag.name for link in by_model.get(TermTag, [])]
-    governance = {}
-    if tags:
-        governance["nist_rmf_tags"] = tags
-    if term.risk_notes:
-        governance["risk_notes"] = term.risk_notes
-    return {
-        "term": term.name,
-        "aliases": [alias.name for alias in by_model.get(Alias, [])],
-        "categories": [link.category.name for link in by_model.get(TermCategory, [])],
-        "roles": [link.role.slug for link in by_model.get(TermRole, [])],
-        "part_of_speech": term.part_of_speech,
-        "short_def": term.short_def,
-        "long_def": term.long_def,
-        "audiences": {
-            "exec": term.exec_perspective,
-            "engineer": term.engineer_perspective,
-        },
-        "examples": {
-            "do": [e.text for e in examples if e.kind == "do"],
-            "dont": [e.text for e in examples if e.kind == "dont"],
-        },
-        "governance": governance,
-        "relationships": {
-            kind: [r.target_name for r in relationships if r.kind == kind]
-            for kind in ("broader", "narrower", "related")
-            if any(r.kind == kind for r in relationships)
-        },
-        "citations": [
-            {"source": c.source, "url": c.url} for c in by_model.get(Citation, [])
-        ],
-        "license": term.license,
-        "status": term.status or Status.DRAFT,
-        "last_reviewed": term.last_reviewed.isoformat() if term.last_reviewed else None,
-    }
-
-
-class DocumentCheckFormSet(BaseInlineFormSet):
-    """Validates the whole term document once every part of the form is clean.
-
-    Attached to the first inline; ``TermAdmin`` hands it the other formsets.
-    """
-
-    siblings: list = []
-    original_slug: str | None = None
-
-    def clean(self):
-        super().clean()
-        if any(formset.errors and any(formset.errors) for formset in self.siblings):
-            return
-        term = self.instance
-        if not term.name:
-            return
-        data = admin_document_data(term, self.siblings)
-        known_roles = set(Role.objects.values_list("slug", flat=True))
-        _, problems = validate_term_data(data, known_roles=known_roles)
-        messages_ = [
-            f"{problem.field}: {problem.message}" if problem.field else problem.message
-            for problem in problems
-        ]
-        slug = term_slug(term.name)
-        if self.original_slug and slug != self.original_slug:
-            messages_.append(
-                f"the name {term.name!r} would change the slug to {slug!r}; "
-                "create a new term to rename one"
-            )
-        if not self.original_slug and Term.objects.filter(slug=slug).exists():
-            messages_.append(f"a term with the slug {slug!r} already exists")
-        if messages_:
-            raise ValidationError(messages_)
+from .selectors import known_roles
 
 
 class OrderedInline(admin.TabularInline):
@@ -192,19 +92,6 @@ class RelationshipInline(OrderedInline):
     verbose_name_plural = "relationships (targets by name, alias or slug)"
 
 
-class TermForm(forms.ModelForm):
-    class Meta:
-        model = Term
-        # Every column of the document but the status, which only the workflow sets.
-        fields = tuple(column for column in TERM_COLUMNS if column != "status")
-        widgets = {
-            "short_def": forms.Textarea(attrs={"rows": 2}),
-            "exec_perspective": forms.Textarea(attrs={"rows": 2}),
-            "engineer_perspective": forms.Textarea(attrs={"rows": 2}),
-            "risk_notes": forms.Textarea(attrs={"rows": 2}),
-        }
-
-
 # --- the term admin -----------------------------------------------------------------
 
 
@@ -234,21 +121,8 @@ class TermAdmin(admin.ModelAdmin):
     list_filter = ("status", "categories", "roles", "tags")
     search_fields = ("name", "slug", "aliases__name")
     readonly_fields = ("slug", "status", "version", "replaced_by", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("name", "slug", "status", "version", "replaced_by")}),
-        ("Definition", {"fields": ("part_of_speech", "short_def", "long_def")}),
-        ("Audiences", {"fields": ("exec_perspective", "engineer_perspective")}),
-        (
-            "Governance",
-            {"fields": ("risk_notes", "license", "last_reviewed", "updated_at")},
-        ),
-    )
-    actions = [
-        "review_selected",
-        "approve_selected",
-        "deprecate_selected",
-        "restore_selected",
-    ]
+    # Derived from the document's declaration, so a new column shows up here.
+    fieldsets = admin_fieldsets()
     list_per_page = 50
 
     def get_queryset(self, request):
@@ -276,11 +150,11 @@ class TermAdmin(admin.ModelAdmin):
 
     def _create_formsets(self, request, obj, change):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
-        original = Term.objects.filter(pk=obj.pk).values_list("slug", flat=True).first()
+        stored = Term.objects.filter(pk=obj.pk).first() if obj.pk else None
         for formset in formsets:
             if isinstance(formset, DocumentCheckFormSet):
                 formset.siblings = formsets
-                formset.original_slug = original
+                formset.stored = stored
         return formsets, inline_instances
 
     def construct_change_message(self, request, form, formsets, add=False):
@@ -293,9 +167,8 @@ class TermAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         term = form.instance
-        data = admin_document_data(term, formsets)
-        known_roles = set(Role.objects.values_list("slug", flat=True))
-        document, problems = validate_term_data(data, known_roles=known_roles)
+        data = form_document(term, formsets).to_data()
+        document, problems = validate_term_data(data, known_roles=known_roles())
         if problems:  # DocumentCheckFormSet refused these already.
             raise ValidationError([str(problem) for problem in problems])
         try:
@@ -447,7 +320,7 @@ class TermAdmin(admin.ModelAdmin):
                     )
                 ).to_data()
                 extra_context["pending"] = pending
-                extra_context["pending_diff"] = _diff_rows(live, pending.document)
+                extra_context["pending_diff"] = diff_rows(live, pending.document)
                 extra_context["withdraw_url"] = reverse(
                     "admin:terms_term_withdraw", args=[term.pk]
                 )
@@ -465,7 +338,7 @@ class TermAdmin(admin.ModelAdmin):
         documents = {v.version: v.document for v in versions}
         diff = None
         if chosen_from in documents and chosen_to in documents:
-            diff = _diff_rows(documents[chosen_from], documents[chosen_to])
+            diff = diff_rows(documents[chosen_from], documents[chosen_to])
         context = {
             **self.admin_site.each_context(request),
             "title": f"History of {term.name}",
@@ -483,25 +356,7 @@ class TermAdmin(admin.ModelAdmin):
 
     def waiting_view(self, request):
         """Terms and pending changes the current user may review or approve now."""
-        candidates = (
-            Term.objects.filter(
-                Q(status__in=[Status.DRAFT, Status.REVIEWED])
-                | Q(pk__in=PendingChange.objects.values("term_id"))
-            )
-            .select_related("pending")
-            .order_by("updated_at")[:200]
-        )
-        rows = []
-        for term in candidates:
-            allowed = workflow.allowed_transitions(term, request.user)
-            actions = [
-                workflow.TRANSITIONS[name].label
-                for name in ("review", "approve")
-                if allowed[name] is None
-            ]
-            if actions:
-                pending = PendingChange.objects.filter(term=term).first()
-                rows.append({"term": term, "pending": pending, "actions": actions})
+        rows = workflow.waiting_for(request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": "Waiting for me",
@@ -529,21 +384,20 @@ class TermAdmin(admin.ModelAdmin):
         for line in refused:
             messages.error(request, f"{label} refused for {line}")
 
-    @admin.action(description="Mark selected terms reviewed")
-    def review_selected(self, request, queryset):
-        self._bulk(request, queryset, "review")
+    def get_actions(self, request):
+        """One bulk action per workflow step that needs no comment."""
+        actions = super().get_actions(request)
+        for transition in workflow.TRANSITIONS.values():
+            if transition.needs_comment:
+                continue
+            name = f"{transition.name}_selected"
 
-    @admin.action(description="Approve selected terms")
-    def approve_selected(self, request, queryset):
-        self._bulk(request, queryset, "approve")
+            def run(modeladmin, request, queryset, step=transition.name):
+                modeladmin._bulk(request, queryset, step)
 
-    @admin.action(description="Deprecate selected terms")
-    def deprecate_selected(self, request, queryset):
-        self._bulk(request, queryset, "deprecate")
-
-    @admin.action(description="Restore selected terms to draft")
-    def restore_selected(self, request, queryset):
-        self._bulk(request, queryset, "restore")
+            description = f"{transition.label}: selected terms"
+            actions[name] = (run, name, description)
+        return actions
 
 
 def _int(raw, default: int) -> int:
@@ -551,49 +405,8 @@ def _int(raw, default: int) -> int:
 
 
 def _refusal(exc: workflow.WorkflowError) -> str:
-    if exc.reasons and exc.kind == "conflict":
-        return f"{exc.message} " + "; ".join(exc.reasons)
+    """The refusal as one sentence; gate refusals list every failing check."""
     return exc.message
-
-
-def _render(value) -> str:
-    if isinstance(value, list):
-        return "\n".join(f"- {_render(item)}" for item in value)
-    if isinstance(value, dict):
-        return "\n".join(f"{key}: {_render(item)}" for key, item in value.items())
-    return "" if value is None else str(value)
-
-
-def _word_diff(before: str, after: str):
-    """HTML of ``after`` with removed words struck through and added ones marked."""
-    old, new = before.split(" "), after.split(" ")
-    parts = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            parts.append(format_html("{} ", " ".join(old[a1:a2])))
-            continue
-        if op in ("delete", "replace"):
-            parts.append(format_html("<del>{}</del> ", " ".join(old[a1:a2])))
-        if op in ("insert", "replace"):
-            parts.append(format_html("<ins>{}</ins> ", " ".join(new[b1:b2])))
-    return mark_safe("".join(parts))
-
-
-def _diff_rows(before: dict, after: dict) -> list[dict]:
-    rows = []
-    for key in TERM_KEYS:
-        if before.get(key) != after.get(key):
-            old, new = _render(before.get(key)), _render(after.get(key))
-            rows.append(
-                {
-                    "field": key,
-                    "before": old,
-                    "after": new,
-                    "html": _word_diff(old, new),
-                }
-            )
-    return rows
 
 
 # --- the other models ----------------------------------------------------------------

@@ -49,6 +49,11 @@ class Span:
     key: str
     candidates: tuple[Candidate, ...]
 
+    @property
+    def best(self) -> Candidate:
+        """The candidate a reader is shown first."""
+        return self.candidates[0]
+
 
 def build_matcher(entries: Iterable[tuple[str, str, str]]) -> Matcher:
     """Compile ``(text, slug, matched_on)`` entries (names and aliases)."""

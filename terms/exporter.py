@@ -1,17 +1,21 @@
 """Exporting the glossary as term documents and data files (the canonical form).
 
-Files are written to a temporary name and renamed into place, so a reader never
-sees half a file.
+``glossary_files`` assembles the whole export once; ``export_terms`` writes it to
+a folder and the API serves it as a zip or as JSON. Files are written to a
+temporary name and renamed into place, so a reader never sees half a file.
 """
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .document import TERM_DOCUMENT_PREFETCH, document_from_term, dump_yaml
-from .importer import CATEGORIES_FILE, ROLES_FILE, SITE_FILE, TERM_SUFFIXES, site_texts
-from .models import Category, Role, Term
+from .document import TermDocument, dump_yaml
+from .importer import TERM_SUFFIXES
+from .mapping import documents_for
+from .models import Term
+from .selectors import data_files
 
 
 @dataclass
@@ -21,6 +25,39 @@ class ExportReport:
     written: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+
+def term_documents(statuses: Iterable[str] | None = None) -> list[TermDocument]:
+    """Documents of every term (of ``statuses``), by slug."""
+    queryset = Term.objects.all()
+    if statuses is not None:
+        queryset = queryset.filter(status__in=list(statuses))
+    documents = documents_for(queryset)
+    return sorted(documents.values(), key=lambda document: document.slug)
+
+
+def glossary_files(statuses: Iterable[str] | None = None) -> dict[str, str]:
+    """The whole export as file name -> YAML text: terms first, then data files.
+
+    Term slugs never equal a data file's name (``datafiles.RESERVED_SLUGS``).
+    """
+    files = {f"{d.slug}.yml": d.to_yaml() for d in term_documents(statuses)}
+    for name, data in data_files().items():
+        if name in files:  # Only a database written around the validator.
+            raise ValueError(f"a term's file {name} collides with the data file")
+        files[name] = dump_yaml(data)
+    return files
+
+
+def glossary_data(statuses: Iterable[str] | None = None) -> dict:
+    """The whole export as JSON-ready data."""
+    files = data_files()
+    return {
+        "terms": [document.to_data() for document in term_documents(statuses)],
+        **files.get("roles.yml", {}),
+        **files.get("categories.yml", {}),
+        "site": files.get("site.yml", {}),
+    }
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -36,29 +73,6 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def roles_data() -> dict:
-    return {
-        "roles": [
-            {
-                "slug": r.slug,
-                "title": r.title,
-                "summary": r.summary,
-                "takeaway": r.takeaway,
-            }
-            for r in Role.objects.all()
-        ]
-    }
-
-
-def categories_data() -> dict:
-    return {
-        "categories": [
-            {"name": c.name, "apply_guidance": list(c.apply_guidance)}
-            for c in Category.objects.all()
-        ]
-    }
-
-
 def export_glossary(directory: str | Path, *, clean: bool = False) -> ExportReport:
     """Write every term as ``<slug>.yml`` plus roles.yml, categories.yml and site.yml.
 
@@ -68,14 +82,7 @@ def export_glossary(directory: str | Path, *, clean: bool = False) -> ExportRepo
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
-    outputs: dict[str, str] = {}
-    for term in Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).order_by("slug"):
-        outputs[f"{term.slug}.yml"] = document_from_term(term).to_yaml()
-    outputs[ROLES_FILE] = dump_yaml(roles_data())
-    outputs[CATEGORIES_FILE] = dump_yaml(categories_data())
-    texts = site_texts()
-    if texts:
-        outputs[SITE_FILE] = dump_yaml(texts)
+    outputs = glossary_files()
     for name, text in outputs.items():
         _write_atomic(folder / name, text)
         report.written.append(name)

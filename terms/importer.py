@@ -17,18 +17,18 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from . import services
-from .document import (
-    SITE_TEXT_KEYS,
+from .datafiles import (
+    CATEGORIES_FILE,
+    DATA_FILES,
+    ROLES_FILE,
     CategoryData,
-    Problem,
     RoleData,
-    TermDocument,
-    documents_for,
     parse_categories_file,
     parse_roles_file,
     parse_site_file,
-    parse_term_file,
 )
+from .document import Problem, TermDocument, category_clash_message, parse_term_file
+from .mapping import documents_for
 from .models import (
     Category,
     ChangeSource,
@@ -39,11 +39,8 @@ from .models import (
 )
 from .naming import lookup_key
 from .resolver import TargetIndex
+from .selectors import known_roles
 
-ROLES_FILE = "roles.yml"
-CATEGORIES_FILE = "categories.yml"
-SITE_FILE = "site.yml"
-DATA_FILES = (ROLES_FILE, CATEGORIES_FILE, SITE_FILE)
 TERM_SUFFIXES = (".yml", ".yaml")
 
 Progress = Callable[[str, int, int], None]
@@ -176,13 +173,12 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
             batch.site.update(site)
         batch.problems.extend(problems)
 
-    known_roles = set(Role.objects.values_list("slug", flat=True))
-    known_roles.update(role.slug for role in batch.roles)
+    roles = known_roles() | {role.slug for role in batch.roles}
     for done, path in enumerate(term_files, start=1):
         raw = _read(path, batch.problems)
         if raw is not None:
             document, problems = parse_term_file(
-                raw, file=str(path), expected_slug=path.stem, known_roles=known_roles
+                raw, file=str(path), expected_slug=path.stem, known_roles=roles
             )
             batch.problems.extend(problems)
             if document is not None:
@@ -218,8 +214,7 @@ def _check_category_slugs(batch: _Batch) -> None:
                 known, where = names[slug]
                 batch.problems.append(
                     Problem(
-                        f"category {name!r} clashes with {known!r} (from {where}); "
-                        "spell it the same way",
+                        category_clash_message(name, known, where),
                         file=file,
                         field=f"categories[{index}]",
                     )
@@ -475,9 +470,3 @@ def _apply(
         # indexes rather than guessing from an empty table.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE terms_term, terms_alias, terms_relationship")
-
-
-def site_texts() -> dict[str, str]:
-    """The stored site-wide sentences, in the order of ``SITE_TEXT_KEYS``."""
-    stored = dict(SiteText.objects.values_list("key", "value"))
-    return {key: stored[key] for key in SITE_TEXT_KEYS if key in stored}

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .document import TermDocument, document_from_term
-from .importer import site_texts
+from .document import TermDocument
+from .mapping import document_from_term
 from .models import Status, Term
-from .selectors import RelatedTerm, term_relationships
+from .selectors import RelatedTerm, site_texts, term_relationships
 
 MARKDOWN_HEADER = (
     "<!--\n"

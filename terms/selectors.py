@@ -4,11 +4,14 @@ Each function runs a fixed number of queries, whatever the size of the result.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.utils.text import slugify
 
+from .datafiles import CATEGORIES_FILE, ROLES_FILE, SITE_FILE, SITE_TEXT_KEYS
 from .models import (
     Category,
     GlossaryState,
@@ -16,6 +19,7 @@ from .models import (
     RelationKind,
     Relationship,
     Role,
+    SiteText,
     Status,
     Term,
     TermCategory,
@@ -189,8 +193,8 @@ def wanted_targets(statuses: list[str]) -> QuerySet:
     )
 
 
-def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[tuple]]:
-    """For each target key, the terms naming it: ``(slug, name, kind)``."""
+def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[dict]]:
+    """For each target key, the terms naming it: ``{slug, term, kind}``."""
     rows = (
         Relationship.objects.filter(
             target=None, term__status__in=statuses, target_key__in=keys
@@ -198,8 +202,63 @@ def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[tu
         .order_by("target_key", "term__name_key")
         .values_list("target_key", "term__slug", "term__name", "kind")
     )
-    found: dict[str, list[tuple]] = {key: [] for key in keys}
+    found: dict[str, list[dict]] = {key: [] for key in keys}
     for key, slug, name, kind in rows:
         if len(found[key]) < WANTED_REFERENCES_SHOWN:
-            found[key].append((slug, name, kind))
+            found[key].append({"slug": slug, "term": name, "kind": kind})
     return found
+
+
+# --- roles, categories and site texts ----------------------------------------------
+
+
+def known_roles() -> set[str]:
+    """Slugs of the roles a term may name."""
+    return set(Role.objects.values_list("slug", flat=True))
+
+
+def category_clashes(names: Iterable[str]) -> dict[str, str]:
+    """Category names that differ only in spelling from a stored one, with that one."""
+    wanted = {slugify(name): name for name in names}
+    stored = Category.objects.filter(slug__in=list(wanted)).values_list("slug", "name")
+    return {wanted[slug]: name for slug, name in stored if wanted[slug] != name}
+
+
+def site_texts() -> dict[str, str]:
+    """The stored site-wide sentences, in the order of ``SITE_TEXT_KEYS``."""
+    stored = dict(SiteText.objects.values_list("key", "value"))
+    return {key: stored[key] for key in SITE_TEXT_KEYS if key in stored}
+
+
+def roles_data() -> dict:
+    """``roles.yml`` as data."""
+    return {
+        "roles": [
+            {
+                "slug": r.slug,
+                "title": r.title,
+                "summary": r.summary,
+                "takeaway": r.takeaway,
+            }
+            for r in Role.objects.all()
+        ]
+    }
+
+
+def categories_data() -> dict:
+    """``categories.yml`` as data."""
+    return {
+        "categories": [
+            {"name": c.name, "apply_guidance": list(c.apply_guidance)}
+            for c in Category.objects.all()
+        ]
+    }
+
+
+def data_files() -> dict[str, dict]:
+    """The data files of an export by file name (``site.yml`` only when set)."""
+    files = {ROLES_FILE: roles_data(), CATEGORIES_FILE: categories_data()}
+    texts = site_texts()
+    if texts:
+        files[SITE_FILE] = texts
+    return files

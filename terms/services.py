@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import history
-from .document import TermDocument, term_child_rows, term_field_values
+from .document import TermDocument
+from .mapping import term_child_rows, term_field_values
 from .models import (
     Category,
     ChangeSource,
@@ -54,13 +55,6 @@ def glossary_touch() -> None:
     )
     if not updated:
         GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
-
-
-def category_clashes(names: Iterable[str]) -> dict[str, str]:
-    """Category names that differ only in spelling from a stored one, with that one."""
-    wanted = {slugify(name): name for name in names}
-    stored = Category.objects.filter(slug__in=list(wanted)).values_list("slug", "name")
-    return {wanted[slug]: name for slug, name in stored if wanted[slug] != name}
 
 
 def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:

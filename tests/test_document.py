@@ -5,14 +5,8 @@ import datetime
 import pytest
 import yaml
 
-from terms.document import (
-    editorial_problems,
-    parse_categories_file,
-    parse_roles_file,
-    parse_site_file,
-    parse_term_file,
-    validate_term_data,
-)
+from terms.datafiles import parse_categories_file, parse_roles_file, parse_site_file
+from terms.document import editorial_problems, parse_term_file, validate_term_data
 from terms.naming import lookup_key, term_slug
 from terms.yaml_loader import MAX_FILE_BYTES
 

@@ -186,8 +186,11 @@ def test_quality_gates_block_review_and_list_failures(people):
 def test_request_changes_needs_a_comment(people):
     term = seed("needs comment", "reviewed", people["author"])
     response = step(client_for(people["reviewer"]), term.slug, "request_changes")
-    assert response.status_code == 409
-    assert "needs a comment" in response.json()["error"]["message"]
+    # A missing input is the request's fault (400), and the details name it.
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "needs a comment" in error["message"]
+    assert [d["field"] for d in error["details"]] == ["comment"]
     ok = step(
         client_for(people["reviewer"]),
         term.slug,
@@ -357,6 +360,7 @@ def test_edits_keep_the_status_fixed(people):
         "/api/v1/terms/steady-one/", {"status": "approved"}, format="json"
     )
     assert patch.status_code == 409
+    assert patch.json()["error"]["details"][0]["field"] == "status"
     assert Term.objects.get(slug="steady-one").status == "draft"
 
 

@@ -33,7 +33,13 @@ def term_token(term) -> str:
 
 
 def term_etag(term, glossary_version: int) -> str:
+    """The ETag of a term's representations: its own token, then the glossary's."""
     return f'"{term_token(term)}.g{glossary_version}"'
+
+
+def if_match(request):
+    """A workflow precondition that checks ``If-Match`` against the locked term."""
+    return lambda term: check_if_match(request, term)
 
 
 def check_if_match(request, term) -> None:
@@ -46,6 +52,14 @@ def check_if_match(request, term) -> None:
     tokens = {_opaque(etag).split(".g")[0] for etag in parse_etags(header)}
     if term_token(term) not in tokens:
         raise PreconditionFailed()
+
+
+class _CachedResponse(Exception):
+    """Carries a cached response out of ``initial``, past the handler."""
+
+    def __init__(self, response):
+        super().__init__("cached response")
+        self.response = response
 
 
 @dataclass
@@ -106,10 +120,15 @@ class GlossaryCacheMixin:
         self.list_etag = f'"g{state.version}.{digest[:16]}"'
         entry = cache.get(self.cache_key)
         if entry is not None:
-            response = self._from_entry(request, entry)
-            # Serve the cached response instead of running the handler.
-            self.get = self.head = lambda *a, **k: response
             self.cache_key = None
+            # Leave through DRF's own exception path: the handler never runs.
+            raise _CachedResponse(self._from_entry(request, entry))
+
+    def handle_exception(self, exc):
+        """Serve a cached response found in ``initial``; other errors as usual."""
+        if isinstance(exc, _CachedResponse):
+            return exc.response
+        return super().handle_exception(exc)
 
     def _from_entry(self, request, entry: _Entry):
         if _etag_matches(request, entry.etag):

@@ -22,9 +22,10 @@ class DocumentInvalid(exceptions.APIException):
     default_code = "invalid_document"
     default_detail = "The term document is not valid."
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], message: str | None = None):
         super().__init__()
         self.problems = problems
+        self.message = message
 
 
 class Conflict(exceptions.APIException):
@@ -42,17 +43,19 @@ class PreconditionFailed(exceptions.APIException):
 class Forbidden(exceptions.PermissionDenied):
     """Refused for who the user is; carries the reasons."""
 
-    def __init__(self, message: str, reasons: list[str]):
+    def __init__(self, message: str, reasons: list[str], field: str | None = None):
         super().__init__(message)
         self.reasons = reasons
+        self.field = field
 
 
 class WorkflowConflict(Conflict):
     """Refused for the state of the term, or failed quality gates."""
 
-    def __init__(self, message: str, reasons: list[str]):
+    def __init__(self, message: str, reasons: list[str], field: str | None = None):
         super().__init__(message)
         self.reasons = reasons
+        self.field = field
 
 
 @contextmanager
@@ -64,8 +67,12 @@ def workflow_errors():
         yield
     except WorkflowError as exc:
         if exc.kind == "forbidden":
-            raise Forbidden(exc.message, exc.reasons) from exc
-        raise WorkflowConflict(exc.message, exc.reasons) from exc
+            raise Forbidden(exc.message, exc.reasons, exc.field) from exc
+        if exc.kind == "invalid":
+            raise DocumentInvalid(exc.problems, message=exc.message) from exc
+        if exc.kind == "gone":
+            raise exceptions.NotFound(exc.message) from exc
+        raise WorkflowConflict(exc.message, exc.reasons, exc.field) from exc
 
 
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
@@ -102,7 +109,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, DocumentInvalid):
         details = [problem.as_dict() for problem in exc.problems]
-        message = f"The term document has {len(details)} problem(s)."
+        message = exc.message or f"The term document has {len(details)} problem(s)."
         code = exc.default_code
     elif isinstance(exc, exceptions.ValidationError):
         details = _flatten(exc.detail)
@@ -114,7 +121,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, Forbidden | WorkflowConflict):
         message = str(exc.detail)
         code = exc.default_code
-        details = [{"field": None, "message": reason} for reason in exc.reasons]
+        details = [{"field": exc.field, "message": r} for r in exc.reasons]
     else:
         detail = getattr(exc, "detail", "")
         message = (

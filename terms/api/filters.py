@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 from terms.models import (
     Category,
@@ -25,6 +26,7 @@ from terms.models import (
     TermRole,
     TermTag,
 )
+from terms.selectors import visible_statuses
 
 
 class MultiValueField(forms.Field):
@@ -84,7 +86,10 @@ class TermFilterSet(django_filters.FilterSet):
         fields = []
 
     def visible(self) -> list[str]:
-        return getattr(self.request, "glossary_statuses", Status.values)
+        """Statuses the requesting user may see (all of them without a request)."""
+        if self.request is None:
+            return list(Status.values)
+        return visible_statuses(self.request.user)
 
     def filter_status(self, queryset, name, values):
         if not values:
@@ -167,3 +172,53 @@ class TermFilterSet(django_filters.FilterSet):
             PartOfSpeech.values,
         )
         return queryset.filter(part_of_speech__in=values)
+
+
+class TermOrdering(OrderingFilter):
+    """``ordering``: name, last_reviewed, updated_at, ``-`` for descending.
+
+    Unlike DRF's default it refuses unknown fields with a 400 naming them, and
+    with ``q`` the default (or ``relevance``) keeps the search's ranking.
+    """
+
+    #: Public name -> column.
+    fields = {
+        "name": "name_key",
+        "last_reviewed": "last_reviewed",
+        "updated_at": "updated_at",
+    }
+
+    def get_ordering(self, request, queryset, view):
+        """Columns to order by, or None for relevance (searching) / the default."""
+        searching = bool(request.query_params.get("q", "").strip())
+        raw = request.query_params.get(self.ordering_param, "").strip()
+        ordering = []
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            name = part.lstrip("-")
+            if name == "relevance" and searching and part == name:
+                return None
+            if name not in self.fields:
+                allowed = [*self.fields, *(["relevance"] if searching else [])]
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"cannot order by {part!r}; "
+                            f"choose from: {', '.join(allowed)}"
+                        ]
+                    }
+                )
+            ordering.append(part.replace(name, self.fields[name], 1))
+        if ordering:
+            return ordering
+        return None if searching else ["name_key"]
+
+    def filter_queryset(self, request, queryset, view):
+        """Order by the chosen columns, then slug; leave search results unordered."""
+        ordering = self.get_ordering(request, queryset, view)
+        if ordering is None:
+            return queryset.order_by()
+        return queryset.order_by(*ordering, "slug")
+
+    def get_schema_operation_parameters(self, view):
+        """Documented with the list's other parameters."""
+        return []

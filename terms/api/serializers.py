@@ -1,18 +1,89 @@
-"""Representations of terms and facets. Read-only: writes take the term document."""
+"""Every response body of the API, and the term document as JSON.
+
+The serializer that documents a response in the OpenAPI schema is the one that
+renders it. The term document's fields are generated from
+``terms.document.FIELDS``, for writes and for the term detail alike.
+"""
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.document import document_from_term
-from terms.models import Term
+from terms.diffs import document_diff
+from terms.document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXT
+from terms.mapping import document_from_term
 from terms.selectors import term_relationships
 
 
 def term_url(request, slug: str) -> str:
+    """The absolute URL of a term's API detail (a path without a request)."""
     path = reverse("api:term-detail", kwargs={"slug": slug})
     return request.build_absolute_uri(path) if request else path
+
+
+class CitationSerializer(serializers.Serializer):
+    """One citation of a term."""
+
+    source = serializers.CharField()
+    url = serializers.URLField()
+
+
+def _value_field(spec, **kwargs) -> serializers.Field:
+    if spec.kind == TEXT:
+        return serializers.CharField(
+            max_length=spec.max_chars, allow_null=not spec.required, **kwargs
+        )
+    if spec.kind == CHOICE:
+        return serializers.ChoiceField(choices=list(spec.choices), **kwargs)
+    if spec.kind == DATE:
+        return serializers.DateField(**kwargs)
+    if spec.kind == CITATIONS:
+        return CitationSerializer(many=True, **kwargs)
+    return serializers.ListField(
+        child=serializers.CharField(max_length=spec.max_chars),
+        min_length=spec.min_items or None,
+        **kwargs,
+    )
+
+
+def document_fields(
+    *, keys=TERM_KEYS, source_prefix: str | None = None, **kwargs
+) -> dict[str, serializers.Field]:
+    """One serializer field per top-level key of the term document.
+
+    ``source_prefix`` reads each value from a mapping attribute of the instance
+    (``"document_data."``) instead of an attribute named like the key.
+    """
+    fields = {}
+    for key in keys:
+        if source_prefix is not None:
+            kwargs["source"] = f"{source_prefix}{key}"
+        if key in GROUPS:
+            members = {
+                spec.path[1]: _value_field(spec, required=spec.required)
+                for spec in GROUPS[key]
+            }
+            group = serializers.SerializerMetaclass(
+                f"{key.title()}Serializer", (serializers.Serializer,), members
+            )
+            fields[key] = group(**kwargs)
+        else:
+            [spec] = [f for f in FIELDS if f.key == key]
+            fields[key] = _value_field(spec, **kwargs)
+    return fields
+
+
+#: The term document as JSON: the body of writes and of the export's terms.
+TermDocumentSerializer = serializers.SerializerMetaclass(
+    "TermDocumentSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The term document of term-format.md, as JSON.",
+        "__module__": __name__,
+        **document_fields(),
+    },
+)
 
 
 class TermSummarySerializer(serializers.Serializer):
@@ -76,21 +147,24 @@ class RelationshipsSerializer(serializers.Serializer):
     related = RelatedTermSerializer(many=True)
 
 
-class CitationSerializer(serializers.Serializer):
-    source = serializers.CharField()
-    url = serializers.URLField()
+#: Keys of the detail taken from the document as it is (relationships are
+#: shown resolved, with their derived inverses).
+DETAIL_DOCUMENT_KEYS = tuple(key for key in TERM_KEYS if key != "relationships")
 
 
 class TermDetailSerializer(TermSummarySerializer):
-    """The whole term: every field of its document, plus links and history data."""
+    """The whole term: every field of its document, plus links and history data.
 
-    long_def = serializers.CharField()
-    audiences = serializers.SerializerMethodField()
-    examples = serializers.SerializerMethodField()
-    governance = serializers.SerializerMethodField()
+    Document values come from ``terms.document``, so a field declared there
+    appears here without further code.
+    """
+
+    locals().update(
+        document_fields(
+            keys=DETAIL_DOCUMENT_KEYS, source_prefix="document_data.", read_only=True
+        )
+    )
     relationships = serializers.SerializerMethodField()
-    citations = serializers.SerializerMethodField()
-    license = serializers.CharField()
     role_details = serializers.SerializerMethodField()
     category_details = serializers.SerializerMethodField()
     replaced_by = serializers.SerializerMethodField()
@@ -98,6 +172,11 @@ class TermDetailSerializer(TermSummarySerializer):
     created_at = serializers.DateTimeField()
     links = serializers.SerializerMethodField()
     pending_change = serializers.SerializerMethodField()
+
+    def to_representation(self, term):
+        """Read the document once; its values fill the document fields."""
+        term.document_data = document_from_term(term).to_data(complete=True)
+        return super().to_representation(term)
 
     @extend_schema_field(
         {
@@ -113,6 +192,7 @@ class TermDetailSerializer(TermSummarySerializer):
         }
     )
     def get_pending_change(self, term):
+        """The pending change's state, for readers who may see drafts."""
         if "draft" not in self.context["statuses"]:
             return None
         try:
@@ -127,43 +207,6 @@ class TermDetailSerializer(TermSummarySerializer):
             "updated_at": pending.updated_at,
             "url": request.build_absolute_uri(path) if request else path,
         }
-
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {"exec": {"type": "string"}, "engineer": {"type": "string"}},
-        }
-    )
-    def get_audiences(self, term):
-        return {"exec": term.exec_perspective, "engineer": term.engineer_perspective}
-
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                "do": {"type": "array", "items": {"type": "string"}},
-                "dont": {"type": "array", "items": {"type": "string"}},
-            },
-        }
-    )
-    def get_examples(self, term):
-        examples = list(term.examples.all())
-        return {
-            "do": [e.text for e in examples if e.kind == "do"],
-            "dont": [e.text for e in examples if e.kind == "dont"],
-        }
-
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                "nist_rmf_tags": {"type": "array", "items": {"type": "string"}},
-                "risk_notes": {"type": "string", "nullable": True},
-            },
-        }
-    )
-    def get_governance(self, term):
-        return {"nist_rmf_tags": self.get_tags(term), "risk_notes": term.risk_notes}
 
     @extend_schema_field(RelationshipsSerializer)
     def get_relationships(self, term):
@@ -181,10 +224,6 @@ class TermDetailSerializer(TermSummarySerializer):
             ]
             for kind, entries in term_relationships(term, statuses).items()
         }
-
-    @extend_schema_field(CitationSerializer(many=True))
-    def get_citations(self, term):
-        return [{"source": c.source, "url": c.url} for c in term.citations.all()]
 
     @extend_schema_field(RoleRefSerializer(many=True))
     def get_role_details(self, term):
@@ -237,67 +276,63 @@ class TermDetailSerializer(TermSummarySerializer):
         return {"yaml": f"{url}.yaml", "history": f"{url}/history/"}
 
 
-class TermDocumentSerializer(serializers.Serializer):
-    """The term document of term-format.md, as JSON (for writes and exports)."""
+class TermUrlField(serializers.Field):
+    """The API URL of the term whose slug the source names."""
 
-    term = serializers.CharField()
-    aliases = serializers.ListField(child=serializers.CharField())
-    categories = serializers.ListField(child=serializers.CharField())
-    roles = serializers.ListField(child=serializers.CharField())
-    part_of_speech = serializers.CharField()
-    short_def = serializers.CharField()
-    long_def = serializers.CharField()
-    audiences = serializers.DictField(child=serializers.CharField())
-    examples = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField())
-    )
-    governance = serializers.DictField()
-    relationships = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField())
-    )
-    citations = CitationSerializer(many=True)
-    license = serializers.CharField()
-    status = serializers.CharField()
-    last_reviewed = serializers.DateField()
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
 
-    def to_representation(self, term):
-        if isinstance(term, Term):
-            return document_from_term(term).to_data()
-        return term
+    def to_representation(self, slug):
+        """Absolute when the request is known."""
+        return term_url(self.context.get("request"), slug)
+
+
+extend_schema_field({"type": "string", "format": "uri"})(TermUrlField)
 
 
 class MatchSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    term = serializers.CharField()
-    short_def = serializers.CharField()
-    status = serializers.CharField()
-    url = serializers.CharField()
+    """A term found by lookup, and what it was found by."""
+
+    slug = serializers.CharField(source="term.slug")
+    term = serializers.CharField(source="term.name")
+    short_def = serializers.CharField(source="term.short_def")
+    status = serializers.CharField(source="term.status")
+    url = TermUrlField(source="term.slug")
     matched_on = serializers.ChoiceField(choices=["name", "slug", "alias"])
     alias = serializers.CharField(allow_null=True)
 
 
 class SuggestionSerializer(serializers.Serializer):
+    """A term whose name is close to what was asked for."""
+
     slug = serializers.CharField()
-    term = serializers.CharField()
+    term = serializers.CharField(source="name")
     short_def = serializers.CharField()
-    url = serializers.CharField()
+    url = TermUrlField(source="slug")
 
 
 class LookupResponseSerializer(serializers.Serializer):
+    """Lookup: every match; suggestions when there is none."""
+
     query = serializers.CharField()
     matches = MatchSerializer(many=True)
     suggestions = SuggestionSerializer(many=True, required=False)
 
 
 class AutocompleteItemSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    term = serializers.CharField()
-    short_def = serializers.CharField()
+    """One type-ahead result."""
+
+    slug = serializers.CharField(source="term.slug")
+    term = serializers.CharField(source="term.name")
+    short_def = serializers.CharField(source="term.short_def")
     matched_on = serializers.ChoiceField(choices=["name", "alias", "fuzzy"])
     alias = serializers.CharField(allow_null=True)
 
 
 class AutocompleteResponseSerializer(serializers.Serializer):
+    """Type-ahead results, best first."""
+
     query = serializers.CharField()
     results = AutocompleteItemSerializer(many=True)
 
@@ -334,13 +369,17 @@ class StatsSerializer(serializers.Serializer):
 
 
 class WantedReferenceSerializer(serializers.Serializer):
+    """A term that names a wanted target."""
+
     slug = serializers.CharField()
     term = serializers.CharField()
     kind = serializers.CharField()
-    url = serializers.CharField()
+    url = TermUrlField(source="slug")
 
 
 class WantedSerializer(serializers.Serializer):
+    """A relationship target that names no term yet."""
+
     target = serializers.CharField()
     count = serializers.IntegerField()
     referenced_by = WantedReferenceSerializer(many=True)
@@ -381,54 +420,112 @@ class FieldChangeSerializer(serializers.Serializer):
     after = serializers.JSONField(allow_null=True)
 
 
+class UsernameField(serializers.Field):
+    """A user as their user name (null for nobody)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        """The user name."""
+        return user.get_username()
+
+
+extend_schema_field({"type": "string", "nullable": True})(UsernameField)
+
+
 class PendingSerializer(serializers.Serializer):
-    term = serializers.CharField()
-    live_status = serializers.CharField()
+    """A pending change, with its field diff against the live term.
+
+    Render with ``context["live"]``, the live term's document as data.
+    """
+
+    term = serializers.CharField(source="term.slug")
+    live_status = serializers.CharField(source="term.status")
     status = serializers.CharField()
-    author = serializers.CharField(allow_null=True)
-    contributors = serializers.ListField(child=serializers.CharField())
-    reviewed_by = serializers.CharField(allow_null=True)
+    author = UsernameField(allow_null=True)
+    contributors = serializers.SerializerMethodField()
+    reviewed_by = UsernameField(allow_null=True)
     base_version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     document = serializers.JSONField()
-    diff = FieldChangeSerializer(many=True)
-    url = serializers.CharField()
+    diff = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_contributors(self, pending) -> list[str]:
+        """Everyone who wrote part of the change, by user name."""
+        return sorted(user.get_username() for user in pending.contributors.all())
+
+    @extend_schema_field(FieldChangeSerializer(many=True))
+    def get_diff(self, pending):
+        """Fields the change alters, before and after."""
+        return document_diff(self.context["live"], pending.document)
+
+    def get_url(self, pending) -> str:
+        """Where the pending change is read and withdrawn."""
+        path = reverse("api:term-pending", kwargs={"slug": pending.term.slug})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
-class EventSerializer(serializers.Serializer):
-    action = serializers.CharField()
-    actor = serializers.CharField()
-    # "from" is a keyword, so the field is declared below.
-    to = serializers.CharField(allow_null=True)
-    comment = serializers.CharField(allow_blank=True)
-    version = serializers.IntegerField(allow_null=True)
-    pending = serializers.BooleanField()
-    source = serializers.CharField()
-    at = serializers.DateTimeField()
+def _event_representation(self, event):
+    """Empty statuses are null."""
+    data = serializers.Serializer.to_representation(self, event)
+    data["from"] = data["from"] or None
+    data["to"] = data["to"] or None
+    return data
 
 
-EventSerializer._declared_fields["from"] = serializers.CharField(allow_null=True)
+#: One audit event of a term (``from`` is a Python keyword, hence this form).
+EventSerializer = serializers.SerializerMetaclass(
+    "EventSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "One audit event of a term.",
+        "__module__": __name__,
+        "action": serializers.CharField(),
+        "actor": serializers.CharField(source="actor_name"),
+        "from": serializers.CharField(source="from_status", allow_null=True),
+        "to": serializers.CharField(source="to_status", allow_null=True),
+        "comment": serializers.CharField(allow_blank=True),
+        "version": serializers.IntegerField(allow_null=True),
+        "pending": serializers.BooleanField(),
+        "source": serializers.CharField(),
+        "at": serializers.DateTimeField(source="created_at"),
+        "to_representation": _event_representation,
+    },
+)
 
 
 class VersionSerializer(serializers.Serializer):
+    """One stored version of a term's document."""
+
     version = serializers.IntegerField()
-    status = serializers.CharField(allow_null=True)
-    author = serializers.CharField(allow_null=True)
+    status = serializers.CharField(source="document.status", allow_null=True)
+    author = UsernameField(allow_null=True)
     source = serializers.CharField()
     status_only = serializers.BooleanField()
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(source="created_at")
 
 
-class DiffSerializer(serializers.Serializer):
-    to = serializers.IntegerField()
-    changes = FieldChangeSerializer(many=True)
-
-
-DiffSerializer._declared_fields["from"] = serializers.IntegerField()
+DiffSerializer = serializers.SerializerMetaclass(
+    "DiffSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The changes between two versions.",
+        "__module__": __name__,
+        "from": serializers.IntegerField(),
+        "to": serializers.IntegerField(),
+        "changes": FieldChangeSerializer(many=True),
+    },
+)
 
 
 class HistorySerializer(serializers.Serializer):
+    """A term's audit trail: events, versions and optionally a diff."""
+
     slug = serializers.CharField()
     events = EventSerializer(many=True)
     versions = VersionSerializer(many=True)
@@ -436,39 +533,76 @@ class HistorySerializer(serializers.Serializer):
 
 
 class AnnotateRequestSerializer(serializers.Serializer):
+    """The JSON body of annotate."""
+
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
     status = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class SpanSerializer(serializers.Serializer):
+    """One occurrence of a term in the text.
+
+    Render with ``context["text"]`` (the text) and ``context["terms"]`` (the
+    matched terms by slug).
+    """
+
     start = serializers.IntegerField()
     end = serializers.IntegerField()
-    text = serializers.CharField()
-    slug = serializers.CharField()
-    term = serializers.CharField()
-    short_def = serializers.CharField()
-    url = serializers.CharField()
-    matched_on = serializers.ChoiceField(choices=["name", "alias"])
-    ambiguous = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="Every candidate when the word is shared.",
+    text = serializers.SerializerMethodField()
+    slug = serializers.CharField(source="best.slug")
+    term = serializers.SerializerMethodField()
+    short_def = serializers.SerializerMethodField()
+    url = TermUrlField(source="best.slug")
+    matched_on = serializers.ChoiceField(
+        choices=["name", "alias"], source="best.matched_on"
     )
+    ambiguous = serializers.SerializerMethodField(
+        help_text="Every candidate when the word is shared."
+    )
+
+    def get_text(self, span) -> str:
+        """The words as they stand in the text."""
+        return self.context["text"][span.start : span.end]
+
+    def get_term(self, span) -> str:
+        """The name of the best candidate."""
+        return self.context["terms"][span.best.slug].name
+
+    def get_short_def(self, span) -> str:
+        """The short definition of the best candidate."""
+        return self.context["terms"][span.best.slug].short_def
+
+    def get_ambiguous(self, span) -> list[str]:
+        """Every candidate's slug when there is more than one."""
+        return [c.slug for c in span.candidates] if len(span.candidates) > 1 else []
 
 
 class AnnotatedTermSerializer(serializers.Serializer):
-    term = serializers.CharField()
+    """A term found in the text, for a tooltip."""
+
+    term = serializers.CharField(source="name")
     short_def = serializers.CharField()
     status = serializers.CharField()
-    url = serializers.CharField()
-    page = serializers.CharField()
+    url = TermUrlField(source="slug")
+    page = serializers.SerializerMethodField()
+
+    def get_page(self, term) -> str:
+        """The term's human-readable page."""
+        path = reverse("term-page", kwargs={"slug": term.slug})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class AnnotateResponseSerializer(serializers.Serializer):
+    """Spans in text order and the terms they name, by slug."""
+
     spans = SpanSerializer(many=True)
     terms = serializers.DictField(child=AnnotatedTermSerializer())
 
 
 class WantedPageSerializer(serializers.Serializer):
+    """A page of wanted terms."""
+
     count = serializers.IntegerField()
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)

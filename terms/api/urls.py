@@ -3,6 +3,8 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from terms.workflow import TRANSITIONS
+
 from . import views
 
 app_name = "api"
@@ -10,11 +12,36 @@ app_name = "api"
 router = SimpleRouter(trailing_slash=True)
 router.register("terms", views.TermViewSet, basename="term")
 
+SLUG = r"(?P<slug>[^/]+)"
+STEPS = "|".join(t.url_name for t in TRANSITIONS.values())
+
 urlpatterns = [
     re_path(
-        r"^terms/(?P<slug>[^/]+)\.(?P<format>yaml|md|json)$",
+        rf"^terms/{SLUG}\.(?P<format>yaml|md|json)$",
         views.TermViewSet.as_view({"get": "retrieve"}),
         name="term-detail-format",
+    ),
+    re_path(
+        rf"^terms/{SLUG}/transitions/(?P<name>[^/]+)/$",
+        views.TransitionView.as_view(),
+        name="term-transition",
+    ),
+    # The per-step URLs of the first API version; same view, same behaviour.
+    re_path(
+        rf"^terms/{SLUG}/(?P<name>{STEPS})/$",
+        views.TransitionView.as_view(),
+        name="term-step",
+    ),
+    re_path(
+        rf"^terms/{SLUG}/history/$", views.HistoryView.as_view(), name="term-history"
+    ),
+    re_path(
+        rf"^terms/{SLUG}/pending/$", views.PendingView.as_view(), name="term-pending"
+    ),
+    re_path(
+        rf"^terms/{SLUG}/versions/(?P<version>\d+)/restore/$",
+        views.RestoreVersionView.as_view(),
+        name="term-restore-version",
     ),
     path("lookup/", views.LookupView.as_view(), name="lookup"),
     path("autocomplete/", views.AutocompleteView.as_view(), name="autocomplete"),

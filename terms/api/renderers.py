@@ -1,0 +1,63 @@
+"""Renderers and parsers beside DRF's JSON: YAML, Markdown, zip, plain text."""
+
+import json
+
+from rest_framework import parsers, renderers
+from rest_framework.exceptions import ParseError
+
+from terms.document import dump_yaml
+
+
+class TermYAMLRenderer(renderers.BaseRenderer):
+    """The term document as YAML, exactly as ``export_terms`` writes it."""
+
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        """Text as it is; anything else (an error body) as YAML."""
+        text = data if isinstance(data, str) else dump_yaml(data)
+        return text.encode("utf-8")
+
+
+class TermMarkdownRenderer(renderers.BaseRenderer):
+    """The term as the reference project's documentation page."""
+
+    media_type = "text/markdown"
+    format = "md"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        """Text as it is; anything else (an error body) as JSON."""
+        if isinstance(data, str):
+            return data.encode("utf-8")
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+class ZipRenderer(renderers.BaseRenderer):
+    """A zip archive of YAML files (``GET /api/v1/export/?format=yaml``)."""
+
+    media_type = "application/zip"
+    format = "yaml"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        """Bytes as they are; anything else (an error body) as YAML."""
+        if isinstance(data, bytes):
+            return data
+        return dump_yaml(data).encode("utf-8")
+
+
+class PlainTextParser(parsers.BaseParser):
+    """``text/plain`` bodies, read as UTF-8 text."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """The body as text; 400 when it is not UTF-8."""
+        try:
+            return stream.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("The text is not valid UTF-8.") from exc

@@ -1,0 +1,32 @@
+"""API views by resource: terms, their workflow, lookups, the glossary as a whole."""
+
+from .glossary import (
+    CategoryListView,
+    ExportView,
+    RoleListView,
+    StatsView,
+    TagListView,
+    WantedView,
+    healthz,
+)
+from .lookups import AnnotateView, AutocompleteView, LookupView
+from .terms import TermViewSet
+from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
+
+__all__ = [
+    "AnnotateView",
+    "AutocompleteView",
+    "CategoryListView",
+    "ExportView",
+    "HistoryView",
+    "LookupView",
+    "PendingView",
+    "RestoreVersionView",
+    "RoleListView",
+    "StatsView",
+    "TagListView",
+    "TermViewSet",
+    "TransitionView",
+    "WantedView",
+    "healthz",
+]

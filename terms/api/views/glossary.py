@@ -1,0 +1,164 @@
+"""The glossary as a whole: facets, stats, wanted terms, export, health."""
+
+import io
+import zipfile
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import renderers
+from rest_framework.response import Response
+
+from terms import exporter, selectors
+
+from ..errors import error_body
+from ..pagination import GlossaryPagination
+from ..renderers import ZipRenderer
+from ..schema import PAGE_PARAMETERS, errors
+from ..serializers import (
+    CategorySerializer,
+    RoleSerializer,
+    StatsSerializer,
+    TagSerializer,
+    WantedPageSerializer,
+    WantedSerializer,
+)
+from .lookups import ReadView
+
+
+class FacetView(ReadView):
+    """A facet (categories, roles or tags) with the number of visible terms each."""
+
+    selector = None
+    serializer_class = None
+
+    def get(self, request):
+        """Every value of the facet with its count."""
+        rows = type(self).selector(self.statuses)
+        return Response(self.serializer_class(rows, many=True).data)
+
+
+@extend_schema(
+    summary="Categories with term counts",
+    responses={200: CategorySerializer(many=True)},
+)
+class CategoryListView(FacetView):
+    """``GET /categories/``."""
+
+    selector = selectors.categories_with_counts
+    serializer_class = CategorySerializer
+
+
+@extend_schema(
+    summary="Roles with term counts", responses={200: RoleSerializer(many=True)}
+)
+class RoleListView(FacetView):
+    """``GET /roles/``."""
+
+    selector = selectors.roles_with_counts
+    serializer_class = RoleSerializer
+
+
+@extend_schema(
+    summary="Governance tags with term counts",
+    responses={200: TagSerializer(many=True)},
+)
+class TagListView(FacetView):
+    """``GET /tags/``."""
+
+    selector = selectors.tags_with_counts
+    serializer_class = TagSerializer
+
+
+@extend_schema(
+    summary="Counts by status, category, role and tag", responses={200: StatsSerializer}
+)
+class StatsView(ReadView):
+    """``GET /stats/``."""
+
+    def get(self, request):
+        """Counts of what the reader may see, and the glossary's version."""
+        state = selectors.glossary_state()
+        stats = selectors.glossary_stats(self.statuses)
+        stats.update(glossary_version=state.version, last_change=state.changed_at)
+        return Response(StatsSerializer(stats).data)
+
+
+@extend_schema(
+    summary="Relationship targets that name no term yet, most referenced first",
+    parameters=PAGE_PARAMETERS,
+    responses={200: WantedPageSerializer, **errors(400, 404)},
+)
+class WantedView(ReadView):
+    """Paginated like the term list; each target lists up to 100 referencing terms."""
+
+    pagination_class = GlossaryPagination
+
+    def get(self, request):
+        """A page of wanted targets with the terms that name them."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            selectors.wanted_targets(self.statuses), request, view=self
+        )
+        references = selectors.wanted_references(
+            self.statuses, [row["target_key"] for row in page]
+        )
+        rows = [{**row, "referenced_by": references[row["target_key"]]} for row in page]
+        context = {"request": request}
+        return paginator.get_paginated_response(
+            WantedSerializer(rows, many=True, context=context).data
+        )
+
+
+@extend_schema(
+    summary="The whole glossary for sync (JSON; ?format=yaml for a zip of files)",
+    parameters=[
+        OpenApiParameter(
+            "format",
+            str,
+            enum=["json", "yaml"],
+            description="json (default) or yaml (zip archive)",
+        )
+    ],
+    responses={
+        (200, "application/json"): OpenApiTypes.OBJECT,
+        (200, "application/zip"): OpenApiTypes.BINARY,
+    },
+)
+class ExportView(ReadView):
+    """``GET /export/``: what ``export_terms`` writes, of the visible terms."""
+
+    renderer_classes = [renderers.JSONRenderer, ZipRenderer]
+
+    def get(self, request):
+        """JSON, or a zip archive of the YAML files."""
+        if request.accepted_renderer.format == "yaml":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, text in exporter.glossary_files(self.statuses).items():
+                    archive.writestr(f"glossary/{name}", text)
+            response = Response(buffer.getvalue())
+            response["Content-Disposition"] = 'attachment; filename="glossary.zip"'
+            return response
+        data = exporter.glossary_data(self.statuses)
+        return Response({"glossary_version": self.glossary_version, **data})
+
+
+def healthz(request):
+    """Liveness and database check: 200 when the database answers, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        body = error_body(
+            503,
+            "database_unavailable",
+            f"The database is not reachable: {exc.__class__.__name__}",
+        )
+        return JsonResponse({"status": "unavailable", **body}, status=503)
+    return JsonResponse(
+        {"status": "ok", "database": connection.vendor, "api": reverse("api:term-list")}
+    )

@@ -1,0 +1,189 @@
+"""Embedding lookups: resolve a name, type-ahead, and find terms in a text."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import parsers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from terms import annotation, search, selectors
+from terms.models import Status, Term
+
+from ..caching import GlossaryCacheMixin
+from ..errors import error_body
+from ..params import checked_statuses, multi, requested_statuses, required_text
+from ..renderers import PlainTextParser
+from ..schema import ERRORS, STATUS_PARAM, errors
+from ..serializers import (
+    AnnotateRequestSerializer,
+    AnnotateResponseSerializer,
+    AutocompleteResponseSerializer,
+    LookupResponseSerializer,
+)
+
+AUTOCOMPLETE_MAX = 50
+
+
+class ReadView(GlossaryCacheMixin, APIView):
+    """Base of the read-only endpoints: anyone may read, responses are cached."""
+
+    permission_classes = [AllowAny]
+
+
+@extend_schema(
+    summary="Resolve a name, slug or alias to terms",
+    parameters=[
+        OpenApiParameter(
+            "q",
+            str,
+            required=True,
+            description=(
+                "Any name, slug or alias; case, space, hyphen and underscore "
+                "insensitive."
+            ),
+        ),
+        STATUS_PARAM,
+    ],
+    responses={
+        200: LookupResponseSerializer,
+        404: OpenApiResponse(
+            LookupResponseSerializer,
+            description="No match: empty matches and up to 5 suggestions.",
+        ),
+        **errors(400, 429),
+    },
+)
+class LookupView(ReadView):
+    """Exact lookup; exact name matches first, every candidate of an ambiguous alias."""
+
+    # A miss (with its suggestions) is as worth caching as a hit.
+    cached_statuses = (200, 404)
+
+    def get(self, request):
+        """200 with the matches, or 404 with suggestions."""
+        text = required_text(request)
+        statuses = requested_statuses(request, self.statuses, [Status.APPROVED])
+        queryset = Term.objects.filter(status__in=statuses)
+        matches = search.lookup(queryset, text)
+        body = {"query": text, "matches": matches}
+        if not matches:
+            body["suggestions"] = search.suggestions(queryset, text)
+        data = LookupResponseSerializer(body, context={"request": request}).data
+        if matches:
+            return Response(data)
+        message = f"No term is called {text!r}."
+        return Response(
+            {**data, **error_body(404, "not_found", message)},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+
+
+@extend_schema(
+    summary="Type-ahead suggestions",
+    parameters=[
+        OpenApiParameter(
+            "q", str, required=True, description="What the user typed so far."
+        ),
+        OpenApiParameter(
+            "limit",
+            int,
+            description=f"At most this many results (1-{AUTOCOMPLETE_MAX}; 10).",
+        ),
+        STATUS_PARAM,
+    ],
+    responses={200: AutocompleteResponseSerializer, **errors(400, 429)},
+)
+class AutocompleteView(ReadView):
+    """Terms whose name or alias has a word starting with the prefix; typo fallback."""
+
+    def get(self, request):
+        """The best completions of ``q``."""
+        text = required_text(request)
+        raw_limit = request.query_params.get("limit", "10")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= AUTOCOMPLETE_MAX:
+            raise ValidationError(
+                {"limit": [f"must be a whole number from 1 to {AUTOCOMPLETE_MAX}"]}
+            )
+        statuses = requested_statuses(request, self.statuses, [Status.APPROVED])
+        queryset = Term.objects.filter(status__in=statuses)
+        results = search.autocomplete(queryset, text, limit=int(raw_limit))
+        body = {"query": text, "results": results}
+        return Response(AutocompleteResponseSerializer(body).data)
+
+
+class PayloadTooLarge(APIException):
+    """The text or body exceeds the annotate limit."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The text is too long."
+
+
+@extend_schema(
+    summary="Find every glossary term in a text",
+    description=(
+        'Send JSON `{"text": "...", "status": ["approved"]}` or a '
+        "`text/plain` body (then `?status=` selects statuses). Matches names and "
+        "aliases case-insensitively on whole words, hyphen/space variants alike, "
+        "longest match first. Offsets are Python string indices."
+    ),
+    request={
+        "application/json": AnnotateRequestSerializer,
+        "text/plain": OpenApiTypes.STR,
+    },
+    parameters=[STATUS_PARAM],
+    responses={200: AnnotateResponseSerializer, 413: ERRORS[413], **errors(400, 429)},
+)
+class AnnotateView(GlossaryCacheMixin, APIView):
+    """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [parsers.JSONParser, PlainTextParser]
+
+    def _text_and_statuses(self, request) -> tuple[str, list[str]]:
+        limit = settings.GLOSSARY_ANNOTATE_MAX_CHARS
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > 4 * limit:
+            raise PayloadTooLarge(
+                f"The body is {int(declared):,} bytes; "
+                f"the limit is {limit:,} characters."
+            )
+        data = request.data
+        if isinstance(data, str):
+            text, requested = data, multi(request, "status")
+        elif isinstance(data, dict):
+            body = AnnotateRequestSerializer(data=data)
+            body.is_valid(raise_exception=True)
+            text = body.validated_data["text"]
+            requested = body.validated_data.get("status") or multi(request, "status")
+        else:
+            raise ValidationError(
+                {"text": ['send a JSON object with "text", or text/plain']}
+            )
+        if len(text) > limit:
+            raise PayloadTooLarge(
+                f"The text is {len(text):,} characters; the limit is {limit:,}."
+            )
+        return text, checked_statuses(requested, self.statuses, [Status.APPROVED])
+
+    def post(self, request):
+        """Spans in text order, and the terms they name."""
+        text, statuses = self._text_and_statuses(request)
+        state = selectors.glossary_state()
+        matcher = annotation.glossary_matcher(
+            statuses, (state.version, state.changed_at.timestamp())
+        )
+        spans = annotation.find_spans(matcher, text)
+        chosen = {c.slug for span in spans for c in span.candidates}
+        terms = {
+            t.slug: t
+            for t in Term.objects.filter(slug__in=chosen, status__in=statuses).only(
+                "slug", "name", "short_def", "status"
+            )
+        }
+        body = {"spans": spans, "terms": dict(sorted(terms.items()))}
+        context = {"request": request, "text": text, "terms": terms}
+        return Response(AnnotateResponseSerializer(body, context=context).data)

@@ -1,0 +1,236 @@
+"""Terms: list, search and read; create, replace, change and delete."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from terms import search, selectors, workflow
+from terms.document import TermDocument, validate_term_data
+from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import ChangeSource, Status, Term
+from terms.rendering import render_markdown, term_page
+from terms.yaml_loader import Problem
+
+from ..caching import GlossaryCacheMixin, if_match, term_etag
+from ..errors import DocumentInvalid, workflow_errors
+from ..filters import TermFilterSet, TermOrdering
+from ..pagination import GlossaryPagination
+from ..renderers import TermMarkdownRenderer, TermYAMLRenderer
+from ..schema import IF_MATCH_PARAM, TERM_LIST_PARAMETERS, errors
+from ..serializers import (
+    PendingSerializer,
+    TermDetailSerializer,
+    TermDocumentSerializer,
+    TermSummarySerializer,
+    term_url,
+)
+
+
+def pending_response(request, term: Term, pending) -> Response:
+    """202 with a pending change and its diff against the live term."""
+    live = document_from_term(
+        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    ).to_data()
+    body = PendingSerializer(pending, context={"request": request, "live": live})
+    return Response(body.data, status=status.HTTP_202_ACCEPTED)
+
+
+def written_response(view, term: Term, code: int) -> Response:
+    """The written term's detail, with its new ETag and location."""
+    request = view.request
+    statuses = selectors.visible_statuses(request.user)
+    fresh = selectors.term_detail_queryset(Status.values).get(pk=term.pk)
+    context = {"request": request, "statuses": statuses}
+    response = Response(TermDetailSerializer(fresh, context=context).data, status=code)
+    response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
+    response["Location"] = term_url(request, fresh.slug)
+    return response
+
+
+def body_document(data, *, base: dict | None = None) -> TermDocument:
+    """The request body as a valid term document (``base`` under a patch)."""
+    if not isinstance(data, dict):
+        raise DocumentInvalid(
+            [Problem("the request body must be a JSON object holding a term document")]
+        )
+    document, problems = validate_term_data(
+        {**base, **data} if base is not None else data,
+        known_roles=selectors.known_roles(),
+    )
+    if problems:
+        raise DocumentInvalid(problems)
+    return document
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search terms",
+        parameters=TERM_LIST_PARAMETERS,
+        responses={200: TermSummarySerializer(many=True), **errors(400, 404, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="One term, every field (also .yaml and .md)",
+        responses={
+            (200, "application/json"): TermDetailSerializer,
+            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "text/markdown"): OpenApiTypes.STR,
+            **errors(404, 429),
+        },
+    ),
+    create=extend_schema(
+        summary="Create a term from a term document",
+        request=TermDocumentSerializer,
+        responses={201: TermDetailSerializer, **errors(400, 401, 403, 409)},
+    ),
+    update=extend_schema(
+        summary="Replace a term's document",
+        request=TermDocumentSerializer,
+        parameters=[IF_MATCH_PARAM],
+        responses={
+            200: TermDetailSerializer,
+            202: PendingSerializer,
+            **errors(400, 401, 403, 404, 409, 412),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a term's document",
+        request=TermDocumentSerializer(partial=True),
+        parameters=[IF_MATCH_PARAM],
+        responses={
+            200: TermDetailSerializer,
+            202: PendingSerializer,
+            **errors(400, 401, 403, 404, 409, 412),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a term",
+        parameters=[IF_MATCH_PARAM],
+        responses={204: None, **errors(401, 403, 404, 409, 412)},
+    ),
+)
+class TermViewSet(
+    GlossaryCacheMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Terms: list, search and read; create, replace, change and delete."""
+
+    lookup_field = "slug"
+    # Slugs may hold dots ("node.js"); "<slug>.yaml" and friends route first.
+    lookup_value_regex = r"[^/]+"
+    filter_backends = [DjangoFilterBackend, TermOrdering]
+    filterset_class = TermFilterSet
+    pagination_class = GlossaryPagination
+    renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
+    queryset = Term.objects.all()
+
+    def get_queryset(self):
+        """Visible terms with what the action's representation needs."""
+        if self.action == "list":
+            return selectors.term_list_queryset(self.statuses)
+        if self.action == "retrieve":
+            return selectors.term_detail_queryset(self.statuses)
+        # Writes see every term; the workflow decides what may happen to it.
+        return Term.objects.all()
+
+    def get_serializer_class(self):
+        """Summaries in lists, the whole term otherwise."""
+        return TermSummarySerializer if self.action == "list" else TermDetailSerializer
+
+    def get_serializer_context(self):
+        """The statuses the reader may see decide which links resolve."""
+        return {**super().get_serializer_context(), "statuses": self.statuses}
+
+    def get_object(self):
+        """The term of the URL's slug (404 naming it), remembered for its ETag."""
+        slug = self.kwargs["slug"]
+        term = self.get_queryset().filter(slug=slug).first()
+        if term is None:
+            raise NotFound(f"No term with slug {slug!r}.")
+        if self.action == "retrieve":
+            self.etag_term = term
+        return term
+
+    def list(self, request, *args, **kwargs):
+        """A page of terms; with ``q``, the best matches by relevance."""
+        queryset = self.filter_queryset(self.get_queryset())
+        text = request.query_params.get("q", "").strip()
+        if not text:
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(
+                self.get_serializer(page, many=True).data
+            )
+        ids = search.ranked_ids(queryset.order_by(), text)
+        if queryset.query.order_by:  # an explicit ordering replaces relevance
+            ids = list(queryset.filter(pk__in=ids).values_list("pk", flat=True))
+        page_ids = self.paginate_queryset(ids)
+        position = {pk: index for index, pk in enumerate(page_ids)}
+        page = sorted(queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        """The term as JSON, its YAML document or its Markdown page."""
+        term = self.get_object()
+        if request.accepted_renderer.format == "yaml":
+            return Response(document_from_term(term).to_yaml())
+        if request.accepted_renderer.format == "md":
+            return Response(render_markdown(term_page(term, self.statuses)))
+        return Response(self.get_serializer(term).data)
+
+    def create(self, request, *args, **kwargs):
+        """A new draft from a term document."""
+        document = body_document(request.data)
+        with workflow_errors():
+            result = workflow.term_create(
+                document=document, actor=request.user, source=ChangeSource.API
+            )
+        return written_response(self, result.term, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        """Replace (or, partially, change) a term's document through the workflow."""
+        term = self.get_object()
+        base = None
+        if kwargs.get("partial"):
+            # A patch applies to the newest proposal: the pending change if any.
+            pending = term.pending if hasattr(term, "pending") else None
+            base = (
+                pending.document
+                if pending
+                else document_from_term(
+                    Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(
+                        pk=term.pk
+                    )
+                ).to_data()
+            )
+        document = body_document(request.data, base=base)
+        with workflow_errors():
+            result = workflow.term_edit(
+                term=term,
+                document=document,
+                actor=request.user,
+                source=ChangeSource.API,
+                precondition=if_match(request),
+            )
+        if result.pending is not None:
+            return pending_response(request, result.term, result.pending)
+        return written_response(self, result.term, status.HTTP_200_OK)
+
+    def partial_update(self, request, *args, **kwargs):
+        """Change some fields of a term's document."""
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        """Delete a term (through the workflow, so it is audited)."""
+        term = self.get_object()
+        with workflow_errors():
+            workflow.term_delete(
+                term=term,
+                actor=request.user,
+                source=ChangeSource.API,
+                precondition=if_match(request),
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

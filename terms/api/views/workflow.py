@@ -1,0 +1,206 @@
+"""A term's workflow: transitions, history, its pending change, old versions.
+
+Every transition is one route, ``POST /terms/{slug}/transitions/{name}/``, read
+from ``terms.workflow.TRANSITIONS``; the older per-step URLs
+(``/terms/{slug}/approve/``) route to the same view.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from terms import workflow
+from terms.diffs import document_diff
+from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import ChangeSource, PendingChange, Term
+
+from ..caching import if_match
+from ..errors import workflow_errors
+from ..permissions import CanSeeDrafts
+from ..schema import IF_MATCH_PARAM, errors
+from ..serializers import (
+    HistorySerializer,
+    PendingSerializer,
+    TermDetailSerializer,
+    TransitionSerializer,
+)
+from .terms import pending_response, written_response
+
+
+def _term(slug: str) -> Term:
+    term = Term.objects.filter(slug=slug).first()
+    if term is None:
+        raise NotFound(f"No term with slug {slug!r}.")
+    return term
+
+
+class TransitionView(APIView):
+    """``POST /terms/{slug}/transitions/{name}/``: one workflow step."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Take a workflow step: "
+        + "; ".join(
+            f"{t.url_name}: {t.summary}" for t in workflow.TRANSITIONS.values()
+        ),
+        request=TransitionSerializer,
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                enum=[t.url_name for t in workflow.TRANSITIONS.values()],
+            ),
+            IF_MATCH_PARAM,
+        ],
+        responses={200: TermDetailSerializer, **errors(400, 401, 403, 404, 409, 412)},
+    )
+    def post(self, request, slug, name):
+        """Take the step; 403 for who you are, 409 for the term's state."""
+        step = name.replace("-", "_")
+        if step not in workflow.TRANSITIONS:
+            steps = ", ".join(t.url_name for t in workflow.TRANSITIONS.values())
+            raise NotFound(f"There is no workflow step {name!r}; steps: {steps}.")
+        term = _term(slug)
+        body = TransitionSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        replaced_by = None
+        if body.validated_data.get("replaced_by"):
+            target = body.validated_data["replaced_by"]
+            replaced_by = Term.objects.filter(slug=target).first()
+            if replaced_by is None:
+                raise ValidationError(
+                    {"replaced_by": [f"no term with slug {target!r}"]}
+                )
+        with workflow_errors():
+            term = workflow.term_transition(
+                term=term,
+                name=step,
+                actor=request.user,
+                comment=body.validated_data.get("comment", ""),
+                replaced_by=replaced_by,
+                source=ChangeSource.API,
+                precondition=if_match(request),
+            )
+        return written_response(self, term, status.HTTP_200_OK)
+
+
+class HistoryView(APIView):
+    """``GET /terms/{slug}/history/``: events and versions, optionally a diff."""
+
+    permission_classes = [CanSeeDrafts]
+
+    @extend_schema(
+        summary="Audit trail: events and versions (diff with ?from=N&to=M)",
+        parameters=[
+            OpenApiParameter("from", int, description="Version to diff from."),
+            OpenApiParameter(
+                "to", int, description="Version to diff to (default: latest)."
+            ),
+        ],
+        responses={200: HistorySerializer, **errors(400, 401, 403, 404)},
+    )
+    def get(self, request, slug):
+        """Events oldest first, every version, and the asked-for diff."""
+        term = _term(slug)
+        versions = list(term.revisions.select_related("author").order_by("version"))
+        body = {
+            "slug": term.slug,
+            "events": term.events.select_related("actor").order_by("id"),
+            "versions": versions,
+        }
+        if "from" in request.query_params:
+            body["diff"] = self._diff(request, term, versions)
+        return Response(HistorySerializer(body).data)
+
+    @staticmethod
+    def _diff(request, term, versions) -> dict:
+        documents = {v.version: v.document for v in versions}
+        chosen = []
+        for name, default in (("from", None), ("to", term.version)):
+            raw = request.query_params.get(name, default)
+            if raw is None or not str(raw).isdigit() or int(raw) not in documents:
+                raise ValidationError(
+                    {name: [f"no version {raw!r}; versions: 1-{term.version}"]}
+                )
+            chosen.append(int(raw))
+        before, after = (documents[number] for number in chosen)
+        return {
+            "from": chosen[0],
+            "to": chosen[1],
+            "changes": document_diff(before, after),
+        }
+
+
+class PendingView(APIView):
+    """``GET``/``DELETE /terms/{slug}/pending/``: read or withdraw the change."""
+
+    permission_classes = [CanSeeDrafts]
+
+    @extend_schema(
+        summary="The pending change and its diff against the live term",
+        responses={200: PendingSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request, slug):
+        """The change, its contributors and its diff."""
+        term = get_object_or_404(
+            Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH), slug=slug
+        )
+        pending = (
+            PendingChange.objects.select_related("author", "reviewed_by", "term")
+            .prefetch_related("contributors")
+            .filter(term=term)
+            .first()
+        )
+        if pending is None:
+            raise NotFound(f"The term {term.slug!r} has no pending change.")
+        live = document_from_term(term).to_data()
+        context = {"request": request, "live": live}
+        return Response(PendingSerializer(pending, context=context).data)
+
+    @extend_schema(
+        summary="Withdraw the pending change",
+        responses={204: None, **errors(401, 403, 404, 409)},
+    )
+    def delete(self, request, slug):
+        """Its author or an approver may withdraw it."""
+        term = _term(slug)
+        with workflow_errors():
+            workflow.pending_withdraw(
+                term=term, actor=request.user, source=ChangeSource.API
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RestoreVersionView(APIView):
+    """``POST /terms/{slug}/versions/{n}/restore/``: propose an old version."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Propose an old version's content again (goes through review)",
+        request=None,
+        responses={
+            200: TermDetailSerializer,
+            202: PendingSerializer,
+            **errors(401, 403, 404, 409),
+        },
+    )
+    def post(self, request, slug, version):
+        """A draft changes at once; a reviewed or approved term gets a proposal."""
+        term = _term(slug)
+        with workflow_errors():
+            result = workflow.term_revert(
+                term=term,
+                version=int(version),
+                actor=request.user,
+                source=ChangeSource.API,
+            )
+        if result.pending is not None:
+            return pending_response(request, result.term, result.pending)
+        return written_response(self, result.term, status.HTTP_200_OK)
