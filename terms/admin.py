@@ -43,11 +43,15 @@ from .selectors import known_roles
 
 
 class OrderedInline(admin.TabularInline):
+    """Rows of one ordered part of a term; the form order is the stored order."""
+
     extra = 1
     exclude = ("position",)
 
 
 class AliasInline(OrderedInline):
+    """Aliases; this inline also checks the whole document."""
+
     model = Alias
     fields = ("name",)
     formset = DocumentCheckFormSet
@@ -55,28 +59,38 @@ class AliasInline(OrderedInline):
 
 
 class CategoryInline(OrderedInline):
+    """Categories, the primary one first."""
+
     model = TermCategory
     fields = ("category",)
     verbose_name_plural = "categories (the first is the primary one)"
 
 
 class RoleInline(OrderedInline):
+    """Roles the term matters to."""
+
     model = TermRole
     fields = ("role",)
 
 
 class TagInline(OrderedInline):
+    """NIST AI RMF tags."""
+
     model = TermTag
     fields = ("tag",)
     verbose_name_plural = "governance tags"
 
 
 class ExampleInline(OrderedInline):
+    """Do and don't examples."""
+
     model = Example
     fields = ("kind", "text")
 
 
 class CitationInline(OrderedInline):
+    """Sources, each with an http(s) URL."""
+
     model = Citation
     fields = ("source", "url")
     formfield_overrides = {
@@ -85,6 +99,8 @@ class CitationInline(OrderedInline):
 
 
 class RelationshipInline(OrderedInline):
+    """Broader, narrower and related terms, as written."""
+
     model = Relationship
     fk_name = "term"
     fields = ("kind", "target_name", "target")
@@ -414,6 +430,8 @@ def _refusal(exc: workflow.WorkflowError) -> str:
 
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
+    """Roles: their texts for term pages, with term counts."""
+
     list_display = ("slug", "title", "position", "term_count")
     search_fields = ("slug", "title")
     ordering = ("position", "slug")
@@ -425,6 +443,8 @@ class RoleAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    """Categories: their guidance for term pages, with term counts."""
+
     list_display = ("name", "slug", "position", "term_count")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -437,6 +457,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(GovernanceTag)
 class GovernanceTagAdmin(admin.ModelAdmin):
+    """Governance tags with term counts."""
+
     list_display = ("name", "term_count")
     search_fields = ("name",)
 

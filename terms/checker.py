@@ -23,6 +23,7 @@ _URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 
 
 def type_name(value: Any) -> str:
+    """How a YAML/JSON value's type is called in messages."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -199,7 +199,8 @@ class Term(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:terms_term_change", args=[self.pk])
+        """The term's public page."""
+        return reverse("term-page", kwargs={"slug": self.slug})
 
 
 class Alias(models.Model):

@@ -49,7 +49,6 @@ from .naming import lookup_key, term_slug
 # each PostgreSQL connection (see TermsConfig.ready) for the indexed %> operator.
 TYPO_SIMILARITY = 0.45
 # Minimum pg_trgm similarity, and RapidFuzz score, for a suggestion.
-SUGGEST_SIMILARITY = 0.3
 SUGGEST_SCORE = 70
 # Relevance boosts: a query equal to a name or an alias outranks any text match.
 EXACT_NAME_BOOST = 10.0

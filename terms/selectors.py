@@ -138,14 +138,17 @@ def _counted(model, link: str, statuses: list[str]):
 
 
 def categories_with_counts(statuses: list[str]) -> QuerySet[Category]:
+    """Categories with ``term_count`` of terms in ``statuses``."""
     return _counted(Category, "term_links", statuses).order_by("position", "name")
 
 
 def roles_with_counts(statuses: list[str]) -> QuerySet[Role]:
+    """Roles with ``term_count`` of terms in ``statuses``."""
     return _counted(Role, "term_links", statuses).order_by("position", "slug")
 
 
 def tags_with_counts(statuses: list[str]) -> QuerySet[GovernanceTag]:
+    """Governance tags with ``term_count`` of terms in ``statuses``."""
     return _counted(GovernanceTag, "term_links", statuses).order_by("name")
 
 

@@ -100,6 +100,7 @@ def _linked_terms(request, link_model, **link):
 
 
 def category_detail(request, slug):
+    """A category's guidance and its visible terms."""
     category = get_object_or_404(Category, slug=slug)
     terms = _linked_terms(request, TermCategory, category=category)
     return render(
@@ -108,6 +109,7 @@ def category_detail(request, slug):
 
 
 def role_detail(request, slug):
+    """A role's texts and its visible terms."""
     role = get_object_or_404(Role, slug=slug)
     terms = _linked_terms(request, TermRole, role=role)
     return render(request, "glossary/role.html", {"role": role, "terms": terms})

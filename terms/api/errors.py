@@ -29,12 +29,16 @@ class DocumentInvalid(exceptions.APIException):
 
 
 class Conflict(exceptions.APIException):
+    """409: the request conflicts with the term's state."""
+
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The request conflicts with the current state of the term."
 
 
 class PreconditionFailed(exceptions.APIException):
+    """412: ``If-Match`` names an older version of the term."""
+
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
     default_detail = "The term has changed since you read it (If-Match does not match)."
@@ -76,6 +80,7 @@ def workflow_errors():
 
 
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
+    """The one error shape, as data."""
     return {
         "error": {
             "status": status_code,
@@ -134,20 +139,24 @@ def exception_handler(exc, context):
 
 
 def json_error_response(request, status_code: int, code: str, message: str):
+    """An error in the one shape, outside DRF (Django's handlers)."""
     return JsonResponse(error_body(status_code, code, message), status=status_code)
 
 
 def api_not_found(request, exception=None):
+    """404 for unknown API URLs, as JSON."""
     return json_error_response(request, 404, "not_found", "No such API endpoint.")
 
 
 def api_server_error(request):
+    """500 as JSON, without details."""
     return json_error_response(
         request, 500, "server_error", "The server failed to handle the request."
     )
 
 
 def api_response(status_code: int, code: str, message: str, **extra) -> Response:
+    """An error in the one shape with extra keys beside it."""
     return Response(
         {**extra, **error_body(status_code, code, message)}, status=status_code
     )

@@ -10,7 +10,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.diffs import document_diff
 from terms.document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXT
 from terms.mapping import document_from_term
 from terms.selectors import term_relationships
@@ -119,18 +118,24 @@ class TermSummarySerializer(serializers.Serializer):
 
 
 class RoleRefSerializer(serializers.Serializer):
+    """A role of a term, with its takeaway."""
+
     slug = serializers.CharField()
     title = serializers.CharField()
     takeaway = serializers.CharField()
 
 
 class CategoryRefSerializer(serializers.Serializer):
+    """A category of a term, with its guidance."""
+
     name = serializers.CharField()
     slug = serializers.CharField()
     apply_guidance = serializers.ListField(child=serializers.CharField())
 
 
 class RelatedTermSerializer(serializers.Serializer):
+    """One relationship as a reader sees it."""
+
     target = serializers.CharField(
         help_text="The target as written, or the name of a derived one."
     )
@@ -142,6 +147,8 @@ class RelatedTermSerializer(serializers.Serializer):
 
 
 class RelationshipsSerializer(serializers.Serializer):
+    """Relationships by kind, written and derived."""
+
     broader = RelatedTermSerializer(many=True)
     narrower = RelatedTermSerializer(many=True)
     related = RelatedTermSerializer(many=True)
@@ -338,6 +345,8 @@ class AutocompleteResponseSerializer(serializers.Serializer):
 
 
 class CategorySerializer(serializers.Serializer):
+    """A category with its number of visible terms."""
+
     name = serializers.CharField()
     slug = serializers.CharField()
     apply_guidance = serializers.ListField(child=serializers.CharField())
@@ -345,6 +354,8 @@ class CategorySerializer(serializers.Serializer):
 
 
 class RoleSerializer(serializers.Serializer):
+    """A role with its number of visible terms."""
+
     slug = serializers.CharField()
     title = serializers.CharField()
     summary = serializers.CharField()
@@ -353,11 +364,15 @@ class RoleSerializer(serializers.Serializer):
 
 
 class TagSerializer(serializers.Serializer):
+    """A governance tag with its number of visible terms."""
+
     name = serializers.CharField()
     term_count = serializers.IntegerField()
 
 
 class StatsSerializer(serializers.Serializer):
+    """Counts of visible terms, and the glossary's version."""
+
     terms = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_category = serializers.DictField(child=serializers.IntegerField())
@@ -386,6 +401,8 @@ class WantedSerializer(serializers.Serializer):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
+    """One problem: the field it is about and what is wrong."""
+
     field = serializers.CharField(allow_null=True)
     message = serializers.CharField()
     line = serializers.IntegerField(required=False, allow_null=True)
@@ -393,6 +410,8 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 
 class ErrorBodySerializer(serializers.Serializer):
+    """The error: status, code, message and details."""
+
     status = serializers.IntegerField()
     code = serializers.CharField()
     message = serializers.CharField()
@@ -400,136 +419,9 @@ class ErrorBodySerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
+    """Every error response of the API."""
+
     error = ErrorBodySerializer()
-
-
-class TransitionSerializer(serializers.Serializer):
-    """Optional body of a workflow step."""
-
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    replaced_by = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="Deprecate only: slug of the term to use instead.",
-    )
-
-
-class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
-
-
-class UsernameField(serializers.Field):
-    """A user as their user name (null for nobody)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("read_only", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, user):
-        """The user name."""
-        return user.get_username()
-
-
-extend_schema_field({"type": "string", "nullable": True})(UsernameField)
-
-
-class PendingSerializer(serializers.Serializer):
-    """A pending change, with its field diff against the live term.
-
-    Render with ``context["live"]``, the live term's document as data.
-    """
-
-    term = serializers.CharField(source="term.slug")
-    live_status = serializers.CharField(source="term.status")
-    status = serializers.CharField()
-    author = UsernameField(allow_null=True)
-    contributors = serializers.SerializerMethodField()
-    reviewed_by = UsernameField(allow_null=True)
-    base_version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    document = serializers.JSONField()
-    diff = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField()
-
-    def get_contributors(self, pending) -> list[str]:
-        """Everyone who wrote part of the change, by user name."""
-        return sorted(user.get_username() for user in pending.contributors.all())
-
-    @extend_schema_field(FieldChangeSerializer(many=True))
-    def get_diff(self, pending):
-        """Fields the change alters, before and after."""
-        return document_diff(self.context["live"], pending.document)
-
-    def get_url(self, pending) -> str:
-        """Where the pending change is read and withdrawn."""
-        path = reverse("api:term-pending", kwargs={"slug": pending.term.slug})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
-
-
-def _event_representation(self, event):
-    """Empty statuses are null."""
-    data = serializers.Serializer.to_representation(self, event)
-    data["from"] = data["from"] or None
-    data["to"] = data["to"] or None
-    return data
-
-
-#: One audit event of a term (``from`` is a Python keyword, hence this form).
-EventSerializer = serializers.SerializerMetaclass(
-    "EventSerializer",
-    (serializers.Serializer,),
-    {
-        "__doc__": "One audit event of a term.",
-        "__module__": __name__,
-        "action": serializers.CharField(),
-        "actor": serializers.CharField(source="actor_name"),
-        "from": serializers.CharField(source="from_status", allow_null=True),
-        "to": serializers.CharField(source="to_status", allow_null=True),
-        "comment": serializers.CharField(allow_blank=True),
-        "version": serializers.IntegerField(allow_null=True),
-        "pending": serializers.BooleanField(),
-        "source": serializers.CharField(),
-        "at": serializers.DateTimeField(source="created_at"),
-        "to_representation": _event_representation,
-    },
-)
-
-
-class VersionSerializer(serializers.Serializer):
-    """One stored version of a term's document."""
-
-    version = serializers.IntegerField()
-    status = serializers.CharField(source="document.status", allow_null=True)
-    author = UsernameField(allow_null=True)
-    source = serializers.CharField()
-    status_only = serializers.BooleanField()
-    at = serializers.DateTimeField(source="created_at")
-
-
-DiffSerializer = serializers.SerializerMetaclass(
-    "DiffSerializer",
-    (serializers.Serializer,),
-    {
-        "__doc__": "The changes between two versions.",
-        "__module__": __name__,
-        "from": serializers.IntegerField(),
-        "to": serializers.IntegerField(),
-        "changes": FieldChangeSerializer(many=True),
-    },
-)
-
-
-class HistorySerializer(serializers.Serializer):
-    """A term's audit trail: events, versions and optionally a diff."""
-
-    slug = serializers.CharField()
-    events = EventSerializer(many=True)
-    versions = VersionSerializer(many=True)
-    diff = DiffSerializer(required=False)
 
 
 class AnnotateRequestSerializer(serializers.Serializer):

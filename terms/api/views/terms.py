@@ -21,12 +21,12 @@ from ..pagination import GlossaryPagination
 from ..renderers import TermMarkdownRenderer, TermYAMLRenderer
 from ..schema import IF_MATCH_PARAM, TERM_LIST_PARAMETERS, errors
 from ..serializers import (
-    PendingSerializer,
     TermDetailSerializer,
     TermDocumentSerializer,
     TermSummarySerializer,
     term_url,
 )
+from ..workflow_serializers import PendingSerializer
 
 
 def pending_response(request, term: Term, pending) -> Response:

@@ -23,9 +23,11 @@ from ..errors import workflow_errors
 from ..permissions import CanSeeDrafts
 from ..schema import IF_MATCH_PARAM, errors
 from ..serializers import (
+    TermDetailSerializer,
+)
+from ..workflow_serializers import (
     HistorySerializer,
     PendingSerializer,
-    TermDetailSerializer,
     TransitionSerializer,
 )
 from .terms import pending_response, written_response

@@ -6,6 +6,8 @@ from terms.exporter import export_glossary
 
 
 class Command(BaseCommand):
+    """``manage.py export_terms``."""
+
     help = (
         "Write every term as DIR/<slug>.yml in the canonical form of term-format.md, "
         "plus roles.yml, categories.yml and site.yml."

@@ -13,6 +13,8 @@ MAX_WARNINGS_SHOWN = 10
 
 
 class Command(BaseCommand):
+    """``manage.py import_terms``."""
+
     help = (
         "Validate and import glossary YAML files (term documents plus roles.yml, "
         "categories.yml and site.yml) from files or directories, as one batch. A batch "
