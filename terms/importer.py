@@ -129,11 +129,9 @@ def _read(path: Path, problems: list[Problem]) -> bytes | None:
         return None
 
 
-def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
-    batch = _Batch(files=len(files))
-    data_files = [path for path in files if path.name in DATA_FILES]
-    term_files = [path for path in files if path.name not in DATA_FILES]
-
+def _parse_data_files(batch: _Batch, data_files: Sequence[Path]) -> None:
+    """Roles, categories and site texts of the batch; a role or category
+    defined in two files is a problem."""
     role_sources: dict[str, str] = {}
     category_sources: dict[str, str] = {}
     for path in data_files:
@@ -173,6 +171,11 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
             batch.site.update(site)
         batch.problems.extend(problems)
 
+
+def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
+    batch = _Batch(files=len(files))
+    _parse_data_files(batch, [path for path in files if path.name in DATA_FILES])
+    term_files = [path for path in files if path.name not in DATA_FILES]
     roles = known_roles() | {role.slug for role in batch.roles}
     for done, path in enumerate(term_files, start=1):
         raw = _read(path, batch.problems)
@@ -293,8 +296,8 @@ def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
     return warnings
 
 
-def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
-    """Work out which roles, categories and site texts change."""
+def _plan_roles(batch: _Batch) -> list[tuple]:
+    """Roles of ``roles.yml`` that are new or differ from the stored ones."""
     stored_roles = {role.slug: role for role in Role.objects.all()}
     role_writes = []
     for position, data in enumerate(batch.roles):
@@ -309,7 +312,11 @@ def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
             getattr(role, key) != value for key, value in values.items()
         ):
             role_writes.append((role, data.slug, values))
+    return role_writes
 
+
+def _plan_categories(batch: _Batch) -> list[tuple]:
+    """Categories of ``categories.yml`` that changed, and new ones terms name."""
     stored_categories = {category.slug: category for category in Category.objects.all()}
     category_writes = []
     for position, data in enumerate(batch.categories):
@@ -340,7 +347,13 @@ def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
                         {"name": name, "apply_guidance": [], "position": next_position},
                     )
                 )
+    return category_writes
 
+
+def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
+    """Work out which roles, categories and site texts change."""
+    role_writes = _plan_roles(batch)
+    category_writes = _plan_categories(batch)
     stored_site = dict(SiteText.objects.values_list("key", "value"))
     site_writes = {
         key: value for key, value in batch.site.items() if stored_site.get(key) != value

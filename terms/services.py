@@ -104,45 +104,10 @@ def terms_write(
     """
     if not changes:
         return []
-    documents = [document for document, _ in changes]
-    lookups = {
-        "categories": _ensure_categories(documents),
-        "roles": {role.slug: role for role in Role.objects.all()},
-        "tags": _ensure_tags(documents),
-    }
-    now = timezone.now()
-    new_terms = [
-        Term(**term_field_values(document))
-        for document, term in changes
-        if term is None
-    ]
-    Term.objects.bulk_create(new_terms, batch_size=500)
-    new_iter = iter(new_terms)
-    written: list[Term] = []
-    old_status: dict[int, str] = {}
-    changed_terms: list[Term] = []
-    for document, term in changes:
-        if term is None:
-            written.append(next(new_iter))
-            continue
-        old_status[term.pk] = term.status
-        for name, value in term_field_values(document).items():
-            setattr(term, name, value)
-        term.version += 1
-        term.updated_at = now
-        changed_terms.append(term)
-        written.append(term)
-    if changed_terms:
-        fields = [*term_field_values(documents[0]), "version", "updated_at"]
-        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
-        for relation in CHILD_RELATIONS:
-            model = Term._meta.get_field(relation).related_model
-            for chunk in _chunks([term.pk for term in changed_terms]):
-                # No signals or dependents: Django deletes these in one statement.
-                model.objects.filter(term_id__in=chunk).delete()
-
+    written, old_status = _write_columns(changes)
     rows: dict[type, list] = defaultdict(list)
     revisions, events = [], []
+    lookups = _part_lookups([document for document, _ in changes])
     for done, ((document, existing), term) in enumerate(
         zip(changes, written, strict=True), start=1
     ):
@@ -174,6 +139,64 @@ def terms_write(
         )
         if progress:
             progress("writing", done, len(changes))
+    _write_parts(rows)
+    TermRevision.objects.bulk_create(revisions, batch_size=500)
+    TermEvent.objects.bulk_create(events, batch_size=500)
+    glossary_touch()
+    return written
+
+
+def _part_lookups(documents: Sequence[TermDocument]) -> dict[str, dict]:
+    """Saved categories, roles and tags by name/slug, created where missing."""
+    return {
+        "categories": _ensure_categories(documents),
+        "roles": {role.slug: role for role in Role.objects.all()},
+        "tags": _ensure_tags(documents),
+    }
+
+
+def _write_columns(
+    changes: Sequence[tuple[TermDocument, Term | None]],
+) -> tuple[list[Term], dict[int, str]]:
+    """Insert new terms and update changed ones; drop the changed ones' parts.
+
+    Returns the written terms in order and the status each changed term had.
+    """
+    now = timezone.now()
+    new_terms = [
+        Term(**term_field_values(document))
+        for document, term in changes
+        if term is None
+    ]
+    Term.objects.bulk_create(new_terms, batch_size=500)
+    new_iter = iter(new_terms)
+    written: list[Term] = []
+    old_status: dict[int, str] = {}
+    changed_terms: list[Term] = []
+    for document, term in changes:
+        if term is None:
+            written.append(next(new_iter))
+            continue
+        old_status[term.pk] = term.status
+        for name, value in term_field_values(document).items():
+            setattr(term, name, value)
+        term.version += 1
+        term.updated_at = now
+        changed_terms.append(term)
+        written.append(term)
+    if changed_terms:
+        fields = [*term_field_values(changes[0][0]), "version", "updated_at"]
+        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
+        for relation in CHILD_RELATIONS:
+            model = Term._meta.get_field(relation).related_model
+            for chunk in _chunks([term.pk for term in changed_terms]):
+                # No signals or dependents: Django deletes these in one statement.
+                model.objects.filter(term_id__in=chunk).delete()
+    return written, old_status
+
+
+def _write_parts(rows: dict[type, list]) -> None:
+    """Insert part rows; relationships resolved as they are written."""
     relationships = rows.pop(Relationship, [])
     for model, instances in rows.items():
         model.objects.bulk_create(instances, batch_size=1000)
@@ -183,11 +206,7 @@ def terms_write(
     for relationship in relationships:
         relationship.target_id = index.resolve(relationship.target_name)
     Relationship.objects.bulk_create(relationships, batch_size=1000)
-    TermRevision.objects.bulk_create(revisions, batch_size=500)
-    TermEvent.objects.bulk_create(events, batch_size=500)
     relationships_resolve(index=index)
-    glossary_touch()
-    return written
 
 
 @transaction.atomic
