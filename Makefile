@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes; each gets its own test database (pytest-xdist).
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format setup clean
 
@@ -30,7 +32,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

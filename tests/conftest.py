@@ -1,19 +1,35 @@
-"""Shared fixtures: paths to the reference corpus, term factories, write counting."""
+"""Fixtures: datasets imported once per module, a clean cache per test, browsers.
 
-import copy
+Helpers that tests call directly are in ``tests/helpers.py``.
+"""
+
+import contextlib
 import os
-from pathlib import Path
 
 import pytest
-import yaml
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, transaction
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("GLOSSARY_SHARED_DIR", ROOT.parent / "shared"))
-CORPUS = SHARED / "corpus"
-FIXTURES = ROOT / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from .helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CORPUS,
+    FIXTURES,
+    IN_CI,
+    WriteCounter,
+    import_folders,
+    make_user,
+    need,
+)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_sessionstart(session):
@@ -30,81 +46,48 @@ def pytest_sessionstart(session):
         )
 
 
-def need(path: Path, what: str) -> Path:
-    """Return ``path``, or skip (fail in CI) when it is missing."""
-    if path.exists():
-        return path
-    message = f"{what} not found at {path}"
-    if IN_CI:
-        pytest.fail(f"{message}; CI must run this test")
-    pytest.skip(message)
+# The longest modules start first, so parallel workers (one module each at a
+# time, ``--dist loadfile``) finish together rather than waiting on a late one.
+SLOW_FIRST = (
+    "test_browser_workflow.py",
+    "test_workflow.py",
+    "test_browser_embed.py",
+    "test_import.py",
+    "test_api_read.py",
+    "test_export.py",
+)
 
 
-@pytest.fixture
-def corpus() -> Path:
-    """The reference corpus folder (../shared/corpus)."""
-    return need(CORPUS / "ai-glossary", "reference corpus").parent
+def pytest_collection_modifyitems(session, config, items):
+    """Order modules longest first; tests keep their order within a module."""
+
+    def rank(item) -> int:
+        name = item.path.name
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)
 
 
-def base_term(name: str = "sample term", **overrides) -> dict:
-    """A valid term document as data, in the project's own words."""
-    data = {
-        "term": name,
-        "aliases": [f"{name} alias"],
-        "categories": ["Testing"],
-        "roles": ["engineering"],
-        "part_of_speech": "noun",
-        "short_def": "A short definition used by the tests.",
-        "long_def": " ".join(["word"] * 90),
-        "audiences": {"exec": "Why leaders care.", "engineer": "How builders use it."},
-        "examples": {"do": ["Do this."], "dont": ["Not that."]},
-        "governance": {"nist_rmf_tags": ["validity"], "risk_notes": "Some risk."},
-        "relationships": {"related": ["another term"]},
-        "citations": [
-            {"source": "Example source", "url": "https://example.org/source"}
-        ],
-        "license": "CC BY-SA 4.0",
-        "status": "draft",
-        "last_reviewed": "2026-01-15",
-    }
-    data.update(copy.deepcopy(overrides))
-    return data
+@pytest.fixture(scope="session", autouse=True)
+def _cache_per_worker():
+    """Parallel workers (pytest-xdist) each get a Redis database of their own.
 
+    Tests clear the cache; with one shared Redis database a worker would clear
+    another's cached responses in the middle of a test.
+    """
+    from django.conf import settings
+    from django.test.utils import override_settings
 
-def write_term(
-    folder: Path, data: dict | None = None, *, filename: str | None = None, **kw
-):
-    """Write a term document as YAML into ``folder`` and return its path."""
-    from terms.naming import term_slug
-
-    data = data if data is not None else base_term(**kw)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (filename or f"{term_slug(data['term'])}.yml")
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
-    return path
-
-
-@pytest.fixture
-def term_dir(tmp_path) -> Path:
-    return tmp_path / "terms"
-
-
-class WriteCounter(CaptureQueriesContext):
-    """Captures queries and tells which of them wrote to the database."""
-
-    @property
-    def writes(self) -> list[str]:
-        verbs = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-        return [
-            query["sql"]
-            for query in self.captured_queries
-            if query["sql"].lstrip().upper().startswith(verbs)
-        ]
-
-
-@pytest.fixture
-def count_writes():
-    return lambda: WriteCounter(connection)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if not worker or not str(location).startswith("redis://"):
+        yield
+        return
+    base, _, number = str(location).rpartition("/")
+    index = int(number) - int(worker.removeprefix("gw") or 0)
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": f"{base}/{index}"}}
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -119,54 +102,122 @@ def _isolated_cache_and_no_throttle(settings):
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test client builds its own middleware; WhiteNoise would index every
+    # static file each time (about 30 ms). Its development mode finds a file
+    # when it is asked for instead, with the same responses.
+    settings.WHITENOISE_AUTOREFRESH = True
     cache.clear()
     yield
     cache.clear()
 
 
 @pytest.fixture
+def corpus():
+    """The reference corpus folder (../shared/corpus)."""
+    return need(CORPUS / "ai-glossary", "reference corpus").parent
+
+
+@pytest.fixture
+def term_dir(tmp_path):
+    """A folder for term files a test writes."""
+    return tmp_path / "terms"
+
+
+@pytest.fixture
+def count_writes():
+    """Make a context manager that records the statements run inside it."""
+    return WriteCounter
+
+
+@pytest.fixture
+def people(db):
+    """One person per workflow group, plus a superuser."""
+    return {
+        "author": make_user("author", "editors"),
+        "editor": make_user("editor", "editors"),
+        "reviewer": make_user("reviewer", "reviewers"),
+        "approver": make_user("approver", "approvers"),
+        "superuser": make_user("root", superuser=True),
+    }
+
+
+@pytest.fixture
 def api():
+    """An anonymous DRF test client."""
     from rest_framework.test import APIClient
 
     return APIClient()
 
 
-def import_folders(*folders) -> None:
-    """Import folders quietly through the management command."""
-    import io
+# --- datasets imported once per module ----------------------------------------------
 
-    from django.core.management import call_command
 
-    call_command(
-        "import_terms", *map(str, folders), stdout=io.StringIO(), stderr=io.StringIO()
-    )
+@contextlib.contextmanager
+def _module_dataset(request, django_db_blocker, name: str, *folders):
+    """Import ``folders`` once for the whole module, inside a transaction that is
+    rolled back after its last test.
+
+    Each test's own transaction nests inside it (a savepoint), so what a test
+    writes is undone after it and the next test sees the dataset as imported.
+    A module uses one dataset: a second would silently mix with the first.
+    """
+    module = request.module
+    other = getattr(module, "_glossary_dataset", None)
+    if other is not None and other != name:
+        raise pytest.UsageError(
+            f"{module.__name__} uses the {other} dataset; {name} tests belong in "
+            "a module of their own"
+        )
+    module._glossary_dataset = name
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            import_folders(*folders)
+        except BaseException:
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        module._glossary_dataset = None
+
+
+@pytest.fixture(scope="module")
+def _corpus_module(request, django_db_setup, django_db_blocker):
+    corpus = need(CORPUS / "ai-glossary", "reference corpus").parent
+    with _module_dataset(
+        request,
+        django_db_blocker,
+        "corpus",
+        corpus / "ai-glossary",
+        corpus / "ai-glossary-site",
+    ):
+        yield corpus
+
+
+@pytest.fixture(scope="module")
+def _fixtures_module(request, django_db_setup, django_db_blocker):
+    with _module_dataset(request, django_db_blocker, "fixtures", FIXTURES):
+        yield FIXTURES
 
 
 @pytest.fixture
-def corpus_db(corpus, db):
+def corpus_db(_corpus_module, db):
     """The reference corpus (112 approved terms) and its site data, imported."""
-    import_folders(corpus / "ai-glossary", corpus / "ai-glossary-site")
-    return corpus
+    return _corpus_module
 
 
 @pytest.fixture
-def fixtures_db(db):
+def fixtures_db(_fixtures_module, db):
     """The project's own sample glossary (all statuses), imported."""
-    import_folders(FIXTURES)
-    return FIXTURES
+    return _fixtures_module
 
 
-CHROMIUM = Path(os.environ.get("GLOSSARY_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("GLOSSARY_TEST_ARTIFACTS", ROOT / "test-artifacts"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# --- browsers --------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -189,33 +240,3 @@ def browser():
         )
         yield instance
         instance.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under the test artifacts folder."""
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def restore_migration_data() -> None:
-    """Re-create what data migrations made (roles, groups, glossary state).
-
-    Live-server tests flush the database afterwards. Django's serialized rollback
-    would restore it, but not under Playwright, whose event loop gives the test a
-    database connection of its own, so the tests that need the rows call this.
-    """
-    import importlib
-
-    from django.apps import apps
-    from django.utils import timezone
-
-    from terms.models import GlossaryState
-
-    importlib.import_module("terms.migrations.0002_default_roles").seed_roles(
-        apps, None
-    )
-    importlib.import_module("terms.migrations.0006_workflow_groups").create_groups(
-        apps, None
-    )
-    GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})

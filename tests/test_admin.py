@@ -1,12 +1,11 @@
 """The admin: editing through the workflow, buttons, bulk actions, history, waiting list."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from terms.models import Category, PendingChange, Role, Term
 
-from .conftest import base_term, import_folders, write_term
+from .helpers import base_term, import_folders, make_user, write_term
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +20,17 @@ INLINES = (
 )
 
 
-def user_in(django_user_model, name, group):
-    user = django_user_model.objects.create_user(name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
+def user_in(name, group):
+    user = make_user(name, group, staff=True)
     client = Client()
     client.force_login(user)
     return user, client
 
 
 @pytest.fixture
-def staff(django_user_model):
+def staff(db):
     return {
-        group: user_in(django_user_model, group.rstrip("s"), group)
+        group: user_in(group.rstrip("s"), group)
         for group in ("editors", "reviewers", "approvers")
     }
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from terms.annotation import MATCHERS, build_matcher, find_spans
 
-from .conftest import base_term, import_folders, write_term
+from .helpers import base_term, import_folders, write_term
 
 pytestmark = pytest.mark.django_db
 

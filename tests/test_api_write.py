@@ -3,34 +3,27 @@
 import io
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from terms.document import validate_term_data
 from terms.models import Role, Term, TermEvent, TermRevision
 
-from .conftest import base_term
+from .helpers import PASSWORD, api_client_for, base_term, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor(django_user_model):
-    user = django_user_model.objects.create_user("editor", password="pw-editor-123")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            codename__in=["add_term", "change_term", "delete_term", "view_term"]
-        )
+def editor(db):
+    return make_user(
+        "editor", perms=("add_term", "change_term", "delete_term", "view_term")
     )
-    return user
 
 
 @pytest.fixture
 def editor_api(editor):
-    client = APIClient()
-    client.force_authenticate(editor)
-    return client
+    return api_client_for(editor)
 
 
 def test_anonymous_writes_are_refused(db, api):
@@ -40,9 +33,8 @@ def test_anonymous_writes_are_refused(db, api):
     assert Term.objects.count() == 0
 
 
-def test_user_without_model_permission_is_forbidden(db, django_user_model):
-    client = APIClient()
-    client.force_authenticate(django_user_model.objects.create_user("reader"))
+def test_user_without_model_permission_is_forbidden(db):
+    client = api_client_for(make_user("reader"))
     response = client.post("/api/v1/terms/", base_term("new"), format="json")
     assert response.status_code == 403
     assert response.json()["error"]["status"] == 403
@@ -217,7 +209,7 @@ def test_token_authentication(editor):
 
 def test_session_authentication_needs_csrf(editor):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="editor", password="pw-editor-123")
+    assert client.login(username="editor", password=PASSWORD)
     response = client.post("/api/v1/terms/", base_term("by session"), format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from .conftest import (
+from .helpers import (
     FIXTURES,
     base_term,
     import_folders,

@@ -3,15 +3,12 @@
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 
 from terms.models import Category, Term
 
-from .conftest import restore_migration_data, screenshot
+from .helpers import PASSWORD, make_user, restore_migration_data, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -24,23 +21,33 @@ def people(django_user_model):
         ("rafa", "reviewers"),
         ("ana", "approvers"),
     ):
-        user = django_user_model.objects.create_user(
-            name, password=PASSWORD, is_staff=True
-        )
-        user.groups.add(Group.objects.get(name=group))
-        users[group] = user
+        users[group] = make_user(name, group, staff=True)
     return users
 
 
-def signed_in(browser, base_url: str, username: str):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{base_url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
-    return page
+@pytest.fixture
+def signed_in(browser, live_server):
+    """Sign a person in to the admin in a browser context of their own.
+
+    The contexts close before the live server stops, so no request of theirs is
+    still open when it does.
+    """
+    contexts = []
+
+    def sign_in(username: str):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_selector("#site-name")
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
 
 
 def public_json(browser, url: str) -> tuple[int, dict]:
@@ -60,7 +67,7 @@ def click_transition(page, name: str, comment: str = "") -> None:
     page.wait_for_selector(".messagelist")
 
 
-def test_review_story_in_the_browser(browser, live_server, people):
+def test_review_story_in_the_browser(browser, live_server, people, signed_in):
     base = live_server.url
     long_def = " ".join(
         ["Guardrails", "constrain", "model", "output", "before", "users", "see", "it."]
@@ -68,7 +75,7 @@ def test_review_story_in_the_browser(browser, live_server, people):
     )
 
     # The editor writes a draft in the admin.
-    edna = signed_in(browser, base, "edna")
+    edna = signed_in("edna")
     edna.goto(f"{base}/admin/terms/term/add/")
     edna.fill("#id_name", "output filter")
     edna.select_option("#id_part_of_speech", "noun_phrase")
@@ -100,13 +107,13 @@ def test_review_story_in_the_browser(browser, live_server, people):
     screenshot(edna, "workflow-02-editor-cannot-review")
 
     # Reviewer and approver sign it off.
-    rafa = signed_in(browser, base, "rafa")
+    rafa = signed_in("rafa")
     rafa.goto(f"{base}/admin/terms/term/waiting/")
     assert "output filter" in rafa.inner_text("#waiting")
     rafa.goto(f"{base}/admin/terms/term/{term.pk}/change/")
     click_transition(rafa, "review", "Reads well.")
     assert "Mark reviewed: done" in rafa.inner_text(".messagelist")
-    ana = signed_in(browser, base, "ana")
+    ana = signed_in("ana")
     ana.goto(f"{base}/admin/terms/term/{term.pk}/change/")
     click_transition(ana, "approve")
     screenshot(ana, "workflow-03-approved")

@@ -10,7 +10,7 @@ from terms.document import editorial_problems, parse_term_file, validate_term_da
 from terms.naming import lookup_key, term_slug
 from terms.yaml_loader import MAX_FILE_BYTES
 
-from .conftest import base_term
+from .helpers import base_term
 
 ROLES = {"engineering", "product", "policy"}
 

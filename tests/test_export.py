@@ -1,7 +1,6 @@
 """export_terms: canonical files that round-trip byte for byte."""
 
 import io
-from pathlib import Path
 
 import pytest
 import yaml
@@ -9,22 +8,9 @@ from django.core.management import call_command
 
 from terms.models import Term
 
-from .conftest import FIXTURES, base_term, write_term
+from .helpers import FIXTURES, base_term, export, import_folders, write_term
 
 pytestmark = pytest.mark.django_db
-
-
-def import_quietly(*paths):
-    call_command(
-        "import_terms", *map(str, paths), stdout=io.StringIO(), stderr=io.StringIO()
-    )
-
-
-def export(folder: Path, *args):
-    call_command(
-        "export_terms", str(folder), *args, stdout=io.StringIO(), stderr=io.StringIO()
-    )
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 def stripped(value):
@@ -39,7 +25,7 @@ def stripped(value):
 
 
 def test_corpus_export_equals_originals_and_round_trips(corpus, tmp_path):
-    import_quietly(corpus / "ai-glossary", corpus / "ai-glossary-site")
+    import_folders(corpus / "ai-glossary", corpus / "ai-glossary-site")
     first = export(tmp_path / "first")
     originals = sorted((corpus / "ai-glossary").glob("*.yml"))
     assert len(originals) == 112
@@ -56,13 +42,13 @@ def test_corpus_export_equals_originals_and_round_trips(corpus, tmp_path):
         assert yaml.safe_load(first[name]) == original
     # Import -> export -> import -> export gives byte-identical files.
     Term.objects.all().delete()
-    import_quietly(tmp_path / "first")
+    import_folders(tmp_path / "first")
     second = export(tmp_path / "second")
     assert second == first
 
 
 def test_plain_corpus_files_are_already_canonical(corpus, tmp_path):
-    import_quietly(corpus / "ai-glossary")
+    import_folders(corpus / "ai-glossary")
     files = export(tmp_path / "out")
     different = {
         path.name
@@ -79,17 +65,17 @@ def test_plain_corpus_files_are_already_canonical(corpus, tmp_path):
 
 
 def test_fixtures_round_trip(tmp_path):
-    import_quietly(FIXTURES)
+    import_folders(FIXTURES)
     first = export(tmp_path / "a")
     Term.objects.all().delete()
-    import_quietly(tmp_path / "a")
+    import_folders(tmp_path / "a")
     assert export(tmp_path / "b") == first
     assert first["site.yml"].decode().startswith("practice_footer:")
 
 
 def test_export_is_utf8_block_style_in_canonical_key_order(term_dir, tmp_path):
     write_term(term_dir, base_term("café au lait", aliases=["naïve"]))
-    import_quietly(term_dir)
+    import_folders(term_dir)
     files = export(tmp_path / "out")
     text = files["café-au-lait.yml"].decode("utf-8")
     assert "naïve" in text
@@ -104,7 +90,7 @@ def test_export_is_utf8_block_style_in_canonical_key_order(term_dir, tmp_path):
 
 def test_stale_files_are_reported_or_removed(term_dir, tmp_path):
     write_term(term_dir, base_term("kept"))
-    import_quietly(term_dir)
+    import_folders(term_dir)
     out = tmp_path / "out"
     out.mkdir()
     (out / "old-term.yml").write_text("term: old\n")

@@ -1,7 +1,6 @@
 """import_terms: batches, upserts, unchanged re-imports, dry runs, pruning, reports."""
 
 import io
-import json
 import shutil
 from pathlib import Path
 
@@ -20,28 +19,11 @@ from terms.models import (
     TermRevision,
 )
 
-from .conftest import FIXTURES, base_term, write_term
+from .helpers import FIXTURES, base_term, run_import, write_term
 
 pytestmark = pytest.mark.django_db
 
 SNAPSHOTS = ("history/2025-09-18-draft", "history/2025-09-29-reviewed", "ai-glossary")
-
-
-def run_import(*paths, **options) -> tuple[dict, str]:
-    """Run the command with --json; return the report and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(
-            "import_terms",
-            *map(str, paths),
-            "--json",
-            stdout=out,
-            stderr=err,
-            **options,
-        )
-    except CommandError as exc:
-        return json.loads(out.getvalue()), f"{err.getvalue()}{exc}"
-    return json.loads(out.getvalue()), err.getvalue()
 
 
 def database_state() -> dict:

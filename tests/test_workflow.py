@@ -5,14 +5,14 @@ import datetime
 import itertools
 
 import pytest
-from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from terms import services
 from terms.document import validate_term_data
-from terms.models import ChangeSource, Role, Term
+from terms.models import ChangeSource, Term
+from terms.selectors import known_roles
 
-from .conftest import base_term
+from .helpers import api_client_for as client_for
+from .helpers import base_term, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -44,39 +44,10 @@ TO = {
 }
 
 
-def make_user(django_user_model, name: str, *groups: str, superuser: bool = False):
-    if superuser:
-        return django_user_model.objects.create_superuser(
-            name, f"{name}@example.org", "pw"
-        )
-    user = django_user_model.objects.create_user(name, password=f"pw-{name}-123")
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
-
-
-@pytest.fixture
-def people(django_user_model):
-    return {
-        "author": make_user(django_user_model, "author", "editors"),
-        "editor": make_user(django_user_model, "editor", "editors"),
-        "reviewer": make_user(django_user_model, "reviewer", "reviewers"),
-        "approver": make_user(django_user_model, "approver", "approvers"),
-        "superuser": make_user(django_user_model, "root", superuser=True),
-    }
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
 def seed(name: str, status: str, author) -> Term:
     """A term in ``status`` whose content ``author`` wrote (passes the gates)."""
-    roles = set(Role.objects.values_list("slug", flat=True))
     document, problems = validate_term_data(
-        base_term(name, status=status), known_roles=roles
+        base_term(name, status=status), known_roles=known_roles()
     )
     assert not problems
     [term] = services.terms_write(
@@ -143,7 +114,7 @@ def test_refusals_say_why(people):
 def test_nobody_reviews_or_approves_their_own_change(
     people, django_user_model, transition
 ):
-    both = make_user(django_user_model, "both", "editors", "approvers")
+    both = make_user("both", "editors", "approvers")
     state = "draft" if transition == "review" else "reviewed"
     term = seed(f"own {transition}", state, both)
     response = step(client_for(both), term.slug, transition)
@@ -166,7 +137,7 @@ def test_superuser_is_bound_by_four_eyes(people):
 
 
 def test_quality_gates_block_review_and_list_failures(people):
-    roles = set(Role.objects.values_list("slug", flat=True))
+    roles = known_roles()
     document, _ = validate_term_data(
         base_term("thin", short_def=" ".join(["w"] * 45), long_def="Too short."),
         known_roles=roles,
@@ -331,7 +302,7 @@ def test_pending_change_update_and_withdraw(people, api):
 
 
 def test_contributors_to_a_pending_change_cannot_approve_it(people, django_user_model):
-    both = make_user(django_user_model, "writer-approver", "editors", "approvers")
+    both = make_user("writer-approver", "editors", "approvers")
     term = seed("shared change", "approved", people["author"])
     client_for(both).patch(
         f"/api/v1/terms/{term.slug}/", {"short_def": "Mine."}, format="json"
@@ -417,7 +388,7 @@ def test_history_is_for_people_who_may_see_drafts(people, api, django_user_model
 
 
 def test_importer_is_a_trusted_pipeline(tmp_path, people):
-    from .conftest import import_folders, write_term
+    from .helpers import import_folders, write_term
 
     write_term(tmp_path, base_term("imported", status="approved"))
     import_folders(tmp_path)
@@ -432,7 +403,7 @@ def test_importer_is_a_trusted_pipeline(tmp_path, people):
 
 
 def test_import_over_a_pending_change_warns(people, tmp_path):
-    from .conftest import import_folders, write_term
+    from .helpers import import_folders, write_term
 
     write_term(tmp_path, base_term("contested", status="approved"))
     import_folders(tmp_path)

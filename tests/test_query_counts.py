@@ -1,0 +1,283 @@
+"""SQL queries per request: one row per endpoint, each proving that the count does
+not grow with the size of the answer (page size, term size, text length, history).
+
+Every row names the status it must answer with, so a row cannot pass by failing.
+"""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from terms import services
+from terms.models import ChangeSource, Term
+from terms.selectors import known_roles
+
+from .helpers import api_client_for, base_term, import_folders, make_user
+
+pytestmark = pytest.mark.django_db
+
+# A term with few parts and one with many: the same representation must cost the
+# same queries.
+FEW, MANY = "log-probability", "risk-register"
+
+
+def count(client, method: str, url: str, body=None, status: int = 200) -> int:
+    """Queries one uncached request takes; fails unless it answers ``status``."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, body, format="json")
+    assert response.status_code == status, response.content[:500]
+    return len(captured.captured_queries)
+
+
+def fresh(user):
+    """A client with a fresh user object, as each real request loads one."""
+    return api_client_for(type(user).objects.get(pk=user.pk))
+
+
+READS = [
+    # (row, small, large, status, bound)
+    ("list", "/api/v1/terms/?page_size=2", "/api/v1/terms/?page_size=100", 200, 8),
+    (
+        "search",
+        "/api/v1/terms/?q=model&page_size=2",
+        "/api/v1/terms/?q=model&page_size=100",
+        200,
+        8,
+    ),
+    (
+        "filtered list",
+        "/api/v1/terms/?category=LLM Core&role=engineering&page_size=2",
+        "/api/v1/terms/?category=LLM Core&role=engineering&page_size=100",
+        200,
+        10,
+    ),
+    ("detail", f"/api/v1/terms/{FEW}/", f"/api/v1/terms/{MANY}/", 200, 11),
+    (
+        "detail .yaml",
+        f"/api/v1/terms/{FEW}.yaml",
+        f"/api/v1/terms/{MANY}.yaml",
+        200,
+        11,
+    ),
+    ("detail .md", f"/api/v1/terms/{FEW}.md", f"/api/v1/terms/{MANY}.md", 200, 12),
+    (
+        "lookup",
+        "/api/v1/lookup/?q=logprob",
+        "/api/v1/lookup/?q=supervised fine-tuning",
+        200,
+        3,
+    ),
+    (
+        "lookup miss",
+        "/api/v1/lookup/?q=temperatur",
+        "/api/v1/lookup/?q=halucination",
+        404,
+        6,
+    ),
+    (
+        "autocomplete",
+        "/api/v1/autocomplete/?q=a&limit=2",
+        "/api/v1/autocomplete/?q=a&limit=50",
+        200,
+        3,
+    ),
+    ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
+    ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),
+    ("wanted", "/api/v1/wanted/?page_size=2", "/api/v1/wanted/?page_size=100", 200, 4),
+    ("stats", "/api/v1/stats/", "/api/v1/stats/?status=approved", 200, 8),
+    ("export", "/api/v1/export/", "/api/v1/export/?format=yaml", 200, 12),
+]
+
+
+@pytest.mark.parametrize(
+    ("small", "large", "status", "bound"),
+    [row[1:] for row in READS],
+    ids=[row[0] for row in READS],
+)
+def test_anonymous_reads(corpus_db, api, small, large, status, bound):
+    few = count(api, "get", small, status=status)
+    many = count(api, "get", large, status=status)
+    assert few == many
+    assert many <= bound
+
+
+@pytest.mark.parametrize(
+    ("small", "large", "bound"),
+    [
+        ("/api/v1/terms/?page_size=2", "/api/v1/terms/?page_size=100", 10),
+        (f"/api/v1/terms/{FEW}/", f"/api/v1/terms/{MANY}/", 13),
+    ],
+    ids=["list", "detail"],
+)
+def test_reads_of_a_user_who_sees_drafts(corpus_db, small, large, bound):
+    viewer = make_user("viewer", perms=("view_term",))
+    few = count(fresh(viewer), "get", small)
+    assert few == count(fresh(viewer), "get", large)
+    assert few <= bound
+
+
+def test_annotate_does_not_grow_with_the_text(corpus_db, api):
+    short = {"text": "A token."}
+    long = {"text": "Log probability, tokens and temperature in a prompt. " * 200}
+    count(api, "post", "/api/v1/annotate/", short)  # builds the shared matcher
+    few = count(api, "post", "/api/v1/annotate/", short)
+    assert few == count(api, "post", "/api/v1/annotate/", long)
+    assert few <= 4
+
+
+def _new_versions(slug: str, n: int, actor) -> None:
+    """Give a term ``n`` more versions by editing its document."""
+    from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+
+    term = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(slug=slug)
+    document = document_from_term(term)
+    for index in range(n):
+        from dataclasses import replace
+
+        document = replace(document, short_def=f"Version {index} of the text.")
+        services.terms_write(
+            changes=[(document, Term.objects.get(pk=term.pk))],
+            actor=actor,
+            source=ChangeSource.API,
+        )
+
+
+def test_history_does_not_grow_with_versions(corpus_db):
+    viewer = make_user("viewer", perms=("view_term",))
+    _new_versions(MANY, 6, viewer)
+    url = "/api/v1/terms/{}/history/?from=1"
+    few = count(fresh(viewer), "get", url.format(FEW))
+    assert few == count(fresh(viewer), "get", url.format(MANY))
+    assert few <= 8
+
+
+def test_pending_does_not_grow_with_contributors(corpus_db, people):
+    editors = [people["author"], people["editor"], make_user("third", "editors")]
+    for slug, writers in ((FEW, editors[:1]), (MANY, editors)):
+        for index, writer in enumerate(writers):
+            response = api_client_for(writer).patch(
+                f"/api/v1/terms/{slug}/",
+                {"short_def": f"Proposed text number {index}."},
+                format="json",
+            )
+            assert response.status_code == 202, response.content
+    approver = people["approver"]
+    url = "/api/v1/terms/{}/pending/"
+    few = count(fresh(approver), "get", url.format(FEW))
+    assert few == count(fresh(approver), "get", url.format(MANY))
+    assert few <= 12
+
+
+def _document(name: str, aliases: int) -> dict:
+    return base_term(name, aliases=[f"{name} alias {n}" for n in range(aliases)])
+
+
+def test_create_does_not_grow_with_the_document(corpus_db, people):
+    editor = people["editor"]
+    # The first write also creates the category the test documents use.
+    count(fresh(editor), "post", "/api/v1/terms/", _document("first", 1), 201)
+    few = count(fresh(editor), "post", "/api/v1/terms/", _document("small", 1), 201)
+    many = count(fresh(editor), "post", "/api/v1/terms/", _document("big", 30), 201)
+    assert few == many
+    assert many <= 45
+
+
+def test_edit_and_delete_do_not_grow_with_the_term(corpus_db, people):
+    editor = people["editor"]
+    for name, aliases in (("small", 1), ("big", 30)):
+        response = api_client_for(editor).post(
+            "/api/v1/terms/", _document(name, aliases), format="json"
+        )
+        assert response.status_code == 201
+    edits = [
+        count(
+            fresh(editor),
+            "put",
+            f"/api/v1/terms/{name}/",
+            {**_document(name, aliases), "short_def": "Changed."},
+        )
+        for name, aliases in (("small", 2), ("big", 31))
+    ]
+    assert edits[0] == edits[1]
+    assert edits[0] <= 60
+    root = people["superuser"]
+    deletes = [
+        count(fresh(root), "delete", f"/api/v1/terms/{name}/", status=204)
+        for name in ("small", "big")
+    ]
+    assert deletes[0] == deletes[1]
+    assert deletes[0] <= 40
+
+
+def test_transitions_do_not_grow_with_the_term(corpus_db, people):
+    approver = people["approver"]
+    steps = [
+        count(fresh(approver), "post", f"/api/v1/terms/{slug}/transitions/deprecate/")
+        for slug in (FEW, MANY)
+    ]
+    assert steps[0] == steps[1]
+    assert steps[0] <= 40
+
+
+def test_known_roles_are_read_once_per_write(corpus_db):
+    # The document check reads the role slugs with one query, whatever the roles.
+    with CaptureQueriesContext(connection) as captured:
+        roles = known_roles()
+    assert "engineering" in roles
+    assert len(captured.captured_queries) == 1
+
+
+# --- cached reads -------------------------------------------------------------------
+
+
+def test_cached_read_costs_one_query(corpus_db, api, django_assert_num_queries):
+    first = api.get("/api/v1/terms/?q=token")
+    assert first.status_code == 200
+    with django_assert_num_queries(1):
+        again = api.get("/api/v1/terms/?q=token")
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    detail = api.get("/api/v1/terms/log-probability/")
+    with django_assert_num_queries(1):
+        assert api.get("/api/v1/terms/log-probability/").content == detail.content
+
+
+def test_conditional_get_returns_304(corpus_db, api):
+    first = api.get("/api/v1/terms/log-probability/")
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert etag
+    assert modified
+    not_modified = api.get("/api/v1/terms/log-probability/", HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == etag
+    from django.core.cache import cache
+
+    cache.clear()  # also answered without a cached copy
+    assert (
+        api.get("/api/v1/terms/log-probability/", HTTP_IF_NONE_MATCH=etag).status_code
+        == 304
+    )
+    assert (
+        api.get(
+            "/api/v1/terms/log-probability/", HTTP_IF_NONE_MATCH='"other"'
+        ).status_code
+        == 200
+    )
+    listed = api.get("/api/v1/terms/")
+    assert (
+        api.get("/api/v1/terms/", HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
+    )
+
+
+def test_import_invalidates_cache_and_etags(corpus_db, api, tmp_path):
+    first = api.get("/api/v1/terms/token/")
+    path = tmp_path / "token.yml"
+    text = (corpus_db / "ai-glossary" / "token.yml").read_text("utf-8")
+    path.write_text(text.replace("status: approved", "status: reviewed"), "utf-8")
+    import_folders(path)
+    second = api.get("/api/v1/terms/token/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert second.json()["status"] == "reviewed"
