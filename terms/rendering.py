@@ -11,10 +11,55 @@ from dataclasses import dataclass, field
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .document import TermDocument
+from .document import FIELDS, DocumentField, TermDocument
 from .mapping import document_from_term
 from .models import Status, Term
 from .selectors import RelatedTerm, site_texts, term_relationships
+
+#: Document values the page lays out in sections of their own (the reference
+#: page's layout). Any other declared value is listed under "More", so a field
+#: added to ``terms.document.FIELDS`` shows on the pages without code here.
+PLACED = frozenset(
+    {
+        "term",
+        "aliases",
+        "categories",
+        "roles",
+        "part_of_speech",
+        "status",
+        "last_reviewed",
+        "short_def",
+        "long_def",
+        "exec_perspective",
+        "engineer_perspective",
+        "examples_do",
+        "examples_dont",
+        "nist_rmf_tags",
+        "risk_notes",
+        "broader",
+        "narrower",
+        "related",
+        "citations",
+        "license",
+    }
+)
+
+
+def other_values(
+    document: TermDocument, fields: tuple[DocumentField, ...] = FIELDS
+) -> list[tuple[str, str]]:
+    """Declared values the layout does not place, as (label, text), when set."""
+    found = []
+    for spec in fields:
+        if spec.attr in PLACED:
+            continue
+        value = getattr(document, spec.attr)
+        if value in (None, "", ()):
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        found.append((spec.attr.replace("_", " ").capitalize(), text))
+    return found
+
 
 MARKDOWN_HEADER = (
     "<!--\n"
@@ -37,6 +82,7 @@ class TermPage:
     feedback_note: str | None
     status_label: str
     tags: list[str] = field(default_factory=list)
+    other: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def feedback_html(self) -> str:
@@ -88,6 +134,7 @@ def term_page(term: Term, statuses: list[str]) -> TermPage:
         feedback_note=note.replace("{term}", term.name) if note else None,
         status_label=Status(term.status).label,
         tags=list(document.nist_rmf_tags),
+        other=other_values(document),
     )
 
 
@@ -136,6 +183,9 @@ def render_markdown(page: TermPage) -> str:
     ]
     if written:
         lines += ["## Relationships", *written, ""]
+    if page.other:
+        lines += ["## More", *(f"- **{label}:** {text}" for label, text in page.other)]
+        lines += [""]
     if page.feedback_title and page.feedback_note:
         lines += [f'!!! info "{page.feedback_title}"', f"    {page.feedback_note}", ""]
     lines += [

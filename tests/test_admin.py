@@ -237,6 +237,42 @@ def test_waiting_for_me_lists_what_the_user_may_act_on(staff, tmp_path):
     assert "Approve" in approver_page
 
 
+def _waiting_queries(client, names, tmp_path) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from terms import services
+    from terms.document import validate_term_data
+    from terms.models import ChangeSource
+    from terms.selectors import known_roles
+
+    author = make_user(f"author-{len(names)}", "editors")
+    for name in names:
+        status = "reviewed" if name.endswith("reviewed") else "draft"
+        document, problems = validate_term_data(
+            base_term(name, status=status), known_roles=known_roles()
+        )
+        assert not problems
+        services.terms_write(
+            changes=[(document, None)], actor=author, source=ChangeSource.ADMIN
+        )
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/terms/term/waiting/")
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+def test_waiting_for_me_runs_a_fixed_number_of_queries(staff, tmp_path):
+    _, approver = staff["approvers"]
+    few, page = _waiting_queries(approver, ["one reviewed", "one draft"], tmp_path)
+    assert "one reviewed" in page
+    names = [f"term {n} {'reviewed' if n % 2 else 'draft'}" for n in range(12)]
+    many, page = _waiting_queries(approver, names, tmp_path)
+    assert "term 11 reviewed" in page
+    assert few == many
+    assert many <= 25
+
+
 def test_list_shows_status_category_and_pending_flag(staff, fixtures_db):
     _, client = staff["editors"]
     page = client.get("/admin/terms/term/?status__exact=approved").content.decode()

@@ -1,10 +1,10 @@
 """The review workflow through the API: permission matrix, four-eyes, gates,
 pending changes and the audit trail."""
 
-import datetime
 import itertools
 
 import pytest
+from django.utils import timezone
 
 from terms import services
 from terms.document import validate_term_data
@@ -199,7 +199,8 @@ def test_review_and_approval_date_the_review(people):
     term = seed("dated", "draft", people["author"])
     step(client_for(people["reviewer"]), term.slug, "review")
     term.refresh_from_db()
-    assert term.last_reviewed == datetime.date.today()
+    # The workflow stamps the review date with Django's clock (TIME_ZONE).
+    assert term.last_reviewed == timezone.localdate()
 
 
 def test_the_whole_story_through_the_api(people, api):
@@ -299,6 +300,22 @@ def test_pending_change_update_and_withdraw(people, api):
         == base_term()["short_def"]
     )
     assert editor.delete(f"/api/v1/terms/{term.slug}/pending/").status_code == 409
+
+
+def test_a_second_editor_is_a_contributor_not_the_author(people):
+    term = seed("kept author", "approved", people["approver"])
+    author, second = client_for(people["author"]), client_for(people["editor"])
+    url = f"/api/v1/terms/{term.slug}/"
+    assert author.patch(url, {"short_def": "Opened."}, format="json").status_code == 202
+    later = second.patch(url, {"short_def": "Changed again."}, format="json")
+    assert later.status_code == 202
+    body = later.json()
+    assert body["author"] == "author"
+    assert body["contributors"] == ["author", "editor"]
+    refused = second.delete(f"{url}pending/")
+    assert refused.status_code == 403
+    assert "its author or an approver" in refused.json()["error"]["message"]
+    assert author.delete(f"{url}pending/").status_code == 204
 
 
 def test_contributors_to_a_pending_change_cannot_approve_it(people, django_user_model):

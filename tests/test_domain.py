@@ -1,0 +1,240 @@
+"""Unit tests of the domain modules, called directly (no HTTP): services,
+selectors, search, the resolver and the read cache."""
+
+import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
+
+from terms import search, selectors, services
+from terms.api.caching import check_if_match, term_etag, term_token
+from terms.api.errors import PreconditionFailed
+from terms.document import validate_term_data
+from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import (
+    ChangeSource,
+    EventAction,
+    Relationship,
+    Status,
+    Term,
+    TermEvent,
+    TermRevision,
+)
+from terms.resolver import TargetIndex, database_index, relationships_resolve
+
+from .helpers import base_term, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def write(*documents, actor=None):
+    """Create terms from document data through the one write path."""
+    docs = []
+    for data in documents:
+        document, problems = validate_term_data(
+            data, known_roles=selectors.known_roles()
+        )
+        assert not problems, problems
+        docs.append(document)
+    return services.terms_write(
+        changes=[(document, None) for document in docs],
+        actor=actor,
+        source=ChangeSource.IMPORT,
+    )
+
+
+# --- services ------------------------------------------------------------------------
+
+
+def test_terms_write_records_version_revision_event_and_bumps_the_glossary():
+    before = selectors.glossary_state().version
+    [term] = write(base_term("written"))
+    assert term.version == 1
+    revision = TermRevision.objects.get(term=term)
+    assert revision.document["term"] == "written"
+    event = TermEvent.objects.get(term=term)
+    assert event.action == EventAction.CREATE
+    assert event.to_status == Status.DRAFT
+    assert selectors.glossary_state().version == before + 1
+
+
+def test_terms_write_overwrites_parts_in_their_new_order():
+    [term] = write(base_term("ordered", aliases=["b", "a"]))
+    stored = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    document, _ = validate_term_data(
+        base_term("ordered", aliases=["a", "c", "b"]),
+        known_roles=selectors.known_roles(),
+    )
+    services.terms_write(changes=[(document, stored)], actor=None, source="api")
+    fresh = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    assert document_from_term(fresh).aliases == ("a", "c", "b")
+    assert fresh.version == 2
+
+
+def test_terms_delete_keeps_an_audit_event_and_unresolves_references():
+    target, referrer = write(
+        base_term("target"),
+        base_term("referrer", relationships={"related": ["target"]}),
+    )
+    assert Relationship.objects.get(term=referrer).target_id == target.pk
+    services.terms_delete(terms=[target], actor=None, source=ChangeSource.API)
+    assert Relationship.objects.get(term=referrer).target_id is None
+    event = TermEvent.objects.get(term_slug="target", action=EventAction.DELETE)
+    assert event.term is None
+
+
+def test_status_write_changes_only_status_and_marks_the_revision():
+    [term] = write(base_term("status only"))
+    loaded = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    document = document_from_term(loaded)
+    reviewed = services.term_status_write(
+        term=loaded,
+        document=document.__class__(**{**document.__dict__, "status": "reviewed"}),
+        actor=None,
+        source=ChangeSource.API,
+        action=EventAction.REVIEW,
+    )
+    assert reviewed.status == "reviewed"
+    assert TermRevision.objects.get(term=term, version=2).status_only
+
+
+# --- selectors -----------------------------------------------------------------------
+
+
+def test_visible_statuses_depend_on_the_view_permission(settings):
+    settings.GLOSSARY_PUBLIC_STATUSES = ["approved"]
+    assert selectors.visible_statuses(None) == ["approved"]
+    assert selectors.visible_statuses(make_user("plain")) == ["approved"]
+    viewer = make_user("viewer", perms=("view_term",))
+    assert selectors.visible_statuses(viewer) == list(Status.values)
+
+
+def test_relationships_list_derived_inverses_once():
+    broad, _ = write(
+        base_term("broad", relationships={}),
+        base_term("narrow", relationships={"broader": ["broad"]}),
+    )
+    term = selectors.term_detail_queryset(Status.values).get(pk=broad.pk)
+    related = selectors.term_relationships(term, Status.values)
+    assert [(r.target, r.derived) for r in related["narrower"]] == [("narrow", True)]
+    hidden = selectors.term_detail_queryset(["approved"]).filter(pk=broad.pk).first()
+    assert hidden is None  # drafts are not even listed for approved-only readers
+
+
+def test_wanted_targets_count_and_list_their_referrers():
+    write(
+        base_term("one", relationships={"related": ["missing term"]}),
+        base_term("two", relationships={"related": ["Missing-Term"]}),
+    )
+    [row] = list(selectors.wanted_targets(Status.values))
+    assert row["count"] == 2
+    refs = selectors.wanted_references(Status.values, [row["target_key"]])
+    assert [r["slug"] for r in refs[row["target_key"]]] == ["one", "two"]
+
+
+def test_category_clashes_and_data_files():
+    write(base_term("clash", categories=["LLM Core"]))
+    assert selectors.category_clashes(["llm core", "New"]) == {"llm core": "LLM Core"}
+    files = selectors.data_files()
+    assert set(files) == {"roles.yml", "categories.yml"}
+    assert {"name": "LLM Core", "apply_guidance": []} in files["categories.yml"][
+        "categories"
+    ]
+
+
+# --- search --------------------------------------------------------------------------
+
+
+def test_lookup_orders_name_then_alias_and_keeps_every_candidate():
+    write(
+        base_term("rag", aliases=["retrieval"]),
+        base_term("retrieval", aliases=["search step"]),
+        base_term("other", aliases=["rag"]),
+    )
+    matches = search.lookup(Term.objects.all(), "RAG")
+    assert [(m.term.slug, m.matched_on) for m in matches] == [
+        ("rag", "name"),
+        ("other", "alias"),
+    ]
+    assert search.lookup(Term.objects.all(), "  ") == []
+
+
+def test_autocomplete_prefers_names_and_falls_back_to_typos():
+    write(base_term("temperature", aliases=["sampling heat"]), base_term("token"))
+    found = search.autocomplete(Term.objects.all(), "te")
+    assert [m.term.slug for m in found] == ["temperature"]
+    assert search.autocomplete(Term.objects.all(), "heat")[0].matched_on == "alias"
+    fuzzy = search.autocomplete(Term.objects.all(), "temprature")
+    assert [(m.term.slug, m.matched_on) for m in fuzzy][:1] == [
+        ("temperature", "fuzzy")
+    ]
+
+
+def test_ranked_ids_put_name_hits_before_definition_hits():
+    named, defined = write(
+        base_term("gradient clipping"),
+        base_term("optimizer", long_def=" ".join(["gradient"] + ["word"] * 89)),
+    )
+    ids = search.ranked_ids(Term.objects.all(), "gradient")
+    assert ids.index(named.pk) < ids.index(defined.pk)
+
+
+# --- resolver ------------------------------------------------------------------------
+
+
+def test_target_index_resolves_name_then_slug_then_unique_alias():
+    index = TargetIndex()
+    index.add_term(1, name="Tool use", slug="tool-use", aliases=["calling"])
+    index.add_term(2, name="Agent", slug="agent", aliases=["calling", "bot"])
+    assert index.resolve("tool_use") == 1
+    assert index.resolve("BOT") == 2
+    assert index.resolve("calling") is None  # shared: never a guess
+    assert index.candidates("calling") == {1, 2}
+    assert index.resolve("nothing") is None
+
+
+def test_relationships_resolve_when_the_target_arrives_later():
+    [referrer] = write(base_term("early", relationships={"related": ["late comer"]}))
+    assert Relationship.objects.get(term=referrer).target_id is None
+    [late] = write(base_term("late comer"))
+    assert Relationship.objects.get(term=referrer).target_id == late.pk
+    # Nothing left to change: a second pass writes nothing.
+    assert relationships_resolve(index=database_index()) == 0
+
+
+# --- caching -------------------------------------------------------------------------
+
+
+def test_term_tokens_change_with_the_term_only():
+    [term] = write(base_term("tokened"))
+    token = term_token(term)
+    assert term_etag(term, 7) == f'"{token}.g7"'
+    term.version += 1
+    assert term_token(term) != token
+
+
+def test_if_match_accepts_the_current_etag_and_refuses_an_old_one():
+    [term] = write(base_term("matched"))
+    factory = RequestFactory()
+    current = factory.patch("/", HTTP_IF_MATCH=term_etag(term, 3))
+    check_if_match(_drf(current), term)  # does not raise
+    check_if_match(_drf(factory.patch("/", HTTP_IF_MATCH="*")), term)
+    stale = factory.patch("/", HTTP_IF_MATCH='"t1-0-0.g1"')
+    with pytest.raises(PreconditionFailed):
+        check_if_match(_drf(stale), term)
+
+
+def _drf(request):
+    from rest_framework.request import Request
+
+    return Request(request)
+
+
+def test_cached_responses_are_keyed_on_the_glossary_version(api):
+    write(base_term("cached", status="approved"))
+    first = api.get("/api/v1/terms/")
+    assert cache.get_many([]) == {}  # the configured cache answers
+    assert api.get("/api/v1/terms/")["ETag"] == first["ETag"]
+    services.glossary_touch()
+    second = api.get("/api/v1/terms/")
+    assert second["ETag"] != first["ETag"]
+    assert second.json() == first.json()
