@@ -28,6 +28,9 @@ from .naming import lookup_key, term_slug
 from .yaml_loader import Loaded, Problem, load_yaml
 
 __all__ = [
+    "CHOICE",
+    "CITATIONS",
+    "DATE",
     "FIELDS",
     "GROUPS",
     "LONG_DEF_WORDS",
@@ -35,6 +38,8 @@ __all__ = [
     "SHORT_DEF_MAX_WORDS",
     "TERM_COLUMNS",
     "TERM_KEYS",
+    "TEXT",
+    "TEXTS",
     "DocumentField",
     "Problem",
     "TermDocument",

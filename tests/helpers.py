@@ -4,6 +4,7 @@ Fixtures live in ``conftest.py``; everything a test calls directly lives here.
 """
 
 import copy
+import functools
 import io
 import json
 import os
@@ -61,6 +62,25 @@ def base_term(name: str = "sample term", **overrides) -> dict:
     }
     data.update(copy.deepcopy(overrides))
     return data
+
+
+# libyaml's parser, as the application uses: the pure-Python one is ten times slower.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str | bytes):
+    """Parse YAML as plain data (no line numbers, no strictness)."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
+@functools.cache
+def _corpus_documents(folder: Path) -> dict[str, dict]:
+    return {path.stem: read_yaml(path.read_bytes()) for path in folder.glob("*.yml")}
+
+
+def corpus_documents(corpus: Path) -> dict[str, dict]:
+    """Every term document of the reference corpus as data, by slug (read once)."""
+    return copy.deepcopy(_corpus_documents(corpus / "ai-glossary"))
 
 
 def write_term(

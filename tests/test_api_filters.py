@@ -4,11 +4,10 @@ import io
 import zipfile
 
 import pytest
-import yaml
 
 from terms.models import Term
 
-from .helpers import all_slugs, make_user, slugs
+from .helpers import all_slugs, make_user, read_yaml, slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -146,4 +145,4 @@ def test_export_json_and_yaml_zip(fixtures_db, api):
     names = archive.namelist()
     assert "glossary/prompt.yml" in names
     assert "glossary/grounding.yml" not in names
-    assert yaml.safe_load(archive.read("glossary/prompt.yml"))["term"] == "prompt"
+    assert read_yaml(archive.read("glossary/prompt.yml"))["term"] == "prompt"

@@ -1,18 +1,10 @@
-"""Read endpoints of the JSON API on the real corpus and the fixtures."""
+"""Read endpoints of the JSON API on the reference corpus."""
 
 import pytest
-import yaml
 
-from .helpers import all_slugs, slugs
+from .helpers import all_slugs, corpus_documents, slugs
 
 pytestmark = pytest.mark.django_db
-
-
-def corpus_documents(corpus):
-    return {
-        path.stem: yaml.safe_load(path.read_text("utf-8"))
-        for path in (corpus / "ai-glossary").glob("*.yml")
-    }
 
 
 # --- list, filters, pagination ----------------------------------------------------

@@ -9,7 +9,6 @@ forgotten by an edge fails here.
 import dataclasses
 
 import pytest
-import yaml
 from django.test import Client
 
 from terms.document import CHOICE, CITATIONS, DATE, FIELDS, TERM_COLUMNS, TEXTS
@@ -17,7 +16,14 @@ from terms.forms import FORM_COLUMNS, TermForm, admin_fieldsets
 from terms.models import Term
 from terms.rendering import other_values
 
-from .helpers import api_client_for, base_term, import_folders, make_user, write_term
+from .helpers import (
+    api_client_for,
+    base_term,
+    import_folders,
+    make_user,
+    read_yaml,
+    write_term,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +112,7 @@ def test_every_field_is_in_the_api_detail(marked):
 def test_every_field_is_in_the_yaml_export(marked):
     viewer = make_user("viewer", perms=("view_term",))
     text = api_client_for(viewer).get("/api/v1/terms/declared-once.yaml").content
-    exported = yaml.safe_load(text)
+    exported = read_yaml(text)
     for spec in FIELDS:
         value = _at(exported, spec.path)
         assert str(value) == str(_at(marked, spec.path)), spec.attr

@@ -3,12 +3,11 @@
 import io
 
 import pytest
-import yaml
 from django.core.management import call_command
 
 from terms.models import Term
 
-from .helpers import FIXTURES, base_term, export, import_folders, write_term
+from .helpers import FIXTURES, base_term, export, import_folders, read_yaml, write_term
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +29,14 @@ def test_corpus_export_equals_originals_and_round_trips(corpus, tmp_path):
     originals = sorted((corpus / "ai-glossary").glob("*.yml"))
     assert len(originals) == 112
     for original in originals:
-        exported = yaml.safe_load(first[original.name])
-        assert exported == stripped(yaml.safe_load(original.read_text("utf-8"))), (
+        exported = read_yaml(first[original.name])
+        assert exported == stripped(read_yaml(original.read_text("utf-8"))), (
             original.name
         )
-        assert list(exported) == list(yaml.safe_load(original.read_text("utf-8")))
+        assert list(exported) == list(read_yaml(original.read_text("utf-8")))
     for name in ("roles.yml", "categories.yml", "site.yml"):
-        original = yaml.safe_load(
-            (corpus / "ai-glossary-site" / name).read_text("utf-8")
-        )
-        assert yaml.safe_load(first[name]) == original
+        original = read_yaml((corpus / "ai-glossary-site" / name).read_text("utf-8"))
+        assert read_yaml(first[name]) == original
     # Import -> export -> import -> export gives byte-identical files.
     Term.objects.all().delete()
     import_folders(tmp_path / "first")

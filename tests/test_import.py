@@ -19,7 +19,7 @@ from terms.models import (
     TermRevision,
 )
 
-from .helpers import FIXTURES, base_term, run_import, write_term
+from .helpers import FIXTURES, base_term, read_yaml, run_import, write_term
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_other_yaml_style_of_the_same_content_is_unchanged(
     restyled = tmp_path / "restyled"
     restyled.mkdir()
     for path in sorted((corpus / "ai-glossary").glob("*.yml")):
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = read_yaml(path.read_text("utf-8"))
         data["last_reviewed"] = __import__("datetime").date.fromisoformat(
             data["last_reviewed"]
         )
@@ -111,7 +111,7 @@ def test_other_yaml_style_of_the_same_content_is_unchanged(
         (restyled / path.name).write_text(text, "utf-8")
     # Folded blocks and padding whitespace mean the same stored text too.
     sample = restyled / "log-probability.yml"
-    data = yaml.safe_load(sample.read_text("utf-8"))
+    data = read_yaml(sample.read_text("utf-8"))
     folded = yaml.safe_dump(
         {k: v for k, v in data.items() if k != "long_def"}, sort_keys=False
     )
