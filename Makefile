@@ -28,7 +28,7 @@ setup: $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py import_terms fixtures
+	$(BIN)/python manage.py import_terms fixtures --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "terms.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "glossary.urls"
@@ -194,7 +195,8 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["terms.api.parsers.GlossaryJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "terms.api.negotiation.GlossaryNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["terms.api.throttling.AnonymousRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "terms.api.errors.exception_handler",

@@ -1,6 +1,7 @@
-"""Request checks that apply to every URL."""
+"""Request checks and failure answers that apply to every URL."""
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
 
 class RejectNullCharactersMiddleware:
@@ -23,3 +24,42 @@ class RejectNullCharactersMiddleware:
                 return JsonResponse(error_body(400, "invalid", message), status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+#: Seconds a client is asked to wait when the database does not answer.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 with ``Retry-After``: JSON under /api/, a short page elsewhere."""
+    message = "The database is not reachable; try again shortly."
+    if request.path.startswith("/api/"):
+        from terms.api.errors import error_body
+
+        response = JsonResponse(
+            error_body(503, "database_unavailable", message), status=503
+        )
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 (not 500) when a view cannot reach the database.
+
+    A lost connection is a passing condition the client can retry; the next
+    request opens a new connection.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """503 for connection failures; anything else is left to Django."""
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_unavailable(request)
+        return None

@@ -114,6 +114,44 @@ def decode_text(raw: bytes, *, file: str | None) -> tuple[str | None, list[Probl
         ]
 
 
+_OPENERS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting passes ``MAX_DEPTH``, or None.
+
+    The composer recurses once per level, and libyaml's overflows the C stack
+    (a crash, not an exception) somewhere past ten thousand, so depth is checked
+    on the token stream first. A cheap bound skips that for ordinary files:
+    flow nesting needs a bracket per level, block nesting a longer indentation.
+    """
+    brackets = text.count("[") + text.count("{")
+    indent = max(
+        (len(line) - len(line.lstrip(" -?")) for line in text.splitlines()),
+        default=0,
+    )
+    if brackets + indent + 1 <= MAX_DEPTH:
+        return None
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=_LOADER):
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return token.start_mark.line + 1
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # malformed: the composer reports it with its line
+    return None
+
+
 def load_yaml(raw: bytes, *, file: str | None = None) -> Loaded:
     """Load one YAML document from bytes, strictly; collect problems, never raise."""
     result = Loaded()
@@ -123,6 +161,17 @@ def load_yaml(raw: bytes, *, file: str | None = None) -> Loaded:
         return result
     if not text.strip():
         result.problems.append(Problem("file is empty", file=file))
+        return result
+    deep_line = _too_deep(text)
+    if deep_line is not None:
+        result.problems.append(
+            Problem(
+                f"nested more than {MAX_DEPTH} levels deep; a term document needs "
+                "a handful",
+                file=file,
+                line=deep_line,
+            )
+        )
         return result
     try:
         root = yaml.compose(text, Loader=_LOADER)

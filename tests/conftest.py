@@ -58,12 +58,32 @@ SLOW_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """Order modules longest first; tests keep their order within a module."""
+def _database_group(item) -> int:
+    """pytest-django's order: tests in a transaction, then ones that flush the
+    database (live servers), then ones without a database.
 
-    def rank(item) -> int:
+    A flush also removes what data migrations made, so no test in a transaction
+    may run after one.
+    """
+    marker = item.get_closest_marker("django_db")
+    names = set(getattr(item, "fixturenames", ()))
+    if (
+        marker is not None
+        and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    ) or names & {"transactional_db", "live_server"}:
+        return 1
+    if marker is not None or names & {"db", "corpus_db", "fixtures_db"}:
+        return 0
+    return 2
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Keep pytest-django's groups; within each, longest modules first."""
+
+    def rank(item) -> tuple[int, int]:
         name = item.path.name
-        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+        slow = SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+        return _database_group(item), slow
 
     items.sort(key=rank)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
@@ -28,8 +29,17 @@ from .errors import PreconditionFailed
 
 
 def term_token(term) -> str:
-    """Changes whenever the term's content or status changes."""
-    return f"t{term.pk}-{term.version}-{int(term.updated_at.timestamp() * 1e6)}"
+    """Changes whenever the term's content, status or pending change changes.
+
+    A pending change does not alter the live term, but a writer who read the
+    term before it was proposed must not overwrite it unawares.
+    """
+    token = f"t{term.pk}-{term.version}-{int(term.updated_at.timestamp() * 1e6)}"
+    try:
+        pending = term.pending
+    except ObjectDoesNotExist:
+        return token
+    return f"{token}-p{int(pending.updated_at.timestamp() * 1e6)}"
 
 
 def term_etag(term, glossary_version: int) -> str:

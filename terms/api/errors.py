@@ -7,6 +7,7 @@ term document problems).
 
 from contextlib import contextmanager
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -109,6 +110,11 @@ def _flatten(data, prefix: str = "") -> list[dict]:
 
 def exception_handler(exc, context):
     """DRF exception handler that rewrites every error into the one shape."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.APIException(
+            "The request body is over the size limit.", code="too_large"
+        )
+        exc.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -116,13 +122,15 @@ def exception_handler(exc, context):
         details = [problem.as_dict() for problem in exc.problems]
         message = exc.message or f"The term document has {len(details)} problem(s)."
         code = exc.default_code
-    elif isinstance(exc, exceptions.ValidationError):
+    elif isinstance(exc, exceptions.ValidationError) or isinstance(
+        getattr(exc, "detail", None), dict
+    ):
         details = _flatten(exc.detail)
         message = "; ".join(
             f"{d['field']}: {d['message']}" if d["field"] else d["message"]
             for d in details
         )
-        code = "invalid"
+        code = "invalid" if response.status_code == 400 else exc.default_code
     elif isinstance(exc, Forbidden | WorkflowConflict):
         message = str(exc.detail)
         code = exc.default_code

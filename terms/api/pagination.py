@@ -1,7 +1,7 @@
 """Page-number pagination that refuses bad parameters instead of guessing."""
 
 from django.conf import settings
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -12,6 +12,10 @@ def _positive_int(request, name: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise ValidationError({name: [f"must be a positive whole number, not {raw!r}"]})
     return int(raw)
+
+
+class PageNotFound(NotFound):
+    """404 for a page past the last one; the details name ``page``."""
 
 
 class GlossaryPagination(PageNumberPagination):
@@ -27,5 +31,13 @@ class GlossaryPagination(PageNumberPagination):
         return size or settings.GLOSSARY_PAGE_SIZE
 
     def paginate_queryset(self, queryset, request, view=None):
-        _positive_int(request, self.page_query_param)
-        return super().paginate_queryset(queryset, request, view)
+        """A page, or 404 naming ``page`` and the last page there is."""
+        number = _positive_int(request, self.page_query_param)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            size = self.get_page_size(request)
+            last = max(1, -(-self.django_paginator_class(queryset, size).count // size))
+            raise PageNotFound(
+                {"page": [f"there is no page {number}; the last page is {last}"]}
+            ) from None

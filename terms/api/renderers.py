@@ -1,9 +1,8 @@
-"""Renderers and parsers beside DRF's JSON: YAML, Markdown, zip, plain text."""
+"""Renderers beside DRF's JSON: YAML, Markdown, zip."""
 
 import json
 
-from rest_framework import parsers, renderers
-from rest_framework.exceptions import ParseError
+from rest_framework import renderers
 
 from terms.document import dump_yaml
 
@@ -48,16 +47,3 @@ class ZipRenderer(renderers.BaseRenderer):
         if isinstance(data, bytes):
             return data
         return dump_yaml(data).encode("utf-8")
-
-
-class PlainTextParser(parsers.BaseParser):
-    """``text/plain`` bodies, read as UTF-8 text."""
-
-    media_type = "text/plain"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        """The body as text; 400 when it is not UTF-8."""
-        try:
-            return stream.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError("The text is not valid UTF-8.") from exc

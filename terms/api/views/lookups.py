@@ -3,8 +3,8 @@
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import parsers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +15,7 @@ from terms.models import Status, Term
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
 from ..params import checked_statuses, multi, requested_statuses, required_text
-from ..renderers import PlainTextParser
+from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
 from ..schema import ERRORS, STATUS_PARAM, errors
 from ..serializers import (
     AnnotateRequestSerializer,
@@ -114,14 +114,6 @@ class AutocompleteView(ReadView):
         return Response(AutocompleteResponseSerializer(body).data)
 
 
-class PayloadTooLarge(APIException):
-    """The text or body exceeds the annotate limit."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = "The text is too long."
-
-
 @extend_schema(
     summary="Find every glossary term in a text",
     description=(
@@ -141,7 +133,7 @@ class AnnotateView(GlossaryCacheMixin, APIView):
     """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""
 
     permission_classes = [AllowAny]
-    parser_classes = [parsers.JSONParser, PlainTextParser]
+    parser_classes = [GlossaryJSONParser, PlainTextParser]
 
     def _text_and_statuses(self, request) -> tuple[str, list[str]]:
         limit = settings.GLOSSARY_ANNOTATE_MAX_CHARS

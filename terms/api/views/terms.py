@@ -30,12 +30,20 @@ from ..workflow_serializers import PendingSerializer
 
 
 def pending_response(request, term: Term, pending) -> Response:
-    """202 with a pending change and its diff against the live term."""
-    live = document_from_term(
-        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
-    ).to_data()
+    """202 with a pending change and its diff against the live term.
+
+    The ETag names the term with this pending change, for the next ``If-Match``.
+    """
+    fresh = (
+        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
+        .select_related("pending")
+        .get(pk=term.pk)
+    )
+    live = document_from_term(fresh).to_data()
     body = PendingSerializer(pending, context={"request": request, "live": live})
-    return Response(body.data, status=status.HTTP_202_ACCEPTED)
+    response = Response(body.data, status=status.HTTP_202_ACCEPTED)
+    response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
+    return response
 
 
 def written_response(view, term: Term, code: int) -> Response:
@@ -127,6 +135,16 @@ class TermViewSet(
     pagination_class = GlossaryPagination
     renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
     queryset = Term.objects.all()
+
+    def get_renderers(self):
+        """YAML and Markdown for one term; every other action answers JSON only.
+
+        Negotiation happens before the handler runs, so a write asked for an
+        unsupported format is refused (406) before anything is written.
+        """
+        if self.action == "retrieve":
+            return super().get_renderers()
+        return [renderers.JSONRenderer()]
 
     def get_queryset(self):
         """Visible terms with what the action's representation needs."""

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from terms.importer import ImportReport, import_paths
+from terms.models import Term
 
 MAX_WARNINGS_SHOWN = 10
 
@@ -44,6 +45,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user", metavar="USERNAME", help="Record the import as done by this user."
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help=(
+                "Import only into a glossary with no terms (how `make run` loads the "
+                "sample glossary without undoing what users changed)."
+            ),
+        )
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
@@ -53,6 +62,12 @@ class Command(BaseCommand):
                 actor = get_user_model().objects.get_by_natural_key(options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"no user named {options['user']!r}") from None
+        if options["if_empty"] and Term.objects.exists():
+            self.stdout.write(
+                f"The glossary already holds {Term.objects.count()} term(s); nothing "
+                "was imported (--if-empty loads only into an empty glossary)."
+            )
+            return
         show_progress = not options["json"] and sys.stderr.isatty()
         started = time.perf_counter()
         report = import_paths(

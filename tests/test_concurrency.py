@@ -1,0 +1,137 @@
+"""Concurrent writers over real HTTP against PostgreSQL: row locks, If-Match
+checked under the lock, no deadlock between an edit and a deletion.
+
+SQLite serializes whole-database writes and has no row locks, so these tests run
+in the PostgreSQL run of the suite.
+"""
+
+import threading
+
+import httpx
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from terms import services
+from terms.document import validate_term_data
+from terms.models import ChangeSource, Term
+from terms.selectors import known_roles
+
+from .helpers import base_term, make_user, restore_migration_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TRIALS = 6
+
+
+@pytest.fixture
+def server(live_server):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock concurrency needs PostgreSQL; its run covers this")
+    restore_migration_data()
+    yield live_server.url
+    _wait_for_server_connections_to_close()
+
+
+def _wait_for_server_connections_to_close(seconds: float = 10) -> None:
+    """Request threads close their database connections as they end; wait for
+    that, so the test database can be flushed and dropped."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+
+
+def _headers(user, **extra) -> dict:
+    token, _ = Token.objects.get_or_create(user=user)
+    # One request per connection, so each server thread ends with its request.
+    return {"Authorization": f"Token {token.key}", "Connection": "close", **extra}
+
+
+def _seed(name: str, status: str, author) -> Term:
+    document, problems = validate_term_data(
+        base_term(name, status=status), known_roles=known_roles()
+    )
+    assert not problems
+    [term] = services.terms_write(
+        changes=[(document, None)], actor=author, source=ChangeSource.API
+    )
+    return term
+
+
+def _together(*calls) -> list:
+    """Run the calls at the same moment on threads of their own; their results.
+
+    The calls must not touch the database (a thread would keep a connection).
+    """
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call))
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.parametrize("status", ["draft", "approved"])
+def test_two_patches_with_one_if_match_let_exactly_one_win(server, status):
+    author = make_user("writer", "editors", "approvers")
+    outcomes = []
+    with httpx.Client(base_url=server, timeout=30) as client:
+        for trial in range(TRIALS):
+            slug = _seed(f"raced {status} {trial}", status, author).slug
+            etag = client.get(
+                f"/api/v1/terms/{slug}/", headers=_headers(author)
+            ).headers["ETag"]
+
+            headers = _headers(author, **{"If-Match": etag})
+
+            def patch(text, slug=slug, headers=headers):
+                return client.patch(
+                    f"/api/v1/terms/{slug}/", json={"short_def": text}, headers=headers
+                ).status_code
+
+            outcomes.append(
+                sorted(_together(lambda: patch("One."), lambda: patch("Two.")))
+            )
+    winner = 200 if status == "draft" else 202
+    assert outcomes == [[winner, 412]] * TRIALS
+
+
+def test_patch_and_delete_at_once_never_fail_with_a_server_error(server):
+    root = make_user("root", superuser=True)
+    seen = set()
+    with httpx.Client(base_url=server, timeout=30) as client:
+        for trial in range(TRIALS):
+            slug = _seed(f"doomed {trial}", "draft", root).slug
+            url, headers = f"/api/v1/terms/{slug}/", _headers(root)
+            patch, delete = _together(
+                lambda url=url, headers=headers: client.patch(
+                    url, json={"short_def": "Changed."}, headers=headers
+                ),
+                lambda url=url, headers=headers: client.delete(url, headers=headers),
+            )
+            assert delete.status_code == 204
+            assert patch.status_code in (200, 404), patch.text
+            if patch.status_code == 404:
+                assert patch.json()["error"]["code"] == "not_found"
+            seen.add(patch.status_code)
+            assert not Term.objects.filter(slug=slug).exists()
+    assert seen  # every trial ended in a clean answer
