@@ -80,7 +80,8 @@ class Checker:
                 )
         for key in required:
             if key not in value:
-                self.add(path, f"missing required key {key!r}")
+                # Named by the missing key; the line is that of its mapping.
+                self.add((*path, key), f"missing required key {key!r}")
         return value
 
     def string(
@@ -106,6 +107,15 @@ class Checker:
             return None
         if "\x00" in text:
             self.add(path, "must not contain NUL characters")
+            return None
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            self.add(
+                path,
+                f"must be valid Unicode text; character {exc.start + 1} is a lone "
+                f"surrogate (\\u{ord(text[exc.start]):04x})",
+            )
             return None
         return text
 

@@ -45,6 +45,7 @@ __all__ = [
     "TermDocument",
     "category_clash_message",
     "dump_yaml",
+    "editorial_checks",
     "editorial_problems",
     "parse_term_file",
     "validate_term_data",
@@ -498,6 +499,14 @@ def validate_term_data(
     ``known_roles`` is the set of role slugs a term may name (None skips the check).
     """
     check = Checker(file=file, loaded=loaded)
+    if isinstance(data, dict) and not set(map(str, data)) & set(TERM_KEYS):
+        # Some other file: say so without repeating its keys (they may be secrets).
+        check.add(
+            (),
+            f"not a term document: none of its {len(data)} top-level key(s) is a "
+            f"term document key ({', '.join(TERM_KEYS[:3])}, ...)",
+        )
+        return None, check.problems
     top = check.mapping((), data, required=TERM_KEYS)
     if top is None:
         return None, check.problems
@@ -543,17 +552,29 @@ def category_clash_message(name: str, known: str, where: str) -> str:
     )
 
 
-def editorial_problems(document: TermDocument) -> list[str]:
-    """Editorial rules a term must meet to be reviewed or approved (term-format.md)."""
+def editorial_checks(document: TermDocument) -> list[Problem]:
+    """Editorial rules a term must meet to be reviewed or approved (term-format.md),
+    each failure with the field it is about."""
     problems = []
     short_words = len(document.short_def.split())
     if short_words > SHORT_DEF_MAX_WORDS:
         problems.append(
-            f"short_def has {short_words} words; "
-            f"at most {SHORT_DEF_MAX_WORDS} are allowed"
+            Problem(
+                f"has {short_words} words; at most {SHORT_DEF_MAX_WORDS} are allowed",
+                field="short_def",
+            )
         )
     long_words = len(document.long_def.split())
     low, high = LONG_DEF_WORDS
     if not low <= long_words <= high:
-        problems.append(f"long_def has {long_words} words; it needs {low} to {high}")
+        problems.append(
+            Problem(
+                f"has {long_words} words; it needs {low} to {high}", field="long_def"
+            )
+        )
     return problems
+
+
+def editorial_problems(document: TermDocument) -> list[str]:
+    """``editorial_checks`` as sentences: "short_def has 45 words; ..."."""
+    return [f"{p.field} {p.message}" for p in editorial_checks(document)]

@@ -98,11 +98,20 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                child
-                for child in path.iterdir()
-                if child.is_file() and child.suffix in TERM_SUFFIXES
-            )
+            found = []
+            for child in sorted(path.iterdir()):
+                if not (child.is_file() and child.suffix in TERM_SUFFIXES):
+                    continue
+                if child.is_symlink() and not _inside(child, path):
+                    problems.append(
+                        Problem(
+                            "is a link to a file outside the folder; links out of a "
+                            "folder are not followed",
+                            file=str(child),
+                        )
+                    )
+                    continue
+                found.append(child)
             if not found:
                 problems.append(
                     Problem("directory holds no .yml files", file=str(path))
@@ -119,6 +128,11 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
     for path in files:
         unique.setdefault(path.resolve(), path)
     return list(unique.values()), problems
+
+
+def _inside(link: Path, folder: Path) -> bool:
+    """Whether a link in ``folder`` points at a file inside it."""
+    return link.resolve().is_relative_to(folder.resolve())
 
 
 def _read(path: Path, problems: list[Problem]) -> bytes | None:

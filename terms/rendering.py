@@ -138,16 +138,22 @@ def term_page(term: Term, statuses: list[str]) -> TermPage:
     )
 
 
+def _md(text: str) -> str:
+    """Term text for Markdown: angle brackets escaped, so text written in a term
+    can never become HTML in a page a docs pipeline publishes."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def render_markdown(page: TermPage) -> str:
     """The term as the reference project's documentation page (Markdown)."""
     doc = page.document
     lines = [
         MARKDOWN_HEADER,
-        f"# {doc.term}",
+        f"# {_md(doc.term)}",
         "",
-        f"**Aliases:** {', '.join(doc.aliases)}",
-        f"**Categories:** {', '.join(doc.categories)}",
-        f"**Roles:** {', '.join(page.role_titles)}",
+        f"**Aliases:** {_md(', '.join(doc.aliases))}",
+        f"**Categories:** {_md(', '.join(doc.categories))}",
+        f"**Roles:** {_md(', '.join(page.role_titles))}",
         f"**Part of speech:** `{doc.part_of_speech}`",
         f'**Status:** <span class="status-chip status-{doc.status}">'
         f"{page.status_label}</span> (Last reviewed: {doc.last_reviewed.isoformat()})",
@@ -155,45 +161,63 @@ def render_markdown(page: TermPage) -> str:
     ]
     if page.takeaways:
         lines += ["## Role takeaways"]
-        lines += [f"- **{title}:** {takeaway}" for title, takeaway in page.takeaways]
+        lines += [
+            f"- **{_md(title)}:** {_md(takeaway)}" for title, takeaway in page.takeaways
+        ]
         lines += [""]
     if page.practice:
-        lines += ["## Practice & apply", *(f"- {line}" for line in page.practice), ""]
-    lines += ["## Short definition", doc.short_def, ""]
-    lines += ["## Long definition", doc.long_def, ""]
+        lines += [
+            "## Practice & apply",
+            *(f"- {_md(line)}" for line in page.practice),
+            "",
+        ]
+    lines += ["## Short definition", _md(doc.short_def), ""]
+    lines += ["## Long definition", _md(doc.long_def), ""]
     lines += [
         "## Audience perspectives",
-        f"- **Exec:** {doc.exec_perspective}",
-        f"- **Engineer:** {doc.engineer_perspective}",
+        f"- **Exec:** {_md(doc.exec_perspective)}",
+        f"- **Engineer:** {_md(doc.engineer_perspective)}",
         "",
     ]
-    lines += ["## Examples", "**Do**", *(f"- {text}" for text in doc.examples_do), ""]
-    lines += ["**Don't**", *(f"- {text}" for text in doc.examples_dont), ""]
+    lines += [
+        "## Examples",
+        "**Do**",
+        *(f"- {_md(text)}" for text in doc.examples_do),
+        "",
+    ]
+    lines += ["**Don't**", *(f"- {_md(text)}" for text in doc.examples_dont), ""]
     governance = []
     if doc.nist_rmf_tags:
-        governance.append(f"- **NIST RMF tags:** {', '.join(doc.nist_rmf_tags)}")
+        governance.append(f"- **NIST RMF tags:** {_md(', '.join(doc.nist_rmf_tags))}")
     if doc.risk_notes:
-        governance.append(f"- **Risk notes:** {doc.risk_notes}")
+        governance.append(f"- **Risk notes:** {_md(doc.risk_notes)}")
     if governance:
         lines += ["## Governance", *governance, ""]
     written = [
-        f"- **{kind.capitalize()}:** {', '.join(targets)}"
+        f"- **{kind.capitalize()}:** {_md(', '.join(targets))}"
         for kind, targets in doc.relationships().items()
         if targets
     ]
     if written:
         lines += ["## Relationships", *written, ""]
     if page.other:
-        lines += ["## More", *(f"- **{label}:** {text}" for label, text in page.other)]
+        lines += [
+            "## More",
+            *(f"- **{label}:** {_md(text)}" for label, text in page.other),
+        ]
         lines += [""]
     if page.feedback_title and page.feedback_note:
-        lines += [f'!!! info "{page.feedback_title}"', f"    {page.feedback_note}", ""]
+        lines += [
+            f'!!! info "{_md(page.feedback_title)}"',
+            f"    {_md(page.feedback_note)}",
+            "",
+        ]
     lines += [
         "## Citations",
-        *(f"- [{source}]({url})" for source, url in doc.citations),
+        *(f"- [{_md(source)}]({url})" for source, url in doc.citations),
         "",
     ]
-    lines += [f"_License: {doc.license}_", ""]
+    lines += [f"_License: {_md(doc.license)}_", ""]
     lines += [f"_Source file: `{page.term.slug}.yml`_", ""]
     # The header already ends in a newline of its own.
     return lines[0] + "\n" + "\n".join(lines[1:])

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Max, Q
 
-from .document import Problem, editorial_problems, validate_term_data
+from .document import Problem, editorial_checks, validate_term_data
 from .mapping import document_from_term, documents_for
 from .models import EventAction, PendingChange, Status, Term, TermEvent, TermRevision
 from .selectors import known_roles
@@ -32,12 +32,15 @@ class WorkflowError(Exception):
         reasons: list[str] | None = None,
         *,
         field: str | None = None,
+        problems: list[Problem] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.reasons = reasons or []
         #: The request field the refusal is about, when there is one.
         self.field = field
+        #: Problems with the fields they are about (failed gates, say).
+        self.problems = problems or []
 
 
 class Forbidden(WorkflowError):
@@ -65,9 +68,9 @@ class Invalid(WorkflowError):
     kind = "invalid"
 
     def __init__(self, message: str, *, field: str | None = None, problems=None):
-        self.problems = problems or [Problem(message, field=field)]
+        problems = problems or [Problem(message, field=field)]
         super().__init__(
-            message, [str(problem) for problem in self.problems], field=field
+            message, [p.message for p in problems], field=field, problems=problems
         )
 
 
@@ -92,6 +95,13 @@ class Transition:
     needs_comment: bool = False
     acts_on_pending: bool = False
     takes_replacement: bool = False
+    #: How refusals say the step ("may not request changes on it").
+    verb_phrase: str = ""
+
+    @property
+    def verb(self) -> str:
+        """The step as a verb in a sentence."""
+        return self.verb_phrase or self.name
 
     @property
     def url_name(self) -> str:
@@ -134,6 +144,7 @@ TRANSITIONS: dict[str, Transition] = {
             EventAction.REQUEST_CHANGES,
             needs_comment=True,
             acts_on_pending=True,
+            verb_phrase="request changes on",
         ),
         Transition(
             "deprecate",
@@ -207,12 +218,12 @@ def check_permission(actor, permission: str, what: str) -> None:
         )
 
 
-def gate_problems(document_data: dict[str, Any], roles: set[str]) -> list[str]:
+def gate_problems(document_data: dict[str, Any], roles: set[str]) -> list[Problem]:
     """Structural validity plus the editorial rules of term-format.md."""
     document, problems = validate_term_data(document_data, known_roles=roles)
     if problems:
-        return [str(problem) for problem in problems]
-    return editorial_problems(document)
+        return problems
+    return editorial_checks(document)
 
 
 @dataclass
@@ -252,26 +263,31 @@ def check_transition(
     what = "the pending change" if pending else "the term"
     if state not in transition.sources:
         raise NotAllowed(
-            f"Cannot {transition.label.lower()}: {what} is {state}; "
-            f"this step needs {' or '.join(sorted(transition.sources))}.",
+            f"Cannot {transition.verb} {what}: it is {state}, and this step needs "
+            f"{' or '.join(sorted(transition.sources))}.",
             [f"state is {state}"],
+            field="status",
         )
     if transition.gated:
         # Four-eyes: nobody reviews or approves what they wrote, superusers included.
         authors = _contributors(pending) if pending else facts.authors()
         if actor.pk in authors:
             raise Forbidden(
-                f"{actor_label(actor)} wrote {what} and may not "
-                f"{transition.label.lower()} it: another person must (four-eyes rule).",
+                f"{actor_label(actor)} wrote {what} and may not {transition.verb} it; "
+                "another person must (four-eyes rule).",
                 ["four-eyes: the author may not review or approve their own change"],
             )
         data = pending.document if pending else facts.document()
         problems = gate_problems(data, facts.roles())
         if problems:
+            failures = [
+                f"{p.field} {p.message}" if p.field else p.message for p in problems
+            ]
             raise NotAllowed(
-                f"Cannot {transition.label.lower()}: the term fails "
-                f"{len(problems)} quality check(s): {'; '.join(problems)}",
-                problems,
+                f"Cannot {transition.verb}: the term fails {len(problems)} quality "
+                f"check(s): {'; '.join(failures)}.",
+                failures,
+                problems=problems,
             )
     return transition
 

@@ -203,7 +203,11 @@ def test_every_problem_in_a_file_is_reported_with_lines():
         ({"short_def": "x" * 321}, "short_def", "the limit is 320"),
         ({"short_def": "   "}, "short_def", "must not be empty"),
         ({"long_def": {"a": 1}}, "long_def", "must be a string, not a mapping"),
-        ({"audiences": {"exec": "x"}}, "audiences", "missing required key 'engineer'"),
+        (
+            {"audiences": {"exec": "x"}},
+            "audiences.engineer",
+            "missing required key 'engineer'",
+        ),
         (
             {"audiences": {"exec": "x", "engineer": "y", "legal": "z"}},
             "audiences.legal",
@@ -235,7 +239,7 @@ def test_every_problem_in_a_file_is_reported_with_lines():
         ({"citations": []}, "citations", "at least 1 citation"),
         (
             {"citations": [{"source": "x"}]},
-            "citations[0]",
+            "citations[0].url",
             "missing required key 'url'",
         ),
         (

@@ -104,10 +104,11 @@ def test_refusals_say_why(people):
     )
     conflict = step(client_for(people["reviewer"]), term.slug, "review")
     assert conflict.status_code == 409
-    assert (
-        "the term is approved; this step needs draft"
-        in conflict.json()["error"]["message"]
+    error = conflict.json()["error"]
+    assert error["message"] == (
+        "Cannot review the term: it is approved, and this step needs draft."
     )
+    assert error["details"][0]["field"] == "status"
 
 
 @pytest.mark.parametrize("transition", ["review", "approve"])
@@ -147,9 +148,12 @@ def test_quality_gates_block_review_and_list_failures(people):
     )
     response = step(client_for(people["reviewer"]), term.slug, "review")
     assert response.status_code == 409
-    details = [d["message"] for d in response.json()["error"]["details"]]
-    assert "short_def has 45 words; at most 40 are allowed" in details
-    assert "long_def has 2 words; it needs 80 to 220" in details
+    error = response.json()["error"]
+    details = [(d["field"], d["message"]) for d in error["details"]]
+    assert ("short_def", "has 45 words; at most 40 are allowed") in details
+    assert ("long_def", "has 2 words; it needs 80 to 220") in details
+    # The message itself names every failing check.
+    assert "short_def has 45 words; at most 40 are allowed" in error["message"]
     term.refresh_from_db()
     assert term.status == "draft"
 

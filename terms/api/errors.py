@@ -48,19 +48,21 @@ class PreconditionFailed(exceptions.APIException):
 class Forbidden(exceptions.PermissionDenied):
     """Refused for who the user is; carries the reasons."""
 
-    def __init__(self, message: str, reasons: list[str], field: str | None = None):
+    def __init__(self, message: str, reasons: list[str], field=None, problems=None):
         super().__init__(message)
         self.reasons = reasons
         self.field = field
+        self.problems = problems or []
 
 
 class WorkflowConflict(Conflict):
     """Refused for the state of the term, or failed quality gates."""
 
-    def __init__(self, message: str, reasons: list[str], field: str | None = None):
+    def __init__(self, message: str, reasons: list[str], field=None, problems=None):
         super().__init__(message)
         self.reasons = reasons
         self.field = field
+        self.problems = problems or []
 
 
 @contextmanager
@@ -72,12 +74,14 @@ def workflow_errors():
         yield
     except WorkflowError as exc:
         if exc.kind == "forbidden":
-            raise Forbidden(exc.message, exc.reasons, exc.field) from exc
+            raise Forbidden(exc.message, exc.reasons, exc.field, exc.problems) from exc
         if exc.kind == "invalid":
             raise DocumentInvalid(exc.problems, message=exc.message) from exc
         if exc.kind == "gone":
             raise exceptions.NotFound(exc.message) from exc
-        raise WorkflowConflict(exc.message, exc.reasons, exc.field) from exc
+        raise WorkflowConflict(
+            exc.message, exc.reasons, exc.field, exc.problems
+        ) from exc
 
 
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
@@ -134,7 +138,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, Forbidden | WorkflowConflict):
         message = str(exc.detail)
         code = exc.default_code
-        details = [{"field": exc.field, "message": r} for r in exc.reasons]
+        details = (
+            [{"field": p.field, "message": p.message} for p in exc.problems]
+            if exc.problems
+            else [{"field": exc.field, "message": r} for r in exc.reasons]
+        )
     else:
         detail = getattr(exc, "detail", "")
         message = (

@@ -59,3 +59,34 @@ def required_text(request, name: str = "q") -> str:
     if len(text) > QUERY_MAX_CHARS:
         raise ValidationError({name: [f"must be at most {QUERY_MAX_CHARS} characters"]})
     return text
+
+
+class KnownParameters:
+    """Refuse query parameters an endpoint does not take (a 400 naming them).
+
+    A misspelled filter (``?catgory=``) would otherwise be ignored and answer
+    the unfiltered list as if it were the filtered one.
+    """
+
+    #: The parameters the endpoint takes (``format`` is always allowed).
+    known_parameters: frozenset[str] = frozenset()
+
+    def get_known_parameters(self) -> frozenset[str]:
+        """The parameters of this request's action."""
+        return self.known_parameters
+
+    def initial(self, request, *args, **kwargs):
+        """Check the query string before the handler runs."""
+        super().initial(request, *args, **kwargs)
+        known = {*self.get_known_parameters(), "format"}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known))
+            raise ValidationError(
+                {
+                    name: [
+                        f"this endpoint takes no such parameter; it takes: {accepted}"
+                    ]
+                    for name in unknown
+                }
+            )

@@ -95,6 +95,7 @@ class WantedView(ReadView):
     """Paginated like the term list; each target lists up to 100 referencing terms."""
 
     pagination_class = GlossaryPagination
+    known_parameters = frozenset({"page", "page_size"})
 
     def get(self, request):
         """A page of wanted targets with the terms that name them."""

@@ -14,7 +14,13 @@ from terms.models import Status, Term
 
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
-from ..params import checked_statuses, multi, requested_statuses, required_text
+from ..params import (
+    KnownParameters,
+    checked_statuses,
+    multi,
+    requested_statuses,
+    required_text,
+)
 from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
 from ..schema import ERRORS, STATUS_PARAM, errors
 from ..serializers import (
@@ -27,7 +33,7 @@ from ..serializers import (
 AUTOCOMPLETE_MAX = 50
 
 
-class ReadView(GlossaryCacheMixin, APIView):
+class ReadView(KnownParameters, GlossaryCacheMixin, APIView):
     """Base of the read-only endpoints: anyone may read, responses are cached."""
 
     permission_classes = [AllowAny]
@@ -61,6 +67,7 @@ class LookupView(ReadView):
 
     # A miss (with its suggestions) is as worth caching as a hit.
     cached_statuses = (200, 404)
+    known_parameters = frozenset({"q", "status"})
 
     def get(self, request):
         """200 with the matches, or 404 with suggestions."""
@@ -99,6 +106,8 @@ class LookupView(ReadView):
 class AutocompleteView(ReadView):
     """Terms whose name or alias has a word starting with the prefix; typo fallback."""
 
+    known_parameters = frozenset({"q", "limit", "status"})
+
     def get(self, request):
         """The best completions of ``q``."""
         text = required_text(request)
@@ -129,9 +138,10 @@ class AutocompleteView(ReadView):
     parameters=[STATUS_PARAM],
     responses={200: AnnotateResponseSerializer, 413: ERRORS[413], **errors(400, 429)},
 )
-class AnnotateView(GlossaryCacheMixin, APIView):
+class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
     """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""
 
+    known_parameters = frozenset({"status"})
     permission_classes = [AllowAny]
     parser_classes = [GlossaryJSONParser, PlainTextParser]
 

@@ -18,6 +18,7 @@ from ..caching import GlossaryCacheMixin, if_match, term_etag
 from ..errors import DocumentInvalid, workflow_errors
 from ..filters import TermFilterSet, TermOrdering
 from ..pagination import GlossaryPagination
+from ..params import KnownParameters, required_text
 from ..renderers import TermMarkdownRenderer, TermYAMLRenderer
 from ..schema import IF_MATCH_PARAM, TERM_LIST_PARAMETERS, errors
 from ..serializers import (
@@ -29,16 +30,26 @@ from ..serializers import (
 from ..workflow_serializers import PendingSerializer
 
 
+def _current(term: Term) -> Term:
+    """The term as stored now, with its document's parts and pending change; 404
+    when a concurrent request deleted it."""
+    current = (
+        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
+        .select_related("pending")
+        .filter(pk=term.pk)
+        .first()
+    )
+    if current is None:
+        raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
+    return current
+
+
 def pending_response(request, term: Term, pending) -> Response:
     """202 with a pending change and its diff against the live term.
 
     The ETag names the term with this pending change, for the next ``If-Match``.
     """
-    fresh = (
-        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
-        .select_related("pending")
-        .get(pk=term.pk)
-    )
+    fresh = _current(term)
     live = document_from_term(fresh).to_data()
     body = PendingSerializer(pending, context={"request": request, "live": live})
     response = Response(body.data, status=status.HTTP_202_ACCEPTED)
@@ -50,7 +61,9 @@ def written_response(view, term: Term, code: int) -> Response:
     """The written term's detail, with its new ETag and location."""
     request = view.request
     statuses = selectors.visible_statuses(request.user)
-    fresh = selectors.term_detail_queryset(Status.values).get(pk=term.pk)
+    fresh = selectors.term_detail_queryset(Status.values).filter(pk=term.pk).first()
+    if fresh is None:
+        raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
     context = {"request": request, "statuses": statuses}
     response = Response(TermDetailSerializer(fresh, context=context).data, status=code)
     response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
@@ -120,6 +133,7 @@ def body_document(data, *, base: dict | None = None) -> TermDocument:
     ),
 )
 class TermViewSet(
+    KnownParameters,
     GlossaryCacheMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -135,6 +149,13 @@ class TermViewSet(
     pagination_class = GlossaryPagination
     renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
     queryset = Term.objects.all()
+
+    def get_known_parameters(self) -> frozenset[str]:
+        """Filters, search, ordering and pages for the list; nothing otherwise."""
+        if self.action != "list":
+            return frozenset()
+        filters = TermFilterSet.base_filters
+        return frozenset({*filters, "q", "ordering", "page", "page_size"})
 
     def get_renderers(self):
         """YAML and Markdown for one term; every other action answers JSON only.
@@ -177,6 +198,8 @@ class TermViewSet(
         """A page of terms; with ``q``, the best matches by relevance."""
         queryset = self.filter_queryset(self.get_queryset())
         text = request.query_params.get("q", "").strip()
+        if "q" in request.query_params:
+            text = required_text(request)  # not empty, and capped like lookup's
         if not text:
             page = self.paginate_queryset(queryset)
             return self.get_paginated_response(
@@ -214,15 +237,10 @@ class TermViewSet(
         base = None
         if kwargs.get("partial"):
             # A patch applies to the newest proposal: the pending change if any.
-            pending = term.pending if hasattr(term, "pending") else None
+            current = _current(term)
+            pending = getattr(current, "pending", None)
             base = (
-                pending.document
-                if pending
-                else document_from_term(
-                    Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(
-                        pk=term.pk
-                    )
-                ).to_data()
+                pending.document if pending else document_from_term(current).to_data()
             )
         document = body_document(request.data, base=base)
         with workflow_errors():

@@ -20,6 +20,7 @@ from terms.models import ChangeSource, PendingChange, Term
 
 from ..caching import if_match
 from ..errors import workflow_errors
+from ..params import KnownParameters
 from ..permissions import CanSeeDrafts
 from ..schema import IF_MATCH_PARAM, errors
 from ..serializers import (
@@ -40,7 +41,7 @@ def _term(slug: str) -> Term:
     return term
 
 
-class TransitionView(APIView):
+class TransitionView(KnownParameters, APIView):
     """``POST /terms/{slug}/transitions/{name}/``: one workflow step."""
 
     permission_classes = [IsAuthenticated]
@@ -92,10 +93,11 @@ class TransitionView(APIView):
         return written_response(self, term, status.HTTP_200_OK)
 
 
-class HistoryView(APIView):
+class HistoryView(KnownParameters, APIView):
     """``GET /terms/{slug}/history/``: events and versions, optionally a diff."""
 
     permission_classes = [CanSeeDrafts]
+    known_parameters = frozenset({"from", "to"})
 
     @extend_schema(
         summary="Audit trail: events and versions (diff with ?from=N&to=M)",
@@ -139,7 +141,7 @@ class HistoryView(APIView):
         }
 
 
-class PendingView(APIView):
+class PendingView(KnownParameters, APIView):
     """``GET``/``DELETE /terms/{slug}/pending/``: read or withdraw the change."""
 
     permission_classes = [CanSeeDrafts]
@@ -179,7 +181,7 @@ class PendingView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RestoreVersionView(APIView):
+class RestoreVersionView(KnownParameters, APIView):
     """``POST /terms/{slug}/versions/{n}/restore/``: propose an old version."""
 
     permission_classes = [IsAuthenticated]
