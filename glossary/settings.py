@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "terms.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -217,11 +218,32 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-CORS_URLS_REGEX = r"^/(api/|static/glossary/).*$"
+# Which requests get CORS headers is decided per method and path by
+# terms.apps._cors_allowed (reads and annotate only); no URL pattern grants more.
+CORS_URLS_REGEX = r"(?!)"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
 _cors_origins = env_list("GLOSSARY_CORS_ORIGINS", "*")
 CORS_ALLOW_ALL_ORIGINS = _cors_origins == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+
+# Content-Security-Policy (django-csp) on every response: only this site's own
+# scripts, styles, images and connections; no inline script anywhere. The admin
+# and /api/docs/ add what they need (terms.middleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # The glossary itself.
 # Who the importer records as the actor when no --user is given.

@@ -15,6 +15,27 @@ def _configure_postgres_session(sender, connection, **kwargs):
             )
 
 
+#: Cross-origin requests that may be granted: reads of the API and the widget's
+#: files, and annotate (a POST that changes nothing).
+_CORS_READS = ("/api/v1/", "/api/schema/", "/static/glossary/")
+_CORS_POSTS = ("/api/v1/annotate/",)
+
+
+def _cors_allowed(sender, request, **kwargs) -> bool:
+    """Whether another origin's page may make this request (or its preflight).
+
+    Writes and workflow steps get no CORS grant: they are for signed-in people
+    and tools, never for scripts on other sites.
+    """
+    method = request.method
+    if method == "OPTIONS":
+        method = request.headers.get("Access-Control-Request-Method", "").upper()
+    path = request.path_info
+    if method in ("GET", "HEAD"):
+        return path.startswith(_CORS_READS)
+    return method == "POST" and path in _CORS_POSTS
+
+
 def _glossary_changed(sender, **kwargs):
     from .services import glossary_touch
 
@@ -29,11 +50,13 @@ class TermsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from corsheaders.signals import check_request_enabled
         from django.db.models.signals import post_delete, post_save
 
         from .models import Category, GovernanceTag, Role, SiteText
 
         connection_created.connect(_configure_postgres_session)
+        check_request_enabled.connect(_cors_allowed, dispatch_uid="glossary-cors")
         # Term content is written through terms.services, which bumps the glossary
         # version itself; these models are also edited directly (admin, shell), and
         # pages show their texts, so their changes must invalidate cached reads too.

@@ -1,5 +1,6 @@
 """Request checks and failure answers that apply to every URL."""
 
+from csp.middleware import CSPMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
@@ -63,3 +64,20 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, OperationalError | InterfaceError):
             return database_unavailable(request)
         return None
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (``CONTENT_SECURITY_POLICY``), relaxed per page only
+    where the page needs it: Swagger UI (``/api/docs/``) writes an inline
+    ``<style>`` block. Scripts stay ``'self'`` everywhere."""
+
+    #: Path prefix -> directives added there.
+    RELAXED = {"/api/docs/": {"style-src": ["'unsafe-inline'"]}}
+
+    def get_policy_parts(self, request, response, report_only=False):
+        """The configured policy plus the additions for this path."""
+        parts = super().get_policy_parts(request, response, report_only)
+        for prefix, update in self.RELAXED.items():
+            if request.path_info.startswith(prefix):
+                parts.update = {**(parts.update or {}), **update}
+        return parts

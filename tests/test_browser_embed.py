@@ -194,3 +194,42 @@ def test_term_page_in_the_browser(site, browser):
     assert "hallucination" in page.locator(".term-list").inner_text()
     screenshot(page, "page-02-search")
     context.close()
+
+
+def test_pages_work_under_their_content_security_policy(site, browser):
+    """Every kind of HTML page loads in Chromium with its policy enforced and
+    nothing refused: public pages, the widget demo, the admin and Swagger UI."""
+    context = browser.new_context()
+    page = context.new_page()
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    checks = [
+        ("/", "#results, main"),
+        ("/terms/prompt/", "h1"),
+        ("/embed/demo/", "a.glossary-term"),
+        ("/admin/login/", "#id_username"),
+        ("/api/docs/", ".swagger-ui .opblock"),
+    ]
+    for path, selector in checks:
+        response = page.goto(f"{site}{path}")
+        policy = response.headers["content-security-policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["script-src"] == "'self'", path
+        page.wait_for_selector(selector, timeout=15000)
+    # The widget's tooltip is styled by its stylesheet, not inline CSS.
+    page.goto(f"{site}/embed/demo/")
+    page.wait_for_selector("a.glossary-term")
+    rules = page.eval_on_selector(
+        "#glossary-widget-style", "link => link.sheet && link.sheet.cssRules.length"
+    )
+    assert rules > 0
+    screenshot(page, "csp-01-demo")
+    context.close()
+    assert refused == []

@@ -66,18 +66,15 @@
 
   function ensureStyles() {
     if (document.getElementById("glossary-widget-style")) { return; }
-    var style = document.createElement("style");
-    style.id = "glossary-widget-style";
-    style.textContent =
-      ".glossary-term{color:inherit;text-decoration:underline dotted;text-underline-offset:.2em;cursor:help}" +
-      ".glossary-term:focus{outline:2px solid #1f5fae;outline-offset:2px}" +
-      "#glossary-tooltip{position:absolute;z-index:2147483000;max-width:22rem;padding:.6rem .8rem;" +
-      "background:#fff;color:#1d2330;border:1px solid #c5cad3;border-radius:6px;" +
-      "box-shadow:0 4px 16px rgba(0,0,0,.15);font:14px/1.45 system-ui,sans-serif}" +
-      "#glossary-tooltip[hidden]{display:none}" +
-      "#glossary-tooltip .glossary-status{font-size:.75em;margin-left:.5em;padding:0 .4em;border:1px solid;border-radius:1em}" +
-      "#glossary-tooltip p{margin:.3em 0}";
-    document.head.appendChild(style);
+    // A stylesheet beside this script, not an inline <style>: pages with a
+    // Content-Security-Policy then only need to allow the glossary's origin.
+    var link = document.createElement("link");
+    link.id = "glossary-widget-style";
+    link.rel = "stylesheet";
+    link.href = script && script.src
+      ? new URL("widget.css", new URL(script.src, location.href)).href
+      : scriptOrigin + "/static/glossary/widget.css";
+    document.head.appendChild(link);
   }
 
   function ensureTooltip() {
