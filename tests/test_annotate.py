@@ -133,7 +133,7 @@ def test_statuses_default_to_approved(glossary, api, django_user_model):
     response = api.post(
         "/api/v1/annotate/", {"text": text, "status": ["draft"]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403  # who the reader is, not what they sent
     assert response.json()["error"]["details"][0]["field"] == "status"
 
 

@@ -48,11 +48,19 @@ def test_updated_since_supports_incremental_sync(fixtures_db, api):
     ]
 
 
+def test_hidden_statuses_are_403_naming_the_parameter(fixtures_db, api):
+    for url in ("/api/v1/terms/?status=draft", "/api/v1/lookup/?q=x&status=draft"):
+        response = api.get(url)
+        assert response.status_code == 403, url
+        [detail] = response.json()["error"]["details"]
+        assert detail["field"] == "status"
+        assert "you may not" in detail["message"]
+
+
 @pytest.mark.parametrize(
     ("query", "param", "fragment"),
     [
         ("status=published", "status", "unknown value 'published'"),
-        ("status=draft", "status", "you may not list draft"),
         ("category=Nope", "category", "unknown value 'Nope'"),
         ("role=astronaut", "role", "unknown value 'astronaut'"),
         ("tag=zzz", "tag", "unknown value 'zzz'"),
@@ -63,7 +71,8 @@ def test_updated_since_supports_incremental_sync(fixtures_db, api):
         ("page_size=0", "page_size", "positive whole number"),
         ("page=abc", "page", "positive whole number"),
         ("ordering=colour", "ordering", "cannot order by 'colour'"),
-        ("ordering=relevance", "ordering", "cannot order by 'relevance'"),
+        ("ordering=", "ordering", "is empty"),
+        ("ordering=-relevance", "ordering", "cannot order by '-relevance'"),
     ],
 )
 def test_invalid_parameters_are_400_naming_the_parameter(
@@ -118,7 +127,7 @@ def test_lookup_defaults_to_approved_and_status_widens(
     ).json()
     assert body["matches"][0]["slug"] == "vector-database"
     response = api.get("/api/v1/lookup/", {"q": "grounding", "status": "draft"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.json()["error"]["details"][0]["field"] == "status"
     assert api.get("/api/v1/lookup/").status_code == 400
 
@@ -146,3 +155,8 @@ def test_export_json_and_yaml_zip(fixtures_db, api):
     assert "glossary/prompt.yml" in names
     assert "glossary/grounding.yml" not in names
     assert read_yaml(archive.read("glossary/prompt.yml"))["term"] == "prompt"
+
+
+def test_relevance_without_search_is_the_default_order(fixtures_db, api):
+    default = all_slugs(api, "/api/v1/terms/")
+    assert all_slugs(api, "/api/v1/terms/?ordering=relevance") == default

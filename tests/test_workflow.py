@@ -192,7 +192,7 @@ def test_deprecate_names_the_replacement(people, api):
     bad = step(
         client_for(people["approver"]), new.slug, "deprecate", replaced_by="nope"
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 404  # names a term that does not exist
     assert bad.json()["error"]["details"][0]["field"] == "replaced_by"
     restored = step(client_for(people["approver"]), old.slug, "restore")
     assert restored.json()["status"] == "draft"
@@ -365,8 +365,12 @@ def test_history_diff_and_restoring_an_old_version(people):
     assert history["diff"]["changes"] == [
         {"field": "short_def", "before": base_term()["short_def"], "after": "Third."}
     ]
-    bad = editor.get(f"/api/v1/terms/{term.slug}/history/?from=9")
+    missing = editor.get(f"/api/v1/terms/{term.slug}/history/?from=9")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"][0]["field"] == "from"
+    bad = editor.get(f"/api/v1/terms/{term.slug}/history/?from=1&to=x")
     assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "to"
     restored = editor.post(f"/api/v1/terms/{term.slug}/versions/1/restore/")
     assert restored.status_code == 200
     assert restored.json()["short_def"] == base_term()["short_def"]

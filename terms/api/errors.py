@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -113,7 +114,15 @@ def _flatten(data, prefix: str = "") -> list[dict]:
 
 
 def exception_handler(exc, context):
-    """DRF exception handler that rewrites every error into the one shape."""
+    """DRF exception handler that rewrites every error into the one shape.
+
+    Errors are JSON whatever format was asked for (a YAML or zip endpoint's
+    error is still the JSON error shape).
+    """
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, RequestDataTooBig):
         exc = exceptions.APIException(
             "The request body is over the size limit.", code="too_large"

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.text import slugify
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 
 from terms.models import (
@@ -35,11 +35,16 @@ class MultiValueField(forms.Field):
     widget = QueryArrayWidget
 
     def clean(self, value):
+        """The values, in order; a parameter given but empty is refused."""
         values = value if isinstance(value, list) else [value] if value else []
         cleaned = []
         for item in values:
             cleaned.extend(
                 part.strip() for part in str(item).split(",") if part.strip()
+            )
+        if values and not cleaned:
+            raise forms.ValidationError(
+                "is empty; name at least one value or leave the parameter out"
             )
         return cleaned
 
@@ -85,6 +90,18 @@ class TermFilterSet(django_filters.FilterSet):
         model = Term
         fields = []
 
+    #: Filters whose value must not be empty when given.
+    NOT_EMPTY = ("reviewed_after", "reviewed_before", "updated_since")
+
+    def filter_queryset(self, queryset):
+        """Refuse a date filter given with no value, then filter."""
+        for name in self.NOT_EMPTY:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                raise ValidationError(
+                    {name: ["is empty; give a date or leave the parameter out"]}
+                )
+        return super().filter_queryset(queryset)
+
     def visible(self) -> list[str]:
         """Statuses the requesting user may see (all of them without a request)."""
         if self.request is None:
@@ -99,7 +116,8 @@ class TermFilterSet(django_filters.FilterSet):
         _refuse(name, unknown, Status.values)
         hidden = [v for v in values if v not in visible]
         if hidden:
-            raise ValidationError(
+            # Who the reader is, not what they sent: 403.
+            raise PermissionDenied(
                 {
                     name: [
                         f"you may not list {', '.join(hidden)} terms; "
@@ -175,10 +193,10 @@ class TermFilterSet(django_filters.FilterSet):
 
 
 class TermOrdering(OrderingFilter):
-    """``ordering``: name, last_reviewed, updated_at, ``-`` for descending.
+    """``ordering``: name, last_reviewed, updated_at, ``-`` for descending, or
+    ``relevance`` (the search's ranking with ``q``, the default order without).
 
-    Unlike DRF's default it refuses unknown fields with a 400 naming them, and
-    with ``q`` the default (or ``relevance``) keeps the search's ranking.
+    Unlike DRF's default it refuses unknown fields with a 400 naming them.
     """
 
     #: Public name -> column.
@@ -192,13 +210,18 @@ class TermOrdering(OrderingFilter):
         """Columns to order by, or None for relevance (searching) / the default."""
         searching = bool(request.query_params.get("q", "").strip())
         raw = request.query_params.get(self.ordering_param, "").strip()
+        if self.ordering_param in request.query_params and not raw:
+            raise ValidationError(
+                {self.ordering_param: ["is empty; name a field or leave it out"]}
+            )
         ordering = []
         for part in filter(None, (p.strip() for p in raw.split(","))):
             name = part.lstrip("-")
-            if name == "relevance" and searching and part == name:
-                return None
+            if part == "relevance":
+                # Relevance ranks search results; without q it is the default.
+                return None if searching else ["name_key"]
             if name not in self.fields:
-                allowed = [*self.fields, *(["relevance"] if searching else [])]
+                allowed = [*self.fields, "relevance"]
                 raise ValidationError(
                     {
                         self.ordering_param: [

@@ -17,6 +17,11 @@ class GlossaryNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         """DRF's choice; a 406 that lists what is offered when nothing fits."""
+        given = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if given is not None and not given.strip():
+            raise NotAcceptable(
+                f"The format parameter is empty; formats: {_offered(renderers)}."
+            )
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable as exc:

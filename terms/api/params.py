@@ -1,6 +1,7 @@
 """Query parameters shared by several endpoints: statuses, required text."""
 
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from terms.models import Status
 
@@ -12,7 +13,10 @@ QUERY_MAX_CHARS = 200
 
 def multi(request, name: str) -> list[str]:
     """A repeated or comma-separated parameter as a list of values."""
-    return MultiValueField().clean(request.query_params.getlist(name))
+    try:
+        return MultiValueField().clean(request.query_params.getlist(name))
+    except DjangoValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
 
 
 def checked_statuses(
@@ -33,7 +37,7 @@ def checked_statuses(
         )
     hidden = [v for v in values if v not in visible]
     if hidden:
-        raise ValidationError(
+        raise PermissionDenied(
             {
                 "status": [
                     f"you may not see {', '.join(hidden)} terms; "

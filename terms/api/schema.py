@@ -2,6 +2,8 @@
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from terms.models import Status
+
 from .serializers import ErrorSerializer
 
 ERRORS = {
@@ -12,9 +14,11 @@ ERRORS = {
         403: "Not allowed.",
         404: "Not found.",
         409: "Conflicts with the current state.",
+        406: "The endpoint does not offer the requested format.",
         412: "If-Match does not match the term's current ETag.",
         413: "The body is too large.",
         429: "Too many requests; see Retry-After.",
+        503: "The database is not reachable; see Retry-After.",
     }.items()
 }
 
@@ -31,25 +35,41 @@ IF_MATCH_PARAM = OpenApiParameter(
     description="ETag from a previous read; 412 when the term has changed since.",
 )
 
+#: A search text: not blank, at most 200 characters (``params.QUERY_MAX_CHARS``).
+QUERY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    # Not blank, and no NUL character (refused for every URL).
+    "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+}
+
 STATUS_PARAM = OpenApiParameter(
     "status",
-    str,
-    description="Statuses to include (repeat or comma-separate). Defaults to approved.",
+    {"type": "string", "enum": list(Status.values)},
+    description=(
+        "Statuses to include (repeat or comma-separate). Defaults to approved; "
+        "statuses the reader may not see are refused with 403."
+    ),
     many=True,
     explode=True,
 )
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
     OpenApiParameter(
-        "page_size", int, description="Results per page, at most 100 (default 20)."
+        "page", {"type": "integer", "minimum": 1}, description="Page number, from 1."
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="Results per page, at most 100 (default 20).",
     ),
 ]
 
 TERM_LIST_PARAMETERS = [
     OpenApiParameter(
         "q",
-        str,
+        QUERY_SCHEMA,
         description=(
             "Full-text search over name, aliases, definitions and categories; "
             "typo tolerant. Results are ranked by relevance."
@@ -57,11 +77,122 @@ TERM_LIST_PARAMETERS = [
     ),
     OpenApiParameter(
         "ordering",
-        str,
+        {
+            "type": "string",
+            "pattern": r"^(relevance|-?(name|last_reviewed|updated_at)"
+            r"(,-?(name|last_reviewed|updated_at))*)$",
+        },
         description=(
             "Comma-separated: name, last_reviewed, updated_at (prefix - for "
-            "descending); relevance when q is given (the default then)."
+            "descending), or relevance: the search's ranking with q (the default "
+            "then), name order without."
         ),
     ),
     *PAGE_PARAMETERS,
 ]
+
+
+#: Answers any operation may give, whatever its own declaration says: a bad
+#: parameter (400), an unoffered format (406), throttling (429), the database
+#: down (503); and a body over the limit (413) where there is a body.
+_EVERYWHERE = {
+    "400": "Invalid parameter or body; the message names it.",
+    "403": "Not allowed: a status the reader may not see, or a missing permission.",
+    "406": "The endpoint does not offer the requested format.",
+    "429": "Too many requests; see Retry-After.",
+    "503": "The database is not reachable; see Retry-After.",
+}
+#: Request bodies whose unknown keys are refused (the term document's checks).
+_CLOSED_BODIES = ("TermDocument", "PatchedTermDocument")
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        },
+    }
+
+
+def _anonymous_allowed(path: str, method: str) -> bool:
+    if method == "post":
+        return path == "/api/v1/annotate/"
+    return method == "get" and not path.endswith(("/history/", "/pending/"))
+
+
+def complete_schema(result, generator, request, public):
+    """drf-spectacular postprocessing hook: what the views cannot declare.
+
+    Adds the answers every operation may give, marks reads that anyone may make
+    (``security`` includes ``{}``), and closes the term document's bodies to
+    unknown keys, as the document check refuses them.
+    """
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, text in _EVERYWHERE.items():
+                responses.setdefault(code, _error_response(text))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error_response("The body is too large."))
+            security = operation.get("security")
+            if _anonymous_allowed(path, method) and security and {} not in security:
+                security.append({})
+    _enumerate_filter_values(result)
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in _CLOSED_BODIES:
+        for suffix in ("Request", ""):
+            _close(schemas, schemas.get(f"{name}{suffix}"))
+    return result
+
+
+def _close(schemas: dict, schema: dict | None) -> None:
+    """``additionalProperties: false`` on an object schema and its own parts."""
+    if not schema or schema.get("type") != "object":
+        return
+    schema["additionalProperties"] = False
+    for prop in schema.get("properties", {}).values():
+        ref = prop.get("$ref") or prop.get("items", {}).get("$ref")
+        if ref:
+            _close(schemas, schemas.get(ref.rsplit("/", 1)[-1]))
+
+
+def _filter_values() -> dict[str, list[str]]:
+    """The values each multi-valued filter accepts now (they are data)."""
+    from terms.models import Category, GovernanceTag, PartOfSpeech, Role
+
+    categories = Category.objects.values_list("name", "slug")
+    return {
+        "status": list(Status.values),
+        "part_of_speech": list(PartOfSpeech.values),
+        "category": sorted({value for pair in categories for value in pair}),
+        "role": sorted(Role.objects.values_list("slug", flat=True)),
+        "tag": sorted(GovernanceTag.objects.values_list("name", flat=True)),
+    }
+
+
+def _enumerate_filter_values(result) -> None:
+    """List the accepted values of the term filters: any other is a 400, so the
+    schema says so (the lists reflect the glossary when the schema is made)."""
+    values = None
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                name, schema = parameter.get("name"), parameter.get("schema", {})
+                if parameter.get("in") != "query" or name not in _FILTERS:
+                    continue
+                values = values if values is not None else _filter_values()
+                if not values[name]:
+                    continue
+                # Each parameter gets a schema of its own (they may share one).
+                if "items" in schema:
+                    schema = {
+                        **schema,
+                        "items": {**schema["items"], "enum": values[name]},
+                    }
+                else:
+                    schema = {**schema, "enum": values[name]}
+                parameter["schema"] = schema
+
+
+_FILTERS = ("status", "part_of_speech", "category", "role", "tag")

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from terms.document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXT
 from terms.mapping import document_from_term
+from terms.models import Status
 from terms.selectors import term_relationships
 
 
@@ -19,6 +20,16 @@ def term_url(request, slug: str) -> str:
     """The absolute URL of a term's API detail (a path without a request)."""
     path = reverse("api:term-detail", kwargs={"slug": slug})
     return request.build_absolute_uri(path) if request else path
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would turn 0 into "0"."""
+
+    def to_internal_value(self, data):
+        """Refuse numbers, booleans, lists and objects."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class CitationSerializer(serializers.Serializer):
@@ -64,7 +75,7 @@ def document_fields(
                 for spec in GROUPS[key]
             }
             group = serializers.SerializerMetaclass(
-                f"{key.title()}Serializer", (serializers.Serializer,), members
+                f"Document{key.title()}Serializer", (serializers.Serializer,), members
             )
             fields[key] = group(**kwargs)
         else:
@@ -427,8 +438,10 @@ class ErrorSerializer(serializers.Serializer):
 class AnnotateRequestSerializer(serializers.Serializer):
     """The JSON body of annotate."""
 
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    status = serializers.ListField(child=serializers.CharField(), required=False)
+    text = TextField(allow_blank=True, trim_whitespace=False)
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=Status.values), required=False
+    )
 
 
 class SpanSerializer(serializers.Serializer):

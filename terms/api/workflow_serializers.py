@@ -6,12 +6,14 @@ from rest_framework import serializers
 
 from terms.diffs import document_diff
 
+from .serializers import TextField
+
 
 class TransitionSerializer(serializers.Serializer):
     """Optional body of a workflow step."""
 
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    replaced_by = serializers.CharField(
+    comment = TextField(required=False, allow_blank=True, max_length=5000)
+    replaced_by = TextField(
         required=False,
         allow_blank=True,
         help_text="Deprecate only: slug of the term to use instead.",

@@ -22,7 +22,7 @@ from ..params import (
     required_text,
 )
 from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
-from ..schema import ERRORS, STATUS_PARAM, errors
+from ..schema import ERRORS, QUERY_SCHEMA, STATUS_PARAM, errors
 from ..serializers import (
     AnnotateRequestSerializer,
     AnnotateResponseSerializer,
@@ -44,7 +44,7 @@ class ReadView(KnownParameters, GlossaryCacheMixin, APIView):
     parameters=[
         OpenApiParameter(
             "q",
-            str,
+            QUERY_SCHEMA,
             required=True,
             description=(
                 "Any name, slug or alias; case, space, hyphen and underscore "
@@ -92,11 +92,11 @@ class LookupView(ReadView):
     summary="Type-ahead suggestions",
     parameters=[
         OpenApiParameter(
-            "q", str, required=True, description="What the user typed so far."
+            "q", QUERY_SCHEMA, required=True, description="What the user typed so far."
         ),
         OpenApiParameter(
             "limit",
-            int,
+            {"type": "integer", "minimum": 1, "maximum": AUTOCOMPLETE_MAX},
             description=f"At most this many results (1-{AUTOCOMPLETE_MAX}; 10).",
         ),
         STATUS_PARAM,
@@ -154,6 +154,8 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
                 f"the limit is {limit:,} characters."
             )
         data = request.data
+        if request.content_type.startswith("text/plain") and not data:
+            data = ""  # an empty text/plain body is an empty text
         if isinstance(data, str):
             text, requested = data, multi(request, "status")
         elif isinstance(data, dict):

@@ -96,7 +96,7 @@ def body_document(data, *, base: dict | None = None) -> TermDocument:
         summary="One term, every field (also .yaml and .md)",
         responses={
             (200, "application/json"): TermDetailSerializer,
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): TermDocumentSerializer,
             (200, "text/markdown"): OpenApiTypes.STR,
             **errors(404, 429),
         },

@@ -77,9 +77,7 @@ class TransitionView(KnownParameters, APIView):
             target = body.validated_data["replaced_by"]
             replaced_by = Term.objects.filter(slug=target).first()
             if replaced_by is None:
-                raise ValidationError(
-                    {"replaced_by": [f"no term with slug {target!r}"]}
-                )
+                raise NotFound({"replaced_by": [f"no term with slug {target!r}"]})
         with workflow_errors():
             term = workflow.term_transition(
                 term=term,
@@ -102,9 +100,15 @@ class HistoryView(KnownParameters, APIView):
     @extend_schema(
         summary="Audit trail: events and versions (diff with ?from=N&to=M)",
         parameters=[
-            OpenApiParameter("from", int, description="Version to diff from."),
             OpenApiParameter(
-                "to", int, description="Version to diff to (default: latest)."
+                "from",
+                {"type": "integer", "minimum": 1},
+                description="Version to diff from.",
+            ),
+            OpenApiParameter(
+                "to",
+                {"type": "integer", "minimum": 1},
+                description="Version to diff to (default: latest).",
             ),
         ],
         responses={200: HistorySerializer, **errors(400, 401, 403, 404)},
@@ -118,7 +122,7 @@ class HistoryView(KnownParameters, APIView):
             "events": term.events.select_related("actor").order_by("id"),
             "versions": versions,
         }
-        if "from" in request.query_params:
+        if {"from", "to"} & set(request.query_params):
             body["diff"] = self._diff(request, term, versions)
         return Response(HistorySerializer(body).data)
 
@@ -126,11 +130,20 @@ class HistoryView(KnownParameters, APIView):
     def _diff(request, term, versions) -> dict:
         documents = {v.version: v.document for v in versions}
         chosen = []
-        for name, default in (("from", None), ("to", term.version)):
-            raw = request.query_params.get(name, default)
-            if raw is None or not str(raw).isdigit() or int(raw) not in documents:
+        for name, default in (("from", None), ("to", str(term.version))):
+            given = request.query_params.getlist(name)
+            if len(given) > 1:
+                raise ValidationError({name: ["give it once"]})
+            raw = given[0] if given else default
+            if raw is None:
+                raise ValidationError({name: ["is required with to"]})
+            if not raw.isdigit() or int(raw) < 1:
                 raise ValidationError(
-                    {name: [f"no version {raw!r}; versions: 1-{term.version}"]}
+                    {name: [f"must be a version number, not {raw!r}"]}
+                )
+            if int(raw) not in documents:
+                raise NotFound(
+                    {name: [f"no version {raw}; versions: 1-{term.version}"]}
                 )
             chosen.append(int(raw))
         before, after = (documents[number] for number in chosen)
