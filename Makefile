@@ -9,7 +9,7 @@ PORT ?= 8000
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint format setup clean
+.PHONY: run test contract lint format setup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -33,6 +33,10 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The API against its OpenAPI schema (Schemathesis, a few minutes; CI runs it).
+contract: $(VENV)/.dev
+	$(BIN)/pytest -n 2 -m contract $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -74,6 +74,8 @@ class KnownParameters:
 
     #: The parameters the endpoint takes (``format`` is always allowed).
     known_parameters: frozenset[str] = frozenset()
+    #: Those of them that may be repeated (``?status=a&status=b``).
+    repeatable_parameters: frozenset[str] = frozenset({"status"})
 
     def get_known_parameters(self) -> frozenset[str]:
         """The parameters of this request's action."""
@@ -85,12 +87,13 @@ class KnownParameters:
         known = {*self.get_known_parameters(), "format"}
         unknown = sorted(set(request.query_params) - known)
         if unknown:
-            accepted = ", ".join(sorted(known))
-            raise ValidationError(
-                {
-                    name: [
-                        f"this endpoint takes no such parameter; it takes: {accepted}"
-                    ]
-                    for name in unknown
-                }
-            )
+            message = f"no such parameter here; it takes: {', '.join(sorted(known))}"
+            raise ValidationError({name: [message] for name in unknown})
+        repeated = sorted(
+            name
+            for name in request.query_params
+            if len(request.query_params.getlist(name)) > 1
+            and name not in self.repeatable_parameters
+        )
+        if repeated:
+            raise ValidationError({name: ["give it once"] for name in repeated})

@@ -154,15 +154,17 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
                 f"the limit is {limit:,} characters."
             )
         data = request.data
-        if request.content_type.startswith("text/plain") and not data:
+        plain = request.content_type.startswith("text/plain")
+        if plain and not data:
             data = ""  # an empty text/plain body is an empty text
-        if isinstance(data, str):
+        if plain and isinstance(data, str):
             text, requested = data, multi(request, "status")
         elif isinstance(data, dict):
             body = AnnotateRequestSerializer(data=data)
             body.is_valid(raise_exception=True)
             text = body.validated_data["text"]
-            requested = body.validated_data.get("status") or multi(request, "status")
+            from_query = multi(request, "status")  # checked even when unused
+            requested = body.validated_data.get("status") or from_query
         else:
             raise ValidationError(
                 {"text": ['send a JSON object with "text", or text/plain']}

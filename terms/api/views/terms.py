@@ -150,6 +150,10 @@ class TermViewSet(
     renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
     queryset = Term.objects.all()
 
+    repeatable_parameters = frozenset(
+        {"status", "category", "role", "tag", "part_of_speech"}
+    )
+
     def get_known_parameters(self) -> frozenset[str]:
         """Filters, search, ordering and pages for the list; nothing otherwise."""
         if self.action != "list":

@@ -103,7 +103,7 @@ class HistoryView(KnownParameters, APIView):
             OpenApiParameter(
                 "from",
                 {"type": "integer", "minimum": 1},
-                description="Version to diff from.",
+                description="Version to diff from (default: the one before to).",
             ),
             OpenApiParameter(
                 "to",
@@ -130,13 +130,10 @@ class HistoryView(KnownParameters, APIView):
     def _diff(request, term, versions) -> dict:
         documents = {v.version: v.document for v in versions}
         chosen = []
-        for name, default in (("from", None), ("to", str(term.version))):
-            given = request.query_params.getlist(name)
-            if len(given) > 1:
-                raise ValidationError({name: ["give it once"]})
-            raw = given[0] if given else default
-            if raw is None:
-                raise ValidationError({name: ["is required with to"]})
+        for name in ("to", "from"):
+            raw = request.query_params.get(name)
+            if raw is None:  # to: the latest; from: the version before to
+                raw = str(term.version) if name == "to" else str(max(chosen[0] - 1, 1))
             if not raw.isdigit() or int(raw) < 1:
                 raise ValidationError(
                     {name: [f"must be a version number, not {raw!r}"]}
@@ -146,6 +143,7 @@ class HistoryView(KnownParameters, APIView):
                     {name: [f"no version {raw}; versions: 1-{term.version}"]}
                 )
             chosen.append(int(raw))
+        chosen.reverse()
         before, after = (documents[number] for number in chosen)
         return {
             "from": chosen[0],
