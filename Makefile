@@ -6,10 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Server processes; each handles one request at a time and holds at most one
+# database connection, so WORKERS bounds the connections too.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: run test contract lint format setup clean
+.PHONY: run serve dev test contract lint format setup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -26,10 +29,29 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.runtime
 
+# Migrate, load the sample glossary into an empty database (never over what
+# users changed), then serve with the production server.
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_terms fixtures --if-empty
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(MAKE) --no-print-directory serve
+
+# The production server alone: granian, WORKERS processes, access log, graceful
+# shutdown on SIGTERM/SIGINT (requests in flight finish, for up to 30 s).
+# Without DJANGO_SECRET_KEY one key is made for this run and shared by every
+# worker (sessions then end when the server stops).
+serve: $(VENV)/.runtime
+	GLOSSARY_STATEMENT_TIMEOUT_MS=$${GLOSSARY_STATEMENT_TIMEOUT_MS:-15000} \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	$(BIN)/granian --interface wsgi glossary.wsgi:application \
+		--host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 1 \
+		--workers-kill-timeout 30 --access-log
+
+# Django's development server with autoreload (not for production).
+dev: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_terms fixtures --if-empty
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

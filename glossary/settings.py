@@ -109,6 +109,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # `make serve` sets this: no query may hold a worker (and its connection)
+    # for long; a slow one is cancelled and answered with a 503. Commands such
+    # as a large import run without it.
+    _timeout = int(os.environ.get("GLOSSARY_STATEMENT_TIMEOUT_MS") or 0)
+    if _timeout:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_timeout}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and one writer without "database is locked" errors.
     DATABASES["default"]["OPTIONS"] = {

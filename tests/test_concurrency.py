@@ -135,3 +135,70 @@ def test_patch_and_delete_at_once_never_fail_with_a_server_error(server):
             seen.add(patch.status_code)
             assert not Term.objects.filter(slug=slug).exists()
     assert seen  # every trial ended in a clean answer
+
+
+def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_path):
+    """Two bursts of 64 concurrent requests on granian (2 workers): every one
+    answered 200, and the database never sees more than a connection a worker."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .helpers import FIXTURES, ROOT, import_folders
+
+    import_folders(FIXTURES)
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+        f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+    )
+    port = "8941"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "GLOSSARY_ANON_THROTTLE_RATE": "",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    env.pop("GLOSSARY_CACHE_URL", None)  # per-process memory cache
+    granian = Path(sys.executable).with_name("granian")
+    process = subprocess.Popen(
+        [str(granian), "--interface", "wsgi", "glossary.wsgi:application",
+         "--host", "127.0.0.1", "--port", port, "--workers", "2",
+         "--blocking-threads", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                import time
+
+                time.sleep(0.1)
+        peak = 0
+        for _burst in range(2):
+            with httpx.Client(base_url=base, timeout=30) as client:
+                codes = _together(
+                    *[
+                        lambda n=n: (
+                            client.get(
+                                "/api/v1/terms/" if n % 2 else "/api/v1/terms/prompt/"
+                            ).status_code
+                        )
+                        for n in range(64)
+                    ]
+                )
+            assert codes == [200] * 64
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                peak = max(peak, cursor.fetchone()[0])
+        assert peak <= 2  # one connection per worker, whatever the burst
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
