@@ -19,6 +19,7 @@ from .helpers import (
     import_folders,
     make_user,
     need,
+    restore_migration_data,
 )
 
 CHROMIUM_ARGS = [
@@ -50,11 +51,15 @@ def pytest_sessionstart(session):
 # time, ``--dist loadfile``) finish together rather than waiting on a late one.
 SLOW_FIRST = (
     "test_browser_workflow.py",
-    "test_workflow.py",
     "test_browser_embed.py",
+    "test_workflow.py",
+    "test_concurrency.py",
+    "test_api_http.py",
     "test_import.py",
     "test_api_read.py",
+    "test_query_counts.py",
     "test_export.py",
+    "test_admin.py",
 )
 
 
@@ -78,14 +83,29 @@ def _database_group(item) -> int:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Keep pytest-django's groups; within each, longest modules first."""
+    """Longest modules first (``_migration_data`` repairs what a flush removes,
+    so tests in a transaction need not run before the flushing ones)."""
 
-    def rank(item) -> tuple[int, int]:
+    def rank(item) -> int:
         name = item.path.name
-        slow = SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
-        return _database_group(item), slow
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Re-create what data migrations made (roles, groups, the glossary state)
+    when a live-server test's flush removed it, before a test that needs it."""
+    if _database_group(request.node) == 2:
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    from terms.models import GlossaryState
+
+    with blocker.unblock():
+        if not GlossaryState.objects.filter(pk=1).exists():
+            restore_migration_data()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -193,6 +213,7 @@ def _module_dataset(request, django_db_blocker, name: str, *folders):
         outer = transaction.atomic()
         outer.__enter__()
         try:
+            restore_migration_data()  # a live-server test may have flushed it
             import_folders(*folders)
         except BaseException:
             outer.__exit__(None, None, None)

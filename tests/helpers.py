@@ -131,6 +131,54 @@ def export(folder: Path, *args) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
+def seed_term(name: str, status: str, author, **overrides):
+    """A term in ``status`` whose content ``author`` wrote (passes the gates),
+    written through the one write path."""
+    from terms import services
+    from terms.document import validate_term_data
+    from terms.models import ChangeSource
+    from terms.selectors import known_roles
+
+    document, problems = validate_term_data(
+        base_term(name, status=status, **overrides), known_roles=known_roles()
+    )
+    assert not problems, problems
+    [term] = services.terms_write(
+        changes=[(document, None)], actor=author, source=ChangeSource.API
+    )
+    return term
+
+
+def get_without_database(path: str) -> dict:
+    """GET ``path`` in a fresh process whose database does not answer: its
+    status, ``Retry-After`` and JSON body."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django, json;"
+        "django.setup();"
+        "from django.test import Client;"
+        f"r = Client(HTTP_HOST='localhost').get({path!r});"
+        "print(json.dumps({'status': r.status_code, 'retry': r.get('Retry-After'),"
+        " 'body': r.json()}))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "glossary.settings",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none?connect_timeout=2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 # --- people --------------------------------------------------------------------------
 
 

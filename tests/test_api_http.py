@@ -1,15 +1,10 @@
 """The API over real HTTP, against a live server: CORS, throttling, conditional
 requests, health when the database is down."""
 
-import json
-import os
-import subprocess
-import sys
-
 import httpx
 import pytest
 
-from .helpers import ROOT, import_folders, restore_migration_data
+from .helpers import get_without_database, import_folders, restore_migration_data
 
 # --- real HTTP ----------------------------------------------------------------------
 
@@ -69,28 +64,8 @@ def test_detail_over_http_with_conditional_get(served):
         assert again.status_code == 304
 
 
-def test_healthz_is_503_when_the_database_is_down(tmp_path):
-    script = (
-        "import django, json;"
-        "django.setup();"
-        "from django.test import Client;"
-        "r = Client(HTTP_HOST='localhost').get('/healthz');"
-        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "glossary.settings",
-        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none?connect_timeout=2",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+def test_healthz_is_503_when_the_database_is_down():
+    outcome = get_without_database("/healthz")
     assert outcome["status"] == 503
     assert outcome["body"]["status"] == "unavailable"
     assert outcome["body"]["error"]["code"] == "database_unavailable"

@@ -12,16 +12,14 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from terms import services
-from terms.document import validate_term_data
-from terms.models import ChangeSource, Term
-from terms.selectors import known_roles
+from terms.models import Term
 
-from .helpers import base_term, make_user, restore_migration_data
+from .helpers import make_user, restore_migration_data, seed_term
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TRIALS = int(__import__("os").environ.get("GLOSSARY_RACE_TRIALS", "6"))
+#: Races per test: each lost update reproduced in every trial before the fix.
+TRIALS = int(__import__("os").environ.get("GLOSSARY_RACE_TRIALS", "4"))
 
 
 @pytest.fixture
@@ -29,25 +27,7 @@ def server(live_server):
     if connection.vendor != "postgresql":
         pytest.skip("row-lock concurrency needs PostgreSQL; its run covers this")
     restore_migration_data()
-    yield live_server.url
-    _wait_for_server_connections_to_close()
-
-
-def _wait_for_server_connections_to_close(seconds: float = 10) -> None:
-    """Request threads close their database connections as they end; wait for
-    that, so the test database can be flushed and dropped."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
+    return live_server.url
 
 
 def _headers(user, **extra) -> dict:
@@ -56,15 +36,7 @@ def _headers(user, **extra) -> dict:
     return {"Authorization": f"Token {token.key}", "Connection": "close", **extra}
 
 
-def _seed(name: str, status: str, author) -> Term:
-    document, problems = validate_term_data(
-        base_term(name, status=status), known_roles=known_roles()
-    )
-    assert not problems
-    [term] = services.terms_write(
-        changes=[(document, None)], actor=author, source=ChangeSource.API
-    )
-    return term
+_seed = seed_term
 
 
 def _together(*calls) -> list:
@@ -149,9 +121,10 @@ def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_pa
 
     import_folders(FIXTURES)
     settings_dict = connection.settings_dict
+    # The server's connections carry a name of their own, to be counted.
     url = (
         f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-        f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+        f"{settings_dict['PORT']}/{settings_dict['NAME']}?application_name=burst"
     )
     port = "8941"
     env = {
@@ -195,10 +168,10 @@ def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_pa
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND application_name = 'burst'"
                 )
                 peak = max(peak, cursor.fetchone()[0])
-        assert peak <= 2  # one connection per worker, whatever the burst
+        assert 1 <= peak <= 2  # one connection per worker, whatever the burst
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -12,7 +12,7 @@ from terms.models import ChangeSource, Term
 from terms.selectors import known_roles
 
 from .helpers import api_client_for as client_for
-from .helpers import base_term, make_user
+from .helpers import base_term, make_user, seed_term
 
 pytestmark = pytest.mark.django_db
 
@@ -44,16 +44,7 @@ TO = {
 }
 
 
-def seed(name: str, status: str, author) -> Term:
-    """A term in ``status`` whose content ``author`` wrote (passes the gates)."""
-    document, problems = validate_term_data(
-        base_term(name, status=status), known_roles=known_roles()
-    )
-    assert not problems
-    [term] = services.terms_write(
-        changes=[(document, None)], actor=author, source=ChangeSource.API
-    )
-    return term
+seed = seed_term
 
 
 def step(client, slug: str, name: str, **body):

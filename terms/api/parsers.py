@@ -41,6 +41,15 @@ def check_size(parser_context) -> None:
         )
 
 
+def read_body(stream, parser_context) -> bytes:
+    """The body's bytes, refused (413) past the limit whether declared or not."""
+    check_size(parser_context)
+    raw = stream.read(body_limit() + 1) if stream is not None else b""
+    if len(raw) > body_limit():
+        raise PayloadTooLarge(f"The body is over the limit of {body_limit():,} bytes.")
+    return raw
+
+
 def _check_values(data) -> None:
     """Depth and text checks over a decoded body, without recursion."""
     stack = [(data, 1)]
@@ -75,12 +84,7 @@ class GlossaryJSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         """Decode and check the body; 400 or 413 naming the problem."""
-        check_size(parser_context)
-        raw = stream.read(body_limit() + 1) if stream is not None else b""
-        if len(raw) > body_limit():
-            raise PayloadTooLarge(
-                f"The body is over the limit of {body_limit():,} bytes."
-            )
+        raw = read_body(stream, parser_context)
         try:
             data = json.loads(raw.decode("utf-8"))
         except RecursionError:
@@ -102,12 +106,7 @@ class PlainTextParser(parsers.BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         """The body as text; 400 when it is not UTF-8."""
-        check_size(parser_context)
-        raw = stream.read(body_limit() + 1) if stream is not None else b""
-        if len(raw) > body_limit():
-            raise PayloadTooLarge(
-                f"The body is over the limit of {body_limit():,} bytes."
-            )
+        raw = read_body(stream, parser_context)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:

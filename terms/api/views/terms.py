@@ -1,5 +1,6 @@
 """Terms: list, search and read; create, replace, change and delete."""
 
+from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -30,15 +31,16 @@ from ..serializers import (
 from ..workflow_serializers import PendingSerializer
 
 
-def _current(term: Term) -> Term:
+def _current(term: Term, *, lock: bool = False) -> Term:
     """The term as stored now, with its document's parts and pending change; 404
-    when a concurrent request deleted it."""
-    current = (
-        Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
-        .select_related("pending")
-        .filter(pk=term.pk)
-        .first()
-    )
+    when a concurrent request deleted it. ``lock`` holds its row until the
+    transaction ends, so the parts read are the ones a write will replace."""
+    queryset = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
+    if lock and transaction.get_connection().features.has_select_for_update_of:
+        queryset = queryset.select_for_update(of=("self",))
+    else:
+        queryset = queryset.select_related("pending")
+    current = queryset.filter(pk=term.pk).first()
     if current is None:
         raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
     return current
@@ -238,16 +240,20 @@ class TermViewSet(
     def update(self, request, *args, **kwargs):
         """Replace (or, partially, change) a term's document through the workflow."""
         term = self.get_object()
-        base = None
-        if kwargs.get("partial"):
-            # A patch applies to the newest proposal: the pending change if any.
-            current = _current(term)
-            pending = getattr(current, "pending", None)
-            base = (
-                pending.document if pending else document_from_term(current).to_data()
-            )
-        document = body_document(request.data, base=base)
-        with workflow_errors():
+        # One transaction, the row locked before the patch's base is read: a
+        # concurrent deletion then comes wholly before or wholly after.
+        with transaction.atomic(), workflow_errors():
+            base = None
+            if kwargs.get("partial"):
+                # A patch applies to the newest proposal: the pending change if any.
+                current = _current(term, lock=True)
+                pending = getattr(current, "pending", None)
+                base = (
+                    pending.document
+                    if pending
+                    else document_from_term(current).to_data()
+                )
+            document = body_document(request.data, base=base)
             result = workflow.term_edit(
                 term=term,
                 document=document,
