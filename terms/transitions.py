@@ -61,6 +61,17 @@ class Gone(NotAllowed):
     kind = "gone"
 
 
+class Missing(WorkflowError):
+    """Something the request names does not exist (a replacement term)."""
+
+    kind = "missing"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(
+            message, [message], field=field, problems=[Problem(message, field=field)]
+        )
+
+
 class Invalid(WorkflowError):
     """The request itself is incomplete or wrong: a missing comment, a renaming
     edit, a category spelled unlike the stored one. ``problems`` name the fields."""

@@ -44,6 +44,7 @@ from .transitions import (
     Forbidden,
     Gone,
     Invalid,
+    Missing,
     NotAllowed,
     Transition,
     WorkflowError,
@@ -103,11 +104,14 @@ def term_transition(
     name: str,
     actor,
     comment: str = "",
-    replaced_by: Term | None = None,
+    replaced_by: str = "",
     source: ChangeSource = ChangeSource.API,
     precondition: Precondition | None = None,
 ) -> Term:
-    """Take workflow step ``name`` on ``term`` (or on its pending change)."""
+    """Take workflow step ``name`` on ``term`` (or on its pending change).
+
+    ``replaced_by`` is the slug of the term that replaces a deprecated one.
+    """
     term = _load(term)
     if precondition is not None:
         precondition(term)
@@ -118,6 +122,7 @@ def term_transition(
             f"{transition.label} needs a comment saying what to change.",
             field="comment",
         )
+    replaced_by = _replacement(replaced_by)
     if replaced_by is not None:
         if not transition.takes_replacement:
             raise Invalid(
@@ -146,6 +151,18 @@ def term_transition(
         comment=comment,
         replaced_by=replaced_by,
     )
+
+
+def _replacement(slug: str) -> Term | None:
+    """The term a slug names, for a deprecation; refused when there is none."""
+    slug = (slug or "").strip()
+    if not slug:
+        return None
+    term = Term.objects.filter(slug=slug).first()
+    if term is None:
+        raise Missing(f"No term with slug {slug!r} to name as replacement.",
+                      field="replaced_by")  # fmt: skip
+    return term
 
 
 def _pending_transition(term, pending, transition, actor, comment, source) -> Term:

@@ -80,6 +80,8 @@ def workflow_errors():
             raise DocumentInvalid(exc.problems, message=exc.message) from exc
         if exc.kind == "gone":
             raise exceptions.NotFound(exc.message) from exc
+        if exc.kind == "missing":
+            raise exceptions.NotFound({exc.field: [exc.message]}) from exc
         raise WorkflowConflict(
             exc.message, exc.reasons, exc.field, exc.problems
         ) from exc
