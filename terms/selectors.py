@@ -3,11 +3,13 @@
 Each function runs a fixed number of queries, whatever the size of the result.
 """
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils.text import slugify
 
@@ -45,6 +47,42 @@ def visible_statuses(user) -> list[str]:
     if user is not None and user.is_authenticated and user.has_perm("terms.view_term"):
         return list(Status.values)
     return public_statuses()
+
+
+#: Cache key of the glossary's stamp (version, change time) in a shared cache.
+STAMP_KEY = "glossary:stamp"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The glossary's version and change time: what cached reads are keyed on."""
+
+    version: int
+    changed_at: datetime.datetime
+
+
+def shared_cache() -> bool:
+    """Whether the cache is shared by every process (Redis), so it can carry the
+    stamp; a per-process memory cache cannot."""
+    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def glossary_stamp() -> Stamp:
+    """The current stamp: from the shared cache when there is one (no SQL at all),
+    else from the database (one small query).
+
+    Writers replace the cached stamp when they commit (``services.glossary_touch``)
+    and drop it as they write, so every process sees a change at once.
+    """
+    if shared_cache():
+        found = cache.get(STAMP_KEY)
+        if found is not None:
+            return Stamp(*found)
+    state = glossary_state()
+    if shared_cache():
+        # add, not set: a writer's newer stamp is never overwritten by a reader.
+        cache.add(STAMP_KEY, (state.version, state.changed_at), None)
+    return Stamp(state.version, state.changed_at)
 
 
 def glossary_state() -> GlossaryState:

@@ -8,6 +8,7 @@ glossary version (which invalidates cached API responses) in one transaction.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -29,6 +30,7 @@ from .models import (
     TermRevision,
 )
 from .resolver import database_index, relationships_resolve
+from .selectors import STAMP_KEY, shared_cache
 
 CHILD_RELATIONS = (
     "aliases",
@@ -48,13 +50,25 @@ def _chunks(ids: list[int], size: int = 500):
 
 
 def glossary_touch() -> None:
-    """Record that the glossary changed: bump its version and change time."""
+    """Record that the glossary changed: bump its version and change time.
+
+    With a shared cache the stamp there is dropped now (readers fall back to the
+    database, which shows the change once it commits) and replaced by the new
+    one when the transaction commits, so every process serves fresh reads
+    without asking the database on each request.
+    """
     now = timezone.now()
     updated = GlossaryState.objects.filter(pk=1).update(
         version=F("version") + 1, changed_at=now
     )
     if not updated:
         GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
+    if not shared_cache():
+        return
+    cache.delete(STAMP_KEY)
+    state = GlossaryState.objects.get(pk=1)
+    stamp = (state.version, state.changed_at)
+    transaction.on_commit(lambda: cache.set(STAMP_KEY, stamp, None))
 
 
 def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:

@@ -5,7 +5,13 @@ SQLite serializes whole-database writes and has no row locks, so these tests run
 in the PostgreSQL run of the suite.
 """
 
+import contextlib
+import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +20,14 @@ from rest_framework.authtoken.models import Token
 
 from terms.models import Term
 
-from .helpers import make_user, restore_migration_data, seed_term
+from .helpers import (
+    FIXTURES,
+    ROOT,
+    import_folders,
+    make_user,
+    restore_migration_data,
+    seed_term,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,31 +122,22 @@ def test_patch_and_delete_at_once_never_fail_with_a_server_error(server):
     assert seen  # every trial ended in a clean answer
 
 
-def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_path):
-    """Two bursts of 64 concurrent requests on granian (2 workers): every one
-    answered 200, and the database never sees more than a connection a worker."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from .helpers import FIXTURES, ROOT, import_folders
-
-    import_folders(FIXTURES)
+@contextlib.contextmanager
+def production_server(port: str, **env_extra):
+    """granian with 2 workers on the test database, as `make serve` runs it."""
     settings_dict = connection.settings_dict
     # The server's connections carry a name of their own, to be counted.
     url = (
         f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
         f"{settings_dict['PORT']}/{settings_dict['NAME']}?application_name=burst"
     )
-    port = "8941"
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "GLOSSARY_ANON_THROTTLE_RATE": "",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **env_extra,
     }
-    env.pop("GLOSSARY_CACHE_URL", None)  # per-process memory cache
     granian = Path(sys.executable).with_name("granian")
     process = subprocess.Popen(
         [str(granian), "--interface", "wsgi", "glossary.wsgi:application",
@@ -148,9 +152,18 @@ def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_pa
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                import time
-
                 time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_burst_of_64_connections_twice_on_the_production_server(server):
+    """Two bursts of 64 concurrent requests on granian (2 workers): every one
+    answered 200, and the database never sees more than a connection a worker."""
+    import_folders(FIXTURES)
+    with production_server("8941", GLOSSARY_CACHE_URL="") as base:
         peak = 0
         for _burst in range(2):
             with httpx.Client(base_url=base, timeout=30) as client:
@@ -172,6 +185,50 @@ def test_a_burst_of_64_connections_twice_on_the_production_server(server, tmp_pa
                 )
                 peak = max(peak, cursor.fetchone()[0])
         assert 1 <= peak <= 2  # one connection per worker, whatever the burst
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+
+
+def test_every_worker_serves_a_write_at_once(server, tmp_path):
+    """Cached reads on two server processes see a change the moment it commits,
+    whether it was written through the server or by another process (an import)."""
+    from django.conf import settings
+
+    from .helpers import base_term, write_term
+
+    location = str(settings.CACHES["default"].get("LOCATION", ""))
+    if not location.startswith("redis://"):
+        pytest.skip("needs GLOSSARY_CACHE_URL=redis://... (the PostgreSQL CI run)")
+    import_folders(FIXTURES)
+    approver = make_user("approver", "approvers")
+    with (
+        production_server("8942", GLOSSARY_CACHE_URL=location) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+
+        def statuses() -> set[str]:
+            return {
+                client.get("/api/v1/terms/prompt/").json()["status"] for _ in range(12)
+            }
+
+        assert statuses() == {"approved"}  # cached on both workers now
+        step = client.post(
+            "/api/v1/terms/prompt/transitions/deprecate/", headers=_headers(approver)
+        )
+        assert step.status_code == 200
+        assert statuses() == {"deprecated"}
+        # A write by another process: an import in this one.
+        write_term(
+            tmp_path,
+            base_term("fresh term", status="approved", short_def="First words."),
+        )
+        import_folders(tmp_path)
+        assert client.get("/api/v1/terms/fresh-term/").status_code == 200
+        write_term(
+            tmp_path,
+            base_term("fresh term", status="approved", short_def="Second words."),
+        )
+        import_folders(tmp_path)
+        seen = {
+            client.get("/api/v1/terms/fresh-term/").json()["short_def"]
+            for _ in range(12)
+        }
+        assert seen == {"Second words."}

@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
-from terms.selectors import glossary_state, visible_statuses
+from terms.selectors import glossary_stamp, visible_statuses
 
 from .errors import PreconditionFailed
 
@@ -113,7 +113,7 @@ class GlossaryCacheMixin:
         self.cache_key = None
         if request.method not in ("GET", "HEAD"):
             return
-        state = glossary_state()
+        state = glossary_stamp()
         self.glossary_version = state.version
         self.last_modified = http_date(state.changed_at.timestamp())
         parts = [

@@ -178,7 +178,7 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
     def post(self, request):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
-        state = selectors.glossary_state()
+        state = selectors.glossary_stamp()
         matcher = annotation.glossary_matcher(
             statuses, (state.version, state.changed_at.timestamp())
         )
