@@ -160,3 +160,15 @@ def test_export_json_and_yaml_zip(fixtures_db, api):
 def test_relevance_without_search_is_the_default_order(fixtures_db, api):
     default = all_slugs(api, "/api/v1/terms/")
     assert all_slugs(api, "/api/v1/terms/?ordering=relevance") == default
+
+
+def test_a_lookup_miss_says_when_the_term_has_another_status(fixtures_db, api):
+    reviewed = Term.objects.filter(status="reviewed").first()
+    response = api.get("/api/v1/lookup/", {"q": reviewed.name})
+    assert response.status_code == 404
+    message = response.json()["error"]["message"]
+    assert f"{reviewed.name!r} is reviewed; add status=reviewed" in message
+    # Drafts stay unmentioned for readers who may not see them.
+    draft = Term.objects.filter(status="draft").first()
+    hidden = api.get("/api/v1/lookup/", {"q": draft.name}).json()["error"]
+    assert "draft" not in hidden["message"]

@@ -70,11 +70,12 @@ READS = [
         3,
     ),
     (
+        # Suggestions, and the look for the text among the other visible statuses.
         "lookup miss",
         "/api/v1/lookup/?q=temperatur",
         "/api/v1/lookup/?q=halucination",
         404,
-        6,
+        8,
     ),
     (
         "autocomplete",

@@ -81,11 +81,27 @@ class LookupView(ReadView):
         data = LookupResponseSerializer(body, context={"request": request}).data
         if matches:
             return Response(data)
-        message = f"No term is called {text!r}."
+        message = f"No term is called {text!r}." + _elsewhere(text, statuses, self)
         return Response(
             {**data, **error_body(404, "not_found", message)},
             status=status.HTTP_404_NOT_FOUND,
         )
+
+
+def _elsewhere(text: str, statuses: list[str], view) -> str:
+    """A hint when the text names a term of a status the reader did not ask for
+    (but may see): "'red teaming' is reviewed; add status=reviewed"."""
+    others = [s for s in view.statuses if s not in statuses]
+    if not others:
+        return ""
+    found = search.lookup(Term.objects.filter(status__in=others), text)
+    if not found:
+        return ""
+    states = sorted({match.term.status for match in found})
+    return (
+        f" {text!r} is {' or '.join(states)}; add status={','.join(states)} "
+        "to include it."
+    )
 
 
 @extend_schema(
