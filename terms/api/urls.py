@@ -52,5 +52,10 @@ urlpatterns = [
     path("wanted/", views.WantedView.as_view(), name="wanted"),
     path("export/", views.ExportView.as_view(), name="export"),
     path("annotate/", views.AnnotateView.as_view(), name="annotate"),
+    path(
+        "schema/term-document.json",
+        views.term_document_schema,
+        name="term-document-schema",
+    ),
     *router.urls,
 ]

@@ -8,6 +8,7 @@ from .glossary import (
     TagListView,
     WantedView,
     healthz,
+    term_document_schema,
 )
 from .lookups import AnnotateView, AutocompleteView, LookupView
 from .terms import TermViewSet
@@ -29,4 +30,5 @@ __all__ = [
     "TransitionView",
     "WantedView",
     "healthz",
+    "term_document_schema",
 ]

@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
 from rest_framework.response import Response
 
-from terms import exporter, selectors
+from terms import exporter, jsonschema, selectors
 
 from ..errors import error_body
 from ..pagination import GlossaryPagination
@@ -145,6 +145,15 @@ class ExportView(ReadView):
             return response
         data = exporter.glossary_data(self.statuses)
         return Response({"glossary_version": self.glossary_version, **data})
+
+
+def term_document_schema(request):
+    """The term document's JSON Schema (draft 2020-12), for editors' YAML tools."""
+    url = request.build_absolute_uri(request.path)
+    response = JsonResponse(jsonschema.term_document_schema(url))
+    response["Content-Type"] = "application/schema+json"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def healthz(request):

@@ -1,8 +1,12 @@
 """``manage.py export_terms``: write the glossary as canonical YAML files."""
 
+import json
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from terms.exporter import export_glossary
+from terms.jsonschema import term_document_schema
 
 
 class Command(BaseCommand):
@@ -17,7 +21,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "directory",
             metavar="DIR",
+            nargs="?",
             help="Folder to write into (created if missing).",
+        )
+        parser.add_argument(
+            "--schema",
+            metavar="FILE",
+            help="Also (or only) write the term document's JSON Schema to FILE.",
         )
         parser.add_argument(
             "--clean",
@@ -26,6 +36,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["schema"]:
+            self.write_schema(options["schema"])
+            if not options["directory"]:
+                return
+        elif not options["directory"]:
+            raise CommandError("give a folder to export to, or --schema FILE")
         try:
             report = export_glossary(options["directory"], clean=options["clean"])
         except OSError as exc:
@@ -45,4 +61,15 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Wrote {len(report.written)} file(s) to {options['directory']}."
             )
+        )
+
+    def write_schema(self, path: str) -> None:
+        """The JSON Schema of a term document, as a file."""
+        text = json.dumps(term_document_schema(), indent=2, ensure_ascii=False)
+        try:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote the term document schema to {path}.")
         )

@@ -1,0 +1,102 @@
+"""The term document as a JSON Schema (draft 2020-12), derived from
+``terms.document.FIELDS``, for editors' YAML extensions and other tools.
+
+It states what the schema language can state: types, required keys, choices,
+limits, unique items, http(s) citation URLs, no extra keys. What it cannot
+(the slug matches the file name, roles are known, relationship targets, a term
+does not relate to itself, category spellings agree with the glossary) stays
+in ``terms.document.validate_term_data``.
+"""
+
+from typing import Any
+
+from .document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXTS
+
+__all__ = ["term_document_schema"]
+
+#: Contains something other than white space (values are stripped).
+_NOT_BLANK = r"\S"
+
+
+def _text(max_chars: int | None, help_text: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": _NOT_BLANK}
+    if max_chars:
+        schema["maxLength"] = max_chars
+    if help_text:
+        schema["description"] = help_text
+    return schema
+
+
+def _value(spec) -> dict[str, Any]:
+    if spec.kind == TEXTS:
+        schema: dict[str, Any] = {
+            "type": "array",
+            "items": _text(spec.max_chars),
+            "uniqueItems": True,
+        }
+        if spec.min_items:
+            schema["minItems"] = spec.min_items
+    elif spec.kind == CHOICE:
+        schema = {"type": "string", "enum": list(spec.choices)}
+    elif spec.kind == DATE:
+        schema = {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^\d{4}-\d{2}-\d{2}$",
+        }
+    elif spec.kind == CITATIONS:
+        schema = {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["source", "url"],
+                "properties": {
+                    "source": _text(500),
+                    "url": {
+                        "type": "string",
+                        "maxLength": 2000,
+                        "pattern": r"^https?://[^\s/$.?#][^\s]*$",
+                    },
+                },
+            },
+        }
+    else:
+        schema = _text(spec.max_chars)
+    if spec.help:
+        schema["description"] = spec.help
+    return schema
+
+
+def term_document_schema(url: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one term document; ``url`` becomes its ``$id``."""
+    properties: dict[str, Any] = {}
+    for key in TERM_KEYS:
+        if key in GROUPS:
+            members = GROUPS[key]
+            properties[key] = {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [f.path[1] for f in members if f.required],
+                "properties": {f.path[1]: _value(f) for f in members},
+            }
+        else:
+            [spec] = [f for f in FIELDS if f.key == key]
+            properties[key] = _value(spec)
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Glossary term document",
+        "description": (
+            "One term of the glossary (one <slug>.yml file). The importer also "
+            "checks what a schema cannot: the slug equals the file name, roles "
+            "are known, a term does not relate to itself."
+        ),
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(TERM_KEYS),
+        "properties": properties,
+    }
+    if url:
+        schema = {"$id": url, **schema}
+    return schema
