@@ -88,6 +88,15 @@ def body_document(data, *, base: dict | None = None) -> TermDocument:
     return document
 
 
+#: A draft changes at once (200); a reviewed or approved term gets a pending
+#: change (202).
+EDIT_RESPONSES = {
+    200: TermDetailSerializer,
+    202: PendingSerializer,
+    **errors(400, 401, 403, 404, 409, 412),
+}
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List and search terms",
@@ -112,21 +121,13 @@ def body_document(data, *, base: dict | None = None) -> TermDocument:
         summary="Replace a term's document",
         request=TermDocumentSerializer,
         parameters=[IF_MATCH_PARAM],
-        responses={
-            200: TermDetailSerializer,
-            202: PendingSerializer,
-            **errors(400, 401, 403, 404, 409, 412),
-        },
+        responses=EDIT_RESPONSES,
     ),
     partial_update=extend_schema(
         summary="Change some fields of a term's document",
         request=TermDocumentSerializer(partial=True),
         parameters=[IF_MATCH_PARAM],
-        responses={
-            200: TermDetailSerializer,
-            202: PendingSerializer,
-            **errors(400, 401, 403, 404, 409, 412),
-        },
+        responses=EDIT_RESPONSES,
     ),
     destroy=extend_schema(
         summary="Delete a term",
