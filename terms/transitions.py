@@ -294,9 +294,10 @@ def check_transition(
             failures = [
                 f"{p.field} {p.message}" if p.field else p.message for p in problems
             ]
+            checks = "check" if len(problems) == 1 else "checks"
             raise NotAllowed(
                 f"Cannot {transition.verb}: the term fails {len(problems)} quality "
-                f"check(s): {'; '.join(failures)}.",
+                f"{checks}: {'; '.join(failures)}.",
                 failures,
                 problems=problems,
             )
@@ -309,15 +310,15 @@ def _contributors(pending: PendingChange) -> set[int]:
 
 def allowed_transitions(
     term: Term, actor, facts: Facts | None = None
-) -> dict[str, str | None]:
-    """Each step and why it is refused (None when allowed), for buttons and lists."""
+) -> dict[str, WorkflowError | None]:
+    """Each step and its refusal (None when allowed), for buttons and lists."""
     facts = facts or _facts(term)
     result = {}
     for name in TRANSITIONS:
         try:
             check_transition(term, name, actor, facts)
         except WorkflowError as exc:
-            result[name] = exc.message
+            result[name] = exc
         else:
             result[name] = None
     return result

@@ -4,9 +4,19 @@ import json
 
 import pytest
 
-from terms.models import Category, Term
+from terms.document import validate_term_data
+from terms.models import Category, ChangeSource, Term
+from terms.selectors import known_roles
+from terms.workflow import term_edit
 
-from .helpers import PASSWORD, make_user, restore_migration_data, screenshot
+from .helpers import (
+    PASSWORD,
+    base_term,
+    make_user,
+    restore_migration_data,
+    screenshot,
+    seed_term,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -154,3 +164,38 @@ def test_review_story_in_the_browser(browser, live_server, people, signed_in):
         ["Approved", "ana"],
     ]
     screenshot(ana, "workflow-05-history")
+
+
+def test_disabled_button_names_each_failing_gate(browser, live_server, people, signed_in):
+    long_short_def = " ".join(["word"] * 45)
+    # A draft may be incomplete; the review gate is where that is refused.
+    term = seed_term(
+        "thin draft",
+        "draft",
+        people["editors"],
+        short_def=long_short_def,
+        long_def="Far too short.",
+    )
+
+    rafa = signed_in("rafa")
+    rafa.goto(f"{live_server.url}/admin/terms/term/{term.pk}/change/")
+    button = rafa.locator("form.transition-review button")
+    assert button.is_disabled()
+    why = rafa.locator("#why-review")
+    # The reason sits beside the button and is what the button is described by.
+    assert button.get_attribute("aria-describedby") == "why-review"
+    assert "2 quality checks fail" in why.inner_text()
+    items = why.locator("ul.failing-gates li").all_inner_texts()
+    assert len(items) == 2
+    assert any(i.startswith("short_def has 45 words") for i in items), items
+    assert any(i.startswith("long_def has 3 words") for i in items), items
+    screenshot(rafa, "workflow-06-failing-gates")
+
+    # Fixing the text (as the editor does, through the workflow) enables the button.
+    fixed, _ = validate_term_data(base_term("thin draft"), known_roles=known_roles())
+    term_edit(
+        term=term, document=fixed, actor=people["editors"], source=ChangeSource.API
+    )
+    rafa.reload()
+    assert not rafa.locator("form.transition-review button[type=submit]").is_disabled()
+    assert rafa.locator("#why-review").count() == 0
