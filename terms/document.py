@@ -48,6 +48,7 @@ __all__ = [
     "editorial_checks",
     "editorial_problems",
     "parse_term_file",
+    "required_keys",
     "validate_term_data",
 ]
 
@@ -88,6 +89,9 @@ class DocumentField:
     help: str = ""
     #: Lines of a form's text box (1: a one-line input).
     lines: int = 1
+    #: An editorial value: a draft may leave it out or empty (vocabularies from
+    #: elsewhere lack it); the review and approval gates demand it.
+    editorial: bool = True
 
     @property
     def key(self) -> str:
@@ -98,6 +102,15 @@ class DocumentField:
         """The value of an optional field that is left out."""
         return () if self.kind == TEXTS else None
 
+    @property
+    def draft_may_omit(self) -> bool:
+        """Required for review, but a draft may leave it out, null or empty."""
+        return self.required and self.editorial
+
+    def blank(self) -> Any:
+        """The value of an editorial field a draft leaves out."""
+        return () if self.kind in (TEXTS, CITATIONS) else ""
+
 
 FIELDS: tuple[DocumentField, ...] = (
     DocumentField(
@@ -107,6 +120,7 @@ FIELDS: tuple[DocumentField, ...] = (
         column="name",
         max_chars=NAME_MAX_CHARS,
         help="the display name; its slug is the file name",
+        editorial=False,
     ),
     DocumentField(
         ("aliases",),
@@ -239,6 +253,7 @@ FIELDS: tuple[DocumentField, ...] = (
         CHOICE,
         column="status",
         choices=tuple(Status.values),
+        editorial=False,
     ),
     DocumentField(
         ("last_reviewed",),
@@ -247,6 +262,7 @@ FIELDS: tuple[DocumentField, ...] = (
         column="last_reviewed",
         section="Governance",
         help="YYYY-MM-DD",
+        editorial=False,
     ),
 )
 
@@ -355,32 +371,42 @@ def dump_yaml(data: Any) -> str:
 # --- validation -----------------------------------------------------------------
 
 
-def _check_value(check: Checker, spec: DocumentField, value: Any) -> Any:
-    """One declared value checked by its kind; None when it is refused."""
+def _check_value(
+    check: Checker, spec: DocumentField, value: Any, *, draft: bool = False
+) -> Any:
+    """One declared value checked by its kind; None when it is refused.
+
+    In a ``draft``, an editorial value may be null or empty (its ``blank``).
+    """
     path = spec.path
+    lenient = draft and spec.draft_may_omit
+    if lenient and value is None:
+        return spec.blank()
     if spec.kind == TEXT:
-        return check.string(path, value, max_chars=spec.max_chars)
+        return check.string(path, value, max_chars=spec.max_chars, allow_empty=lenient)
     if spec.kind == TEXTS:
         return check.string_list(
             path,
             value,
-            min_items=spec.min_items,
+            min_items=0 if lenient else spec.min_items,
             what=spec.what,
             max_chars=spec.max_chars,
             unique_key=spec.unique,
         )
     if spec.kind == CHOICE:
+        if lenient and isinstance(value, str) and not value.strip():
+            return ""
         return check.choice(path, value, spec.choices)
     if spec.kind == DATE:
         return check.date(path, value)
-    return _check_citations(check, path, value)
+    return _check_citations(check, path, value, min_items=0 if lenient else 1)
 
 
-def _check_citations(check: Checker, path, value: Any):
+def _check_citations(check: Checker, path, value: Any, *, min_items: int = 1):
     if not isinstance(value, list):
         check.add(path, f"must be a list, not a {type_name(value)}")
         return None
-    if not value:
+    if len(value) < min_items:
         check.add(path, "must list at least 1 citation")
         return None
     citations = []
@@ -395,29 +421,55 @@ def _check_citations(check: Checker, path, value: Any):
     return tuple(citations)
 
 
-def _check_values(check: Checker, top: dict) -> dict[str, Any]:
+def _check_values(check: Checker, top: dict, *, draft: bool) -> dict[str, Any]:
     """Every declared value, checked in document order; attr -> value or None."""
     values: dict[str, Any] = {}
     for key in TERM_KEYS:
         if key not in top:
-            continue  # reported once as a missing required key
+            # Reported once as a missing required key, unless a draft may omit it.
+            for spec in FIELDS:
+                if spec.key == key and draft and spec.draft_may_omit:
+                    values[spec.attr] = spec.blank()
+                elif spec.key == key and not spec.required:
+                    values[spec.attr] = spec.empty()
+            continue
         if key not in GROUPS:
             [spec] = [f for f in FIELDS if f.key == key]
-            values[spec.attr] = _check_value(check, spec, top[key])
+            values[spec.attr] = _check_value(check, spec, top[key], draft=draft)
             continue
         members = GROUPS[key]
         group = check.mapping(
             (key,),
             top[key],
-            required=[f.path[1] for f in members if f.required],
-            optional=[f.path[1] for f in members if not f.required],
+            required=[f.path[1] for f in members if _key_required(f, draft)],
+            optional=[f.path[1] for f in members if not _key_required(f, draft)],
         )
         for spec in members:
             if group is not None and spec.path[1] in group:
-                values[spec.attr] = _check_value(check, spec, group[spec.path[1]])
+                values[spec.attr] = _check_value(
+                    check, spec, group[spec.path[1]], draft=draft
+                )
             elif not spec.required:
                 values[spec.attr] = spec.empty()
+            elif draft and spec.draft_may_omit:
+                values[spec.attr] = spec.blank()
     return values
+
+
+def _key_required(spec: DocumentField, draft: bool) -> bool:
+    return spec.required and not (draft and spec.draft_may_omit)
+
+
+def required_keys(*, draft: bool) -> tuple[str, ...]:
+    """Top-level keys a document must have: all of them, except those a draft
+    may leave out (every value under them editorial or optional)."""
+    if not draft:
+        return TERM_KEYS
+    return tuple(
+        key
+        for key in TERM_KEYS
+        if any(_key_required(f, True) for f in FIELDS if f.key == key)
+    )
 
 
 def _check_name(check: Checker, name: str, expected_slug: str | None) -> None:
@@ -492,11 +544,14 @@ def validate_term_data(
     loaded: Loaded | None = None,
     expected_slug: str | None = None,
     known_roles: Collection[str] | None = None,
+    complete: bool = False,
 ) -> tuple[TermDocument | None, list[Problem]]:
     """Validate parsed data as a term document.
 
     ``expected_slug`` is the file name's stem, which must match the term's slug.
     ``known_roles`` is the set of role slugs a term may name (None skips the check).
+    A document whose status is ``draft`` may leave editorial values out or empty,
+    unless ``complete`` (the review and approval gates) demands every one.
     """
     check = Checker(file=file, loaded=loaded)
     if isinstance(data, dict) and not set(map(str, data)) & set(TERM_KEYS):
@@ -507,15 +562,24 @@ def validate_term_data(
             f"term document key ({', '.join(TERM_KEYS[:3])}, ...)",
         )
         return None, check.problems
-    top = check.mapping((), data, required=TERM_KEYS)
+    draft = not complete and _claims_draft(data)
+    needed = required_keys(draft=draft)
+    top = check.mapping(
+        (), data, required=needed, optional=[k for k in TERM_KEYS if k not in needed]
+    )
     if top is None:
         return None, check.problems
-    values = _check_values(check, top)
+    values = _check_values(check, top, draft=draft)
     _check_across(check, values, expected_slug=expected_slug, known_roles=known_roles)
     # Every problem was recorded above; a document is only built from clean input.
     if check.problems:
         return None, sorted(check.problems, key=_document_order)
     return TermDocument(**values), []
+
+
+def _claims_draft(data: Any) -> bool:
+    status = data.get("status") if isinstance(data, dict) else None
+    return isinstance(status, str) and status.strip() == Status.DRAFT
 
 
 def _document_order(problem: Problem) -> int:

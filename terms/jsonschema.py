@@ -1,8 +1,9 @@
 """The term document as a JSON Schema (draft 2020-12), derived from
 ``terms.document.FIELDS``, for editors' YAML extensions and other tools.
 
-It states what the schema language can state: types, required keys, choices,
-limits, unique items, http(s) citation URLs, no extra keys. What it cannot
+It states what the schema language can state: types, required keys per status
+(a draft may leave editorial values out, null or empty), choices, limits,
+unique items, http(s) citation URLs, no extra keys. What it cannot
 (the slug matches the file name, roles are known, relationship targets, a term
 does not relate to itself, category spellings agree with the glossary) stays
 in ``terms.document.validate_term_data``.
@@ -10,7 +11,17 @@ in ``terms.document.validate_term_data``.
 
 from typing import Any
 
-from .document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXTS
+from .document import (
+    CHOICE,
+    CITATIONS,
+    DATE,
+    FIELDS,
+    GROUPS,
+    TERM_KEYS,
+    TEXT,
+    TEXTS,
+    required_keys,
+)
 
 __all__ = ["term_document_schema"]
 
@@ -69,8 +80,33 @@ def _value(spec) -> dict[str, Any]:
     return schema
 
 
-def term_document_schema(url: str | None = None) -> dict[str, Any]:
-    """The JSON Schema of one term document; ``url`` becomes its ``$id``."""
+def _draft_value(spec) -> dict[str, Any]:
+    """What a draft may hold for a value: null or empty when it is editorial."""
+    strict = _value(spec)
+    if not spec.draft_may_omit:
+        return strict
+    if spec.kind == CHOICE:
+        lenient: dict[str, Any] = {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string", "pattern": r"^\s*$"},
+                {"type": "string", "enum": list(spec.choices)},
+            ]
+        }
+    else:
+        lenient = {
+            k: v for k, v in strict.items() if k not in ("minItems", "minLength")
+        }
+        if spec.kind == TEXT:
+            lenient.pop("pattern", None)
+        lenient["type"] = [strict["type"], "null"]
+    lenient["description"] = (
+        f"{spec.help + '; ' if spec.help else ''}a draft may leave it empty"
+    )
+    return lenient
+
+
+def _properties(value, *, draft: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for key in TERM_KEYS:
         if key in GROUPS:
@@ -78,24 +114,44 @@ def term_document_schema(url: str | None = None) -> dict[str, Any]:
             properties[key] = {
                 "type": "object",
                 "additionalProperties": False,
-                "required": [f.path[1] for f in members if f.required],
-                "properties": {f.path[1]: _value(f) for f in members},
+                "required": [
+                    f.path[1]
+                    for f in members
+                    if f.required and not (draft and f.draft_may_omit)
+                ],
+                "properties": {f.path[1]: value(f) for f in members},
             }
         else:
             [spec] = [f for f in FIELDS if f.key == key]
-            properties[key] = _value(spec)
+            properties[key] = value(spec)
+    return properties
+
+
+def term_document_schema(url: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one term document; ``url`` becomes its ``$id``.
+
+    The base states what every document must be (a draft's); when the status
+    is not ``draft``, the ``else`` branch adds what a reviewed term needs.
+    """
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Glossary term document",
         "description": (
-            "One term of the glossary (one <slug>.yml file). The importer also "
-            "checks what a schema cannot: the slug equals the file name, roles "
-            "are known, a term does not relate to itself."
+            "One term of the glossary (one <slug>.yml file). A draft may leave "
+            "editorial values out or empty; reviewed, approved and deprecated "
+            "terms need every one. The importer also checks what a schema "
+            "cannot: the slug equals the file name, roles are known, a term does "
+            "not relate to itself."
         ),
         "type": "object",
         "additionalProperties": False,
-        "required": list(TERM_KEYS),
-        "properties": properties,
+        "required": list(required_keys(draft=True)),
+        "properties": _properties(_draft_value, draft=True),
+        "if": {"properties": {"status": {"const": "draft"}}},
+        "else": {
+            "required": list(TERM_KEYS),
+            "properties": _properties(_value, draft=False),
+        },
     }
     if url:
         schema = {"$id": url, **schema}

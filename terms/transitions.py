@@ -230,8 +230,11 @@ def check_permission(actor, permission: str, what: str) -> None:
 
 
 def gate_problems(document_data: dict[str, Any], roles: set[str]) -> list[Problem]:
-    """Structural validity plus the editorial rules of term-format.md."""
-    document, problems = validate_term_data(document_data, known_roles=roles)
+    """Every value a reviewed term needs (a draft may lack some), plus the
+    editorial rules of term-format.md."""
+    document, problems = validate_term_data(
+        document_data, known_roles=roles, complete=True
+    )
     if problems:
         return problems
     return editorial_checks(document)

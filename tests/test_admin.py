@@ -94,13 +94,31 @@ def test_editor_creates_a_draft_through_the_admin(staff):
 def test_admin_form_refuses_an_invalid_document(staff):
     _, client = staff["editors"]
     data = add_form(
-        citations=[{"source": "Bad", "url": "https://example.org/"}], examples=[]
+        citations=[{"source": "Bad", "url": "https://example.org/"}],
+        relationships=[{"kind": "related", "target_name": "admin term alias"}],
     )
     response = client.post("/admin/terms/term/add/", data)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "examples.do: must list at least 1 example" in page
+    assert "relationships.related[0]: &#x27;admin term alias&#x27; is this term" in page
     assert not Term.objects.exists()
+
+
+def test_admin_saves_an_incomplete_draft_and_the_gate_names_what_is_missing(staff):
+    _, client = staff["editors"]
+    data = add_form(short_def="", examples=[], citations=[])
+    data.update(exec_perspective="", license="", part_of_speech="")
+    response = client.post("/admin/terms/term/add/", data)
+    page = response.content.decode()
+    assert response.status_code == 302, page[page.find("errorlist") - 300 :][:1500]
+    term = Term.objects.get(slug="admin-term")
+    assert (term.status, term.short_def, term.license) == ("draft", "", "")
+    _, reviewer = staff["reviewers"]
+    page = reviewer.get(f"/admin/terms/term/{term.pk}/change/").content.decode()
+    gates = page[page.index('id="why-review"') :]
+    gates = gates[: gates.index("</div>")]
+    for field in ("short_def", "audiences.exec", "examples.do", "citations"):
+        assert f"<code>{field}</code>" in gates, gates
 
 
 def test_editing_an_approved_term_in_the_admin_makes_a_pending_change(staff, tmp_path):

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from terms.document import validate_term_data
 from terms.models import Role, Term, TermEvent, TermRevision
 
-from .helpers import PASSWORD, api_client_for, base_term, make_user
+from .helpers import PASSWORD, api_client_for, base_term, make_user, read_yaml
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +280,47 @@ def test_slugs_with_dots_work_and_unsafe_names_are_refused(editor_api):
     )
     assert response.status_code == 400
     assert "remove '/'" in response.json()["error"]["details"][0]["message"]
+
+
+def test_an_incomplete_draft_is_written_and_the_review_gate_lists_what_is_missing(
+    people, tmp_path
+):
+    author = api_client_for(people["author"])
+    bare = {"term": "data drift", "status": "draft", "last_reviewed": "2026-11-29"}
+    response = author.post("/api/v1/terms/", {**bare, "short_def": None}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["short_def"], body["citations"], body["part_of_speech"]) == (
+        "",
+        [],
+        "",
+    )
+    # Claiming more than a draft needs the whole document.
+    response = author.post(
+        "/api/v1/terms/",
+        {**bare, "term": "model drift", "status": "reviewed"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "citations" in {d["field"] for d in response.json()["error"]["details"]}
+
+    reviewer = api_client_for(people["reviewer"])
+    response = reviewer.post("/api/v1/terms/data-drift/transitions/review/")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    fields = {d["field"] for d in error["details"]}
+    assert {"short_def", "citations", "audiences.exec", "license"} <= fields, error
+    assert Term.objects.get(slug="data-drift").status == "draft"
+    # Its pages render for those who may see drafts.
+    for path in ("/api/v1/terms/data-drift.md", "/api/v1/terms/data-drift.yaml"):
+        response = author.get(path)
+        assert response.status_code == 200, (path, response.content)
+        assert b"data drift" in response.content
+
+    # It exports as a draft and imports back unchanged.
+    call_command("export_terms", str(tmp_path), stdout=io.StringIO())
+    exported = (tmp_path / "data-drift.yml").read_text("utf-8")
+    assert "short_def: ''" in exported
+    document, problems = validate_term_data(read_yaml(exported), known_roles=set())
+    assert problems == []
+    assert document.status == "draft"

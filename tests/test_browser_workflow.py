@@ -166,7 +166,9 @@ def test_review_story_in_the_browser(browser, live_server, people, signed_in):
     screenshot(ana, "workflow-05-history")
 
 
-def test_disabled_button_names_each_failing_gate(browser, live_server, people, signed_in):
+def test_disabled_button_names_each_failing_gate(
+    browser, live_server, people, signed_in
+):
     long_short_def = " ".join(["word"] * 45)
     # A draft may be incomplete; the review gate is where that is refused.
     term = seed_term(

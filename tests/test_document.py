@@ -269,7 +269,8 @@ def test_every_problem_in_a_file_is_reported_with_lines():
     ],
 )
 def test_field_rules(overrides, field, expected):
-    document, problems = parse(dump(base_term(**overrides)))
+    # A reviewed term must meet every rule; a draft, all but completeness.
+    document, problems = parse(dump(base_term(status="reviewed", **overrides)))
     assert document is None
     assert any(
         problem.field == field and expected in problem.message for problem in problems
@@ -277,7 +278,7 @@ def test_field_rules(overrides, field, expected):
 
 
 def test_missing_keys_are_each_reported():
-    data = base_term()
+    data = base_term(status="approved")
     del data["license"], data["citations"]
     _, problems = parse(dump(data))
     assert {problem.message for problem in problems} == {
@@ -371,3 +372,52 @@ def test_site_file_rules():
     texts, problems = parse_site_file(dump({"feedback_title": "Gap?"}), file="site.yml")
     assert problems == []
     assert texts == {"feedback_title": "Gap?"}
+
+
+#: Completeness: what a draft may lack, and a reviewed term may not.
+INCOMPLETE = [
+    ({"aliases": []}, "aliases", "at least 1 alias"),
+    ({"categories": []}, "categories", "at least 1 category"),
+    ({"roles": None}, "roles", "must be a list, not null"),
+    ({"part_of_speech": ""}, "part_of_speech", "must not be empty"),
+    ({"short_def": "   "}, "short_def", "must not be empty"),
+    ({"long_def": None}, "long_def", "not null"),
+    ({"audiences": {"exec": "x"}}, "audiences.engineer", "missing required key"),
+    ({"examples": {"do": [], "dont": []}}, "examples.do", "at least 1 example"),
+    ({"citations": []}, "citations", "at least 1 citation"),
+    ({"license": None}, "license", "not null"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "expected"), INCOMPLETE)
+def test_a_draft_may_be_incomplete(overrides, field, expected):
+    document, problems = parse(dump(base_term(status="draft", **overrides)))
+    assert problems == []
+    assert document.status == "draft"
+    # The review gate (complete=True) names what is missing.
+    _, problems = validate_term_data(
+        base_term(status="draft", **overrides), known_roles=ROLES, complete=True
+    )
+    assert any(p.field == field and expected in p.message for p in problems), problems
+
+
+def test_a_draft_may_leave_editorial_keys_out_but_not_its_identity():
+    bare = {"term": "sample term", "status": "draft", "last_reviewed": "2026-11-29"}
+    document, problems = parse(dump(bare))
+    assert problems == []
+    assert (document.short_def, document.citations, document.roles) == ("", (), ())
+    # Its canonical YAML has every key, empty, and reads back the same.
+    again, problems = parse(document.to_yaml().encode())
+    assert problems == []
+    assert again == document
+    for key in ("term", "status", "last_reviewed"):
+        partial = {k: v for k, v in bare.items() if k != key}
+        _, problems = parse(dump(partial), slug=None)
+        assert f"missing required key {key!r}" in messages(problems)
+    # Types and limits still hold in a draft.
+    _, problems = parse(dump({**bare, "short_def": 3, "aliases": ["a", "A"]}))
+    assert {p.field for p in problems} == {"short_def", "aliases[1]"}
+    # The same bare document claiming "reviewed" lacks each editorial key.
+    _, problems = parse(dump({**bare, "status": "reviewed"}))
+    missing = {p.field for p in problems}
+    assert {"short_def", "citations", "audiences", "examples", "license"} <= missing

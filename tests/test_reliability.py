@@ -141,7 +141,7 @@ def test_database_down_is_503_with_retry_after():
 
 
 def test_a_missing_key_is_named_in_the_details(editor):
-    data = base_term("incomplete")
+    data = base_term("incomplete", status="reviewed")
     del data["audiences"]
     response = editor.post("/api/v1/terms/", data, format="json")
     assert response.status_code == 400

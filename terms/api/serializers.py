@@ -10,7 +10,16 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.document import CHOICE, CITATIONS, DATE, FIELDS, GROUPS, TERM_KEYS, TEXT
+from terms.document import (
+    CHOICE,
+    CITATIONS,
+    DATE,
+    FIELDS,
+    GROUPS,
+    TERM_KEYS,
+    TEXT,
+    required_keys,
+)
 from terms.mapping import document_from_term
 from terms.models import Status
 from terms.selectors import term_relationships
@@ -40,19 +49,30 @@ class CitationSerializer(serializers.Serializer):
 
 
 def _value_field(spec, **kwargs) -> serializers.Field:
+    # An editorial value may be null or empty in a draft (terms.document).
+    lenient = spec.draft_may_omit
     if spec.kind == TEXT:
         return serializers.CharField(
-            max_length=spec.max_chars, allow_null=not spec.required, **kwargs
+            max_length=spec.max_chars,
+            allow_null=lenient or not spec.required,
+            allow_blank=lenient,
+            **kwargs,
         )
     if spec.kind == CHOICE:
-        return serializers.ChoiceField(choices=list(spec.choices), **kwargs)
+        return serializers.ChoiceField(
+            choices=list(spec.choices),
+            allow_blank=lenient,
+            allow_null=lenient,
+            **kwargs,
+        )
     if spec.kind == DATE:
         return serializers.DateField(**kwargs)
     if spec.kind == CITATIONS:
-        return CitationSerializer(many=True, **kwargs)
+        return CitationSerializer(many=True, allow_null=lenient, **kwargs)
     return serializers.ListField(
         child=serializers.CharField(max_length=spec.max_chars),
-        min_length=spec.min_items or None,
+        min_length=None if lenient else spec.min_items or None,
+        allow_null=lenient,
         **kwargs,
     )
 
@@ -63,15 +83,23 @@ def document_fields(
     """One serializer field per top-level key of the term document.
 
     ``source_prefix`` reads each value from a mapping attribute of the instance
-    (``"document_data."``) instead of an attribute named like the key.
+    (``"document_data."``) instead of an attribute named like the key. For
+    writes, only what a draft needs is required; the validator asks for more
+    when the status is not ``draft``.
     """
     fields = {}
+    writes = not kwargs.get("read_only")
+    needed = required_keys(draft=True)
     for key in keys:
         if source_prefix is not None:
             kwargs["source"] = f"{source_prefix}{key}"
+        if writes:
+            kwargs["required"] = key in needed
         if key in GROUPS:
             members = {
-                spec.path[1]: _value_field(spec, required=spec.required)
+                spec.path[1]: _value_field(
+                    spec, required=spec.required and not spec.draft_may_omit
+                )
                 for spec in GROUPS[key]
             }
             group = serializers.SerializerMetaclass(
