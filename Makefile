@@ -12,7 +12,7 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: run serve dev test contract lint format setup clean
+.PHONY: run serve dev test contract lint format setup clean new-term
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -52,6 +52,11 @@ dev: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_terms fixtures --if-empty
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# A new term's YAML skeleton: make new-term NAME="data drift" [DIR=folder]
+new-term: $(VENV)/.runtime
+	@test -n "$(NAME)" || { echo 'usage: make new-term NAME="term name" [DIR=folder]'; exit 2; }
+	$(BIN)/python manage.py new_term "$(NAME)" --dir "$(or $(DIR),.)"
 
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
