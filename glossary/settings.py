@@ -16,6 +16,8 @@ environment variable with a safe default:
 - ``GLOSSARY_PUBLIC_STATUSES``: statuses anonymous readers see.
 - ``GLOSSARY_CORS_ORIGINS``: origins allowed to read the API from a browser
   (``*`` for any).
+- ``GLOSSARY_LINKCHECK_CONTACT``: a URL or address the citation link checker
+  names in its User-Agent, so site owners can reach whoever runs it.
 """
 
 import os
@@ -274,3 +276,11 @@ GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary
 # version, so a write makes them unreachable at once.
 GLOSSARY_CACHE_SECONDS = 600
+# The citation link checker (manage.py check_citations) says who it is.
+GLOSSARY_LINKCHECK_USER_AGENT = (
+    "glossary-citation-check/1.0 (checks citation links{})".format(
+        f"; contact {os.environ['GLOSSARY_LINKCHECK_CONTACT']}"
+        if os.environ.get("GLOSSARY_LINKCHECK_CONTACT")
+        else ""
+    )
+)

@@ -30,6 +30,7 @@ from .models import (
     Citation,
     Example,
     GovernanceTag,
+    LinkCheck,
     PendingChange,
     Relationship,
     Role,
@@ -39,7 +40,7 @@ from .models import (
     TermRole,
     TermTag,
 )
-from .selectors import known_roles
+from .selectors import citation_checks, known_roles
 
 
 class OrderedInline(admin.TabularInline):
@@ -55,7 +56,7 @@ class AliasInline(OrderedInline):
     model = Alias
     fields = ("name",)
     formset = DocumentCheckFormSet
-    verbose_name_plural = "aliases (at least one)"
+    verbose_name_plural = "aliases (at least one to be reviewed)"
 
 
 class CategoryInline(OrderedInline):
@@ -89,13 +90,49 @@ class ExampleInline(OrderedInline):
 
 
 class CitationInline(OrderedInline):
-    """Sources, each with an http(s) URL."""
+    """Sources, each with an http(s) URL and what its link last answered."""
 
     model = Citation
-    fields = ("source", "url")
+    fields = ("source", "url", "link_check")
+    readonly_fields = ("link_check",)
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https", "widget": forms.URLInput}
     }
+
+    @admin.display(description="link (check_citations)")
+    def link_check(self, citation: Citation) -> str:
+        check = (
+            LinkCheck.objects.filter(url=citation.url).first() if citation.pk else None
+        )
+        return f"{check.state}, {check.checked_at:%Y-%m-%d}" if check else "not checked"
+
+
+class CitationLinkFilter(admin.SimpleListFilter):
+    """Terms by what their citation links answered at the last check."""
+
+    title = "citation links"
+    parameter_name = "citation_links"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("broken", "broken"),
+            ("unchecked", "not checked"),
+            ("ok", "all working"),
+        )
+
+    def queryset(self, request, queryset):
+        citations = Citation.objects.filter(term=OuterRef("pk"))
+        broken = citations.filter(
+            url__in=LinkCheck.objects.filter(ok=False).values("url")
+        )
+        unchecked = citations.exclude(url__in=LinkCheck.objects.values("url"))
+        if self.value() == "broken":
+            return queryset.filter(Exists(broken))
+        if self.value() == "unchecked":
+            return queryset.filter(Exists(unchecked))
+        if self.value() == "ok":
+            return queryset.exclude(Exists(broken)).exclude(Exists(unchecked))
+        return queryset
 
 
 class RelationshipInline(OrderedInline):
@@ -134,7 +171,7 @@ class TermAdmin(admin.ModelAdmin):
         "last_reviewed",
         "has_pending",
     )
-    list_filter = ("status", "categories", "roles", "tags")
+    list_filter = ("status", CitationLinkFilter, "categories", "roles", "tags")
     search_fields = ("name", "slug", "aliases__name")
     readonly_fields = ("slug", "status", "version", "replaced_by", "updated_at")
     # Derived from the document's declaration, so a new column shows up here.
@@ -358,6 +395,7 @@ class TermAdmin(admin.ModelAdmin):
             "chosen_to": chosen_to,
             "diff": diff,
             "can_restore": request.user.has_perm("terms.change_term"),
+            "citations": citation_checks(term),
         }
         return TemplateResponse(request, "admin/terms/term/history.html", context)
 
@@ -473,4 +511,19 @@ class TermRevisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LinkCheck)
+class LinkCheckAdmin(admin.ModelAdmin):
+    """What each citation URL answered at its last check (read-only)."""
+
+    list_display = ("url", "state", "final_url", "elapsed_ms", "attempts", "checked_at")
+    list_filter = ("ok",)
+    search_fields = ("url", "final_url")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -16,8 +16,10 @@ from django.utils.text import slugify
 from .datafiles import CATEGORIES_FILE, ROLES_FILE, SITE_FILE, SITE_TEXT_KEYS
 from .models import (
     Category,
+    Citation,
     GlossaryState,
     GovernanceTag,
+    LinkCheck,
     RelationKind,
     Relationship,
     Role,
@@ -190,6 +192,26 @@ def tags_with_counts(statuses: list[str]) -> QuerySet[GovernanceTag]:
     return _counted(GovernanceTag, "term_links", statuses).order_by("name")
 
 
+def citation_checks(term: Term) -> list[tuple[Citation, LinkCheck | None]]:
+    """The term's citations, each with its link's last check (None: unchecked)."""
+    citations = list(term.citations.order_by("position"))
+    checks = LinkCheck.objects.in_bulk([c.url for c in citations], field_name="url")
+    return [(c, checks.get(c.url)) for c in citations]
+
+
+def citation_link_counts(statuses: list[str]) -> dict[str, int]:
+    """Citations of visible terms: how many, and how many links are broken or
+    not yet checked (``manage.py check_citations``)."""
+    citations = Citation.objects.filter(term__status__in=statuses)
+    return {
+        "total": citations.count(),
+        "broken": citations.filter(
+            url__in=LinkCheck.objects.filter(ok=False).values("url")
+        ).count(),
+        "unchecked": citations.exclude(url__in=LinkCheck.objects.values("url")).count(),
+    }
+
+
 def glossary_stats(statuses: list[str]) -> dict:
     """Term counts by status, category, role and tag, and the last change time."""
     terms = Term.objects.filter(status__in=statuses)
@@ -214,6 +236,7 @@ def glossary_stats(statuses: list[str]) -> dict:
             t.name: t.term_count for t in tags_with_counts(statuses) if t.term_count
         },
         "last_term_update": terms.aggregate(last=Max("updated_at"))["last"],
+        "citations": citation_link_counts(statuses),
     }
 
 

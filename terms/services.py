@@ -23,6 +23,7 @@ from .models import (
     EventAction,
     GlossaryState,
     GovernanceTag,
+    LinkCheck,
     Relationship,
     Role,
     Term,
@@ -297,3 +298,35 @@ def term_status_write(
     ).save()
     glossary_touch()
     return term
+
+
+def store_link_checks(results) -> None:
+    """Keep the latest check of each URL (``terms.linkcheck.LinkResult``s).
+
+    The glossary's version moves on, so cached stats and history show them.
+    """
+    if not results:
+        return
+    now = timezone.now()
+    rows = [
+        LinkCheck(
+            url=r.url,
+            ok=r.ok,
+            status_code=r.status_code,
+            final_url=r.final_url[:2000],
+            error=r.error,
+            elapsed_ms=r.elapsed_ms,
+            attempts=r.attempts,
+            checked_at=now,
+        )
+        for r in results
+    ]
+    fields = ["ok", "status_code", "final_url", "error", "elapsed_ms"]
+    with transaction.atomic():
+        LinkCheck.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["url"],
+            update_fields=[*fields, "attempts", "checked_at"],
+        )
+        glossary_touch()

@@ -409,6 +409,14 @@ class TagSerializer(serializers.Serializer):
     term_count = serializers.IntegerField()
 
 
+class CitationLinksSerializer(serializers.Serializer):
+    """Citations of visible terms and their links' last check."""
+
+    total = serializers.IntegerField()
+    broken = serializers.IntegerField(help_text="The link failed its last check.")
+    unchecked = serializers.IntegerField(help_text="Never checked yet.")
+
+
 class StatsSerializer(serializers.Serializer):
     """Counts of visible terms, and the glossary's version."""
 
@@ -418,6 +426,7 @@ class StatsSerializer(serializers.Serializer):
     by_role = serializers.DictField(child=serializers.IntegerField())
     by_tag = serializers.DictField(child=serializers.IntegerField())
     last_term_update = serializers.DateTimeField(allow_null=True)
+    citations = CitationLinksSerializer()
     glossary_version = serializers.IntegerField()
     last_change = serializers.DateTimeField()
 
