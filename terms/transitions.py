@@ -231,13 +231,21 @@ def check_permission(actor, permission: str, what: str) -> None:
 
 def gate_problems(document_data: dict[str, Any], roles: set[str]) -> list[Problem]:
     """Every value a reviewed term needs (a draft may lack some), plus the
-    editorial rules of term-format.md."""
+    editorial rules of term-format.md: all failures at once."""
     document, problems = validate_term_data(
         document_data, known_roles=roles, complete=True
     )
-    if problems:
+    if document is None:
+        # An incomplete draft is still a valid draft: check the rest of it too.
+        document, _ = validate_term_data(document_data, known_roles=roles)
+    if document is None:
         return problems
-    return editorial_checks(document)
+    reported = {problem.field for problem in problems}
+    return problems + [
+        problem
+        for problem in editorial_checks(document)
+        if problem.field not in reported
+    ]
 
 
 @dataclass

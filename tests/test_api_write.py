@@ -287,7 +287,11 @@ def test_an_incomplete_draft_is_written_and_the_review_gate_lists_what_is_missin
 ):
     author = api_client_for(people["author"])
     bare = {"term": "data drift", "status": "draft", "last_reviewed": "2026-11-29"}
-    response = author.post("/api/v1/terms/", {**bare, "short_def": None}, format="json")
+    response = author.post(
+        "/api/v1/terms/",
+        {**bare, "short_def": None, "long_def": "Only five words here now."},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["short_def"], body["citations"], body["part_of_speech"]) == (
@@ -310,6 +314,8 @@ def test_an_incomplete_draft_is_written_and_the_review_gate_lists_what_is_missin
     error = response.json()["error"]
     fields = {d["field"] for d in error["details"]}
     assert {"short_def", "citations", "audiences.exec", "license"} <= fields, error
+    # Editorial limits are checked in the same pass, not after the rest is fixed.
+    assert "long_def has 5 words; it needs 80 to 220" in error["message"]
     assert Term.objects.get(slug="data-drift").status == "draft"
     # Its pages render for those who may see drafts.
     for path in ("/api/v1/terms/data-drift.md", "/api/v1/terms/data-drift.yaml"):
