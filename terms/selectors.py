@@ -201,15 +201,14 @@ def citation_checks(term: Term) -> list[tuple[Citation, LinkCheck | None]]:
 
 def citation_link_counts(statuses: list[str]) -> dict[str, int]:
     """Citations of visible terms: how many, and how many links are broken or
-    not yet checked (``manage.py check_citations``)."""
-    citations = Citation.objects.filter(term__status__in=statuses)
-    return {
-        "total": citations.count(),
-        "broken": citations.filter(
-            url__in=LinkCheck.objects.filter(ok=False).values("url")
-        ).count(),
-        "unchecked": citations.exclude(url__in=LinkCheck.objects.values("url")).count(),
-    }
+    not yet checked (``manage.py check_citations``). One query."""
+    broken = LinkCheck.objects.filter(ok=False).values("url")
+    checked = LinkCheck.objects.values("url")
+    return Citation.objects.filter(term__status__in=statuses).aggregate(
+        total=Count("id"),
+        broken=Count("id", filter=Q(url__in=broken)),
+        unchecked=Count("id", filter=~Q(url__in=checked)),
+    )
 
 
 def glossary_stats(statuses: list[str]) -> dict:

@@ -172,3 +172,16 @@ def test_a_lookup_miss_says_when_the_term_has_another_status(fixtures_db, api):
     draft = Term.objects.filter(status="draft").first()
     hidden = api.get("/api/v1/lookup/", {"q": draft.name}).json()["error"]
     assert "draft" not in hidden["message"]
+
+
+def test_autocomplete_says_when_terms_match_with_another_status(fixtures_db, api):
+    assert Term.objects.get(slug="red-teaming").status == "reviewed"
+    body = api.get("/api/v1/autocomplete/", {"q": "red tea"}).json()
+    assert "red-teaming" not in [r["slug"] for r in body["results"]]
+    assert body["hint"] == "'red tea' is reviewed; add status=reviewed to include it."
+    # Asking for that status finds it, and needs no hint.
+    body = api.get("/api/v1/autocomplete/", {"q": "red tea", "status": "reviewed"})
+    assert "red-teaming" in [r["slug"] for r in body.json()["results"]]
+    assert "hint" not in body.json()
+    # A prefix that completes needs no hint either.
+    assert "hint" not in api.get("/api/v1/autocomplete/", {"q": "prom"}).json()

@@ -87,7 +87,7 @@ READS = [
     ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
     ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),
     ("wanted", "/api/v1/wanted/?page_size=2", "/api/v1/wanted/?page_size=100", 200, 4),
-    ("stats", "/api/v1/stats/", "/api/v1/stats/", 200, 8),
+    ("stats", "/api/v1/stats/", "/api/v1/stats/", 200, 9),
     ("export", "/api/v1/export/", "/api/v1/export/?format=yaml", 200, 12),
 ]
 

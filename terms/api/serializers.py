@@ -381,6 +381,13 @@ class AutocompleteResponseSerializer(serializers.Serializer):
 
     query = serializers.CharField()
     results = AutocompleteItemSerializer(many=True)
+    hint = serializers.CharField(
+        required=False,
+        help_text=(
+            "When nothing completes the text (typo guesses aside): the statuses, "
+            "which the reader may see but did not ask for, where terms do."
+        ),
+    )
 
 
 class CategorySerializer(serializers.Serializer):

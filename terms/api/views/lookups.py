@@ -81,27 +81,37 @@ class LookupView(ReadView):
         data = LookupResponseSerializer(body, context={"request": request}).data
         if matches:
             return Response(data)
-        message = f"No term is called {text!r}." + _elsewhere(text, statuses, self)
+        elsewhere = _elsewhere(text, statuses, self, search.lookup)
+        message = f"No term is called {text!r}." + (
+            f" {elsewhere}" if elsewhere else ""
+        )
         return Response(
             {**data, **error_body(404, "not_found", message)},
             status=status.HTTP_404_NOT_FOUND,
         )
 
 
-def _elsewhere(text: str, statuses: list[str], view) -> str:
-    """A hint when the text names a term of a status the reader did not ask for
-    (but may see): "'red teaming' is reviewed; add status=reviewed"."""
+def _elsewhere(text: str, statuses: list[str], view, find) -> str:
+    """A hint when ``find`` (lookup, autocomplete) matches terms of a status the
+    reader did not ask for but may see: "'red teaming' is reviewed; add
+    status=reviewed to include it." Empty when there are none."""
     others = [s for s in view.statuses if s not in statuses]
     if not others:
         return ""
-    found = search.lookup(Term.objects.filter(status__in=others), text)
+    found = find(Term.objects.filter(status__in=others), text)
     if not found:
         return ""
     states = sorted({match.term.status for match in found})
     return (
-        f" {text!r} is {' or '.join(states)}; add status={','.join(states)} "
+        f"{text!r} is {' or '.join(states)}; add status={','.join(states)} "
         "to include it."
     )
+
+
+def _prefix_matches(terms, text: str) -> list:
+    """Completions proper (no typo-tolerant guesses), for the status hint."""
+    found = search.autocomplete(terms, text, limit=AUTOCOMPLETE_MAX)
+    return [match for match in found if match.matched_on != "fuzzy"]
 
 
 @extend_schema(
@@ -136,6 +146,15 @@ class AutocompleteView(ReadView):
         queryset = Term.objects.filter(status__in=statuses)
         results = search.autocomplete(queryset, text, limit=int(raw_limit))
         body = {"query": text, "results": results}
+        if all(match.matched_on == "fuzzy" for match in results):
+            elsewhere = _elsewhere(
+                text,
+                statuses,
+                self,
+                _prefix_matches,
+            )
+            if elsewhere:
+                body["hint"] = elsewhere
         return Response(AutocompleteResponseSerializer(body).data)
 
 
