@@ -276,6 +276,9 @@ GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary
 # version, so a write makes them unreachable at once.
 GLOSSARY_CACHE_SECONDS = 600
+# Memory each server process may use for rendered anonymous reads kept in front
+# of Django (terms.frontcache; only with the Redis cache).
+GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 # The citation link checker (manage.py check_citations) says who it is.
 GLOSSARY_LINKCHECK_USER_AGENT = (
     "glossary-citation-check/1.0 (checks citation links{})".format(

@@ -1,8 +1,17 @@
-"""WSGI entry point."""
+"""WSGI entry point: the Django application behind the front cache.
+
+``terms.frontcache.FrontCache`` answers anonymous API reads it has already
+rendered (while the glossary's stamp in Redis says they are current) before
+Django runs; everything else goes to Django unchanged.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glossary.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from terms.frontcache import FrontCache  # noqa: E402  (needs Django set up)
+
+application = FrontCache(django_application)

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -125,4 +126,11 @@ def check_urls(urls: Iterable[str], settings: CheckSettings) -> list[LinkResult]
     distinct = list(dict.fromkeys(urls))
     if not distinct:
         return []
-    return asyncio.run(_check_all(distinct, settings))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_check_all(distinct, settings))
+    # Called where an event loop already runs (an async caller, a notebook, a
+    # browser driver in the same thread): run on a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _check_all(distinct, settings)).result()

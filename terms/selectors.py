@@ -3,16 +3,15 @@
 Each function runs a fixed number of queries, whatever the size of the result.
 """
 
-import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils.text import slugify
 
+from . import stamp
 from .datafiles import CATEGORIES_FILE, ROLES_FILE, SITE_FILE, SITE_TEXT_KEYS
 from .models import (
     Category,
@@ -30,6 +29,7 @@ from .models import (
     TermRole,
     TermTag,
 )
+from .stamp import Stamp
 
 # What a relationship from A to B says about A, seen from B.
 INVERSE_KIND = {
@@ -51,40 +51,30 @@ def visible_statuses(user) -> list[str]:
     return public_statuses()
 
 
-#: Cache key of the glossary's stamp (version, change time) in a shared cache.
-STAMP_KEY = "glossary:stamp"
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """The glossary's version and change time: what cached reads are keyed on."""
-
-    version: int
-    changed_at: datetime.datetime
-
-
 def shared_cache() -> bool:
     """Whether the cache is shared by every process (Redis), so it can carry the
     stamp; a per-process memory cache cannot."""
-    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    return stamp.client() is not None
 
 
 def glossary_stamp() -> Stamp:
-    """The current stamp: from the shared cache when there is one (no SQL at all),
+    """The current stamp: from Redis when the cache is there (no SQL at all),
     else from the database (one small query).
 
-    Writers replace the cached stamp when they commit (``services.glossary_touch``)
+    Writers replace the stamp in Redis when they commit (``services.glossary_touch``)
     and drop it as they write, so every process sees a change at once.
     """
-    if shared_cache():
-        found = cache.get(STAMP_KEY)
+    redis_client = stamp.client()
+    if redis_client is not None:
+        found = redis_client.get(stamp.KEY)
         if found is not None:
-            return Stamp(*found)
+            return stamp.decode(found)
     state = glossary_state()
-    if shared_cache():
-        # add, not set: a writer's newer stamp is never overwritten by a reader.
-        cache.add(STAMP_KEY, (state.version, state.changed_at), None)
-    return Stamp(state.version, state.changed_at)
+    current = Stamp(state.version, state.changed_at)
+    if redis_client is not None:
+        # nx: a writer's newer stamp is never overwritten by a reader.
+        redis_client.set(stamp.KEY, current.token, nx=True)
+    return current
 
 
 def glossary_state() -> GlossaryState:

@@ -8,13 +8,12 @@ glossary version (which invalidates cached API responses) in one transaction.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import history
+from . import history, stamp
 from .document import TermDocument
 from .mapping import term_child_rows, term_field_values
 from .models import (
@@ -31,7 +30,6 @@ from .models import (
     TermRevision,
 )
 from .resolver import database_index, relationships_resolve
-from .selectors import STAMP_KEY, shared_cache
 
 CHILD_RELATIONS = (
     "aliases",
@@ -64,12 +62,13 @@ def glossary_touch() -> None:
     )
     if not updated:
         GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
-    if not shared_cache():
+    redis_client = stamp.client()
+    if redis_client is None:
         return
-    cache.delete(STAMP_KEY)
+    redis_client.delete(stamp.KEY)
     state = GlossaryState.objects.get(pk=1)
-    stamp = (state.version, state.changed_at)
-    transaction.on_commit(lambda: cache.set(STAMP_KEY, stamp, None))
+    token = stamp.encode(state.version, state.changed_at)
+    transaction.on_commit(lambda: redis_client.set(stamp.KEY, token))
 
 
 def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:

@@ -180,3 +180,19 @@ def test_new_citations_are_unchecked_until_the_checker_runs(site, tmp_path, clie
     assert check() == 0
     assert site.hits["/ok"] == 1
     assert client.get("/api/v1/stats/").json()["citations"]["unchecked"] == 0
+
+
+def test_it_runs_where_an_event_loop_already_runs(site, tmp_path):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from terms.linkcheck import CheckSettings, check_urls
+
+    async def inside_a_loop():
+        return check_urls([f"{site.url}/ok"], CheckSettings(user_agent="test"))
+
+    # On a thread of its own: this test process may hold a loop already (the
+    # browser tests' driver).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        [result] = pool.submit(asyncio.run, inside_a_loop()).result()
+    assert (result.ok, result.status_code) == (True, 200)

@@ -23,6 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
+from terms.frontcache import MARK_HEADER
 from terms.selectors import glossary_stamp, visible_statuses
 
 from .errors import PreconditionFailed
@@ -125,8 +126,8 @@ class GlossaryCacheMixin:
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
         # The change time guards against a version number seen twice (a restored
         # database backup, say).
-        stamp = int(state.changed_at.timestamp() * 1e6)
-        self.cache_key = f"glossary:v{state.version}.{stamp}:{digest}"
+        self.stamp_token = state.token
+        self.cache_key = f"glossary:v{state.token}:{digest}"
         self.list_etag = f'"g{state.version}.{digest[:16]}"'
         entry = cache.get(self.cache_key)
         if entry is not None:
@@ -147,8 +148,14 @@ class GlossaryCacheMixin:
             response = HttpResponse(
                 entry.content, status=entry.status, content_type=entry.content_type
             )
+            self._mark_shareable(request, response)
         self._set_headers(request, response, entry.etag, entry.last_modified)
         return response
+
+    def _mark_shareable(self, request, response) -> None:
+        """Let the front cache keep an anonymous reader's full response."""
+        if not request.user.is_authenticated:
+            response[MARK_HEADER] = self.stamp_token
 
     def _set_headers(self, request, response, etag: str, last_modified: str) -> None:
         response["ETag"] = etag
@@ -183,4 +190,5 @@ class GlossaryCacheMixin:
         if _etag_matches(request, etag):
             return self._from_entry(request, entry)
         self._set_headers(request, response, etag, self.last_modified)
+        self._mark_shareable(request, response)
         return response

@@ -1,15 +1,32 @@
-"""Throttling of anonymous clients."""
+"""Throttling of anonymous clients (``terms.throttle`` keeps the count)."""
 
-from django.conf import settings
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from terms import throttle
 
 
-class AnonymousRateThrottle(AnonRateThrottle):
+class AnonymousRateThrottle(BaseThrottle):
     """Anonymous rate from ``GLOSSARY_ANON_THROTTLE_RATE``; empty disables it.
 
-    Read at request time rather than from DRF's class-level settings so the rate
-    can be configured (and tested) without reloading the module.
+    The rate is read at request time so it can be configured (and tested)
+    without reloading the module. A request the front cache already counted is
+    not counted again.
     """
 
-    def get_rate(self):
-        return settings.GLOSSARY_ANON_THROTTLE_RATE or None
+    retry_after: int | None = None
+
+    def allow_request(self, request, view):
+        """Count the request (unless counted already); refuse it past the limit."""
+        if request.user is not None and request.user.is_authenticated:
+            return True
+        counted = request.META.get(throttle.ENVIRON_KEY)
+        if counted is None:
+            counted = throttle.count(request.META.get("REMOTE_ADDR", ""))
+        if counted is None:
+            return True
+        self.retry_after = counted.retry_after
+        return counted.allowed
+
+    def wait(self):
+        """Seconds until the client's window ends."""
+        return self.retry_after

@@ -1,0 +1,178 @@
+"""The front cache: anonymous API reads answered before Django runs.
+
+A WSGI wrapper around the Django application (``glossary.wsgi``). Each worker
+process keeps the rendered bytes of the anonymous reads it has served, keyed on
+what the response depends on (path, query, ``Accept``, ``Origin``) and on the
+glossary's stamp. A request it can answer costs one Redis round trip, which
+reads the stamp and counts the request for the anonymous throttle together,
+then a dictionary lookup: no middleware, no view, no SQL, no rendering.
+``If-None-Match`` is compared with the stored ETag first.
+
+Freshness: the stamp in Redis changes with every write in any process
+(``terms.services.glossary_touch``) and is gone while a write is in flight, so
+an entry made for an older stamp is never served after the write commits, on
+any worker. Only responses the API marks as shareable are kept: anonymous
+reads that its own cache tier (``terms.api.caching``) stores, rendered for the
+stamp the front cache read before passing the request on.
+
+It is inactive without Redis (nowhere to read a shared stamp from), for
+requests with credentials (``Authorization`` or a session cookie) and for
+anything but ``GET`` under ``/api/v1/``; those go to Django as before.
+"""
+
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.http import parse_etags
+
+from . import stamp, throttle
+
+__all__ = ["MARK_HEADER", "FrontCache"]
+
+#: Set by the API on a response the front cache may keep: the stamp it is for.
+MARK_HEADER = "X-Glossary-Shareable"
+_MARK = MARK_HEADER.lower()
+_PREFIX = "/api/v1/"
+#: Bodies above this size are left to the shared cache (a whole large export).
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Entry:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+
+
+class FrontCache:
+    """WSGI middleware: serve stored anonymous API reads while the stamp holds."""
+
+    def __init__(self, app, *, max_bytes: int | None = None):
+        self.app = app
+        self.max_bytes = max_bytes or settings.GLOSSARY_FRONT_CACHE_MB * 1024 * 1024
+        self.token: str | None = None
+        self.entries: dict[tuple, _Entry] = {}
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not self._eligible(environ):
+            return self.app(environ, start_response)
+        redis_client = stamp.client()
+        if redis_client is None:
+            return self.app(environ, start_response)
+        token, counted = self._stamp_and_count(redis_client, environ)
+        if counted is not None:
+            environ[throttle.ENVIRON_KEY] = counted
+        if token is None or not counted_allowed(counted):
+            # No stamp (a write is in flight), or over the limit (DRF answers 429).
+            return self.app(environ, _without_mark(start_response))
+        key = (
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_ORIGIN", ""),
+        )
+        with self.lock:
+            if token != self.token:
+                self.token, self.entries, self.size = token, {}, 0
+            entry = self.entries.get(key)
+        if entry is not None:
+            return self._serve(entry, environ, start_response)
+        return self._fill(key, token, environ, start_response)
+
+    @staticmethod
+    def _eligible(environ) -> bool:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return False
+        if not environ.get("PATH_INFO", "").startswith(_PREFIX):
+            return False
+        if environ.get("HTTP_AUTHORIZATION"):
+            return False
+        return f"{settings.SESSION_COOKIE_NAME}=" not in environ.get("HTTP_COOKIE", "")
+
+    @staticmethod
+    def _stamp_and_count(redis_client, environ):
+        """The stamp's token (None when absent) and the throttle's count, in one
+        round trip."""
+        limits = throttle.rate()
+        pipe = redis_client.pipeline(transaction=False)
+        pipe.get(stamp.KEY)
+        if limits is not None:
+            throttle.pipeline_count(pipe, environ.get("REMOTE_ADDR", ""), limits[1])
+        results = pipe.execute()
+        raw = results[0]
+        counted = (
+            throttle.count_from(results[1:], *limits) if limits is not None else None
+        )
+        return (raw.decode() if raw is not None else None), counted
+
+    @staticmethod
+    def _serve(entry: _Entry, environ, start_response):
+        header = environ.get("HTTP_IF_NONE_MATCH")
+        if header and entry.etag and _matches(header, entry.etag):
+            kept = [(k, v) for k, v in entry.headers if k.lower() != "content-type"]
+            kept = [(k, v) for k, v in kept if k.lower() != "content-length"]
+            start_response("304 Not Modified", kept)
+            return [b""]
+        start_response(entry.status, entry.headers)
+        return [entry.body]
+
+    def _fill(self, key, token: str, environ, start_response):
+        seen: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return _without_mark(start_response)(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        headers = seen.get("headers") or []
+        mark = next((v for k, v in headers if k.lower() == _MARK), None)
+        if mark != token:
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if len(body) <= MAX_BODY_BYTES:
+            shown = [(k, v) for k, v in headers if k.lower() != _MARK]
+            etag = next((v for k, v in shown if k.lower() == "etag"), "")
+            self._store(key, token, _Entry(seen["status"], shown, body, etag))
+        return [body]
+
+    def _store(self, key, token: str, entry: _Entry) -> None:
+        with self.lock:
+            if token != self.token or key in self.entries:
+                return
+            while self.entries and self.size + len(entry.body) > self.max_bytes:
+                oldest = next(iter(self.entries))
+                self.size -= len(self.entries.pop(oldest).body)
+            if len(entry.body) <= self.max_bytes:
+                self.entries[key] = entry
+                self.size += len(entry.body)
+
+
+def counted_allowed(counted) -> bool:
+    """Whether a request may go on (always, when the throttle is off)."""
+    return counted is None or counted.allowed
+
+
+def _without_mark(start_response):
+    """``start_response`` that drops the API's internal mark."""
+
+    def strip(status, headers, exc_info=None):
+        return start_response(
+            status, [(k, v) for k, v in headers if k.lower() != _MARK], exc_info
+        )
+
+    return strip
+
+
+def _matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    mine = etag.removeprefix("W/").strip('"')
+    return mine in {item.removeprefix("W/").strip('"') for item in parse_etags(header)}

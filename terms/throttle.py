@@ -1,0 +1,92 @@
+"""The anonymous request counter, shared by the front cache and the API.
+
+``GLOSSARY_ANON_THROTTLE_RATE`` (``120/minute``) allows an address that many
+requests in a window that starts with its first request. The front cache
+(``terms.frontcache``) counts a request in the same Redis round trip that reads
+the glossary's stamp; when it passes a request on to Django it leaves the count
+in the WSGI environ, so DRF's throttle (``terms.api.throttling``) decides on the
+same count instead of counting twice. Without Redis the count lives in the
+process's memory cache.
+
+Written here rather than taken from DRF: DRF's throttles keep a list of
+timestamps per address in the cache (a read and a write of a growing pickled
+list per request), which cannot share a round trip with anything else.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from . import stamp
+
+__all__ = ["ENVIRON_KEY", "Count", "count", "rate"]
+
+#: Where the front cache leaves a request's count for DRF.
+ENVIRON_KEY = "glossary.throttle_count"
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Count:
+    """Requests so far in the address's window, the limit, and seconds left."""
+
+    requests: int
+    limit: int
+    retry_after: int
+
+    @property
+    def allowed(self) -> bool:
+        """Whether this request is within the limit."""
+        return self.requests <= self.limit
+
+
+def rate() -> tuple[int, int] | None:
+    """``(requests, seconds)`` from ``GLOSSARY_ANON_THROTTLE_RATE``; None: off."""
+    text = (settings.GLOSSARY_ANON_THROTTLE_RATE or "").strip()
+    if not text:
+        return None
+    number, _, period = text.partition("/")
+    return int(number), _PERIODS[period.strip()[:1].lower()]
+
+
+def key(address: str) -> str:
+    """The counter's key for one client address."""
+    return f"glossary:throttle:{address}"
+
+
+def pipeline_count(pipe, address: str, seconds: int) -> None:
+    """Queue the counting commands on a Redis pipeline (three results)."""
+    name = key(address)
+    pipe.incr(name)
+    pipe.expire(name, seconds, nx=True)
+    pipe.ttl(name)
+
+
+def count_from(results: list, limit: int, seconds: int) -> Count:
+    """The ``Count`` from the three results ``pipeline_count`` queued."""
+    requests, _, ttl = results
+    return Count(int(requests), limit, ttl if ttl and ttl > 0 else seconds)
+
+
+def count(address: str) -> Count | None:
+    """Count one request from ``address``; None when throttling is off."""
+    limits = rate()
+    if limits is None:
+        return None
+    limit, seconds = limits
+    redis_client = stamp.client()
+    if redis_client is not None:
+        pipe = redis_client.pipeline(transaction=False)
+        pipeline_count(pipe, address, seconds)
+        return count_from(pipe.execute(), limit, seconds)
+    # The memory cache is per process: no other process races this one.
+    now = time.monotonic()
+    requests, ends = cache.get(key(address)) or (0, now + seconds)
+    if ends <= now:
+        requests, ends = 0, now + seconds
+    requests += 1
+    cache.set(key(address), (requests, ends), timeout=seconds + 1)
+    return Count(requests, limit, max(1, round(ends - now)))
