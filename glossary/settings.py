@@ -10,7 +10,7 @@ environment variable with a safe default:
 - ``DJANGO_DEBUG``: off unless set to 1/true/yes/on.
 - ``DJANGO_ALLOWED_HOSTS``: comma-separated; defaults to the loopback names.
 - ``GLOSSARY_CACHE_URL``: ``redis://host:port/db`` for a shared cache; defaults to
-  a per-process memory cache.
+  a per-process memory cache; ``none`` turns caching off.
 - ``GLOSSARY_ANON_THROTTLE_RATE``: anonymous request rate such as ``120/minute``;
   empty disables throttling.
 - ``GLOSSARY_PUBLIC_STATUSES``: statuses anonymous readers see.
@@ -183,18 +183,20 @@ LOGGING = {
 }
 
 _cache_url = os.environ.get("GLOSSARY_CACHE_URL", "").strip()
-CACHES = {
-    "default": (
-        {
+if _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
         }
-        if _cache_url.startswith(("redis://", "rediss://", "unix://"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
-if _cache_url and "LOCATION" not in CACHES["default"]:
-    raise ImproperlyConfigured("GLOSSARY_CACHE_URL must be a redis:// URL.")
+    }
+elif _cache_url == "none":
+    # No caching at all: every read is rendered (benchmarks of the uncached path).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+elif not _cache_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("GLOSSARY_CACHE_URL must be a redis:// URL or none.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -96,18 +96,17 @@ class FrontCache:
     @staticmethod
     def _stamp_and_count(redis_client, environ):
         """The stamp's token (None when absent) and the throttle's count, in one
-        round trip."""
+        round trip (one command: a Lua script when the throttle counts)."""
         limits = throttle.rate()
-        pipe = redis_client.pipeline(transaction=False)
-        pipe.get(stamp.KEY)
-        if limits is not None:
-            throttle.pipeline_count(pipe, environ.get("REMOTE_ADDR", ""), limits[1])
-        results = pipe.execute()
-        raw = results[0]
-        counted = (
-            throttle.count_from(results[1:], *limits) if limits is not None else None
+        if limits is None:
+            raw = redis_client.get(stamp.KEY)
+            return (raw.decode() if raw is not None else None), None
+        address = environ.get("REMOTE_ADDR", "")
+        raw, requests, ttl = throttle.stamp_and_count(redis_client, address, limits)
+        counted = throttle.Count(
+            int(requests), limits[0], ttl if ttl > 0 else limits[1]
         )
-        return (raw.decode() if raw is not None else None), counted
+        return (raw.decode() if raw else None), counted
 
     @staticmethod
     def _serve(entry: _Entry, environ, start_response):

@@ -2,11 +2,11 @@
 
 ``GLOSSARY_ANON_THROTTLE_RATE`` (``120/minute``) allows an address that many
 requests in a window that starts with its first request. The front cache
-(``terms.frontcache``) counts a request in the same Redis round trip that reads
-the glossary's stamp; when it passes a request on to Django it leaves the count
-in the WSGI environ, so DRF's throttle (``terms.api.throttling``) decides on the
-same count instead of counting twice. Without Redis the count lives in the
-process's memory cache.
+(``terms.frontcache``) counts a request in the same Redis command (a small Lua
+script) that reads the glossary's stamp; when it passes a request on to Django
+it leaves the count in the WSGI environ, so DRF's throttle
+(``terms.api.throttling``) decides on the same count instead of counting
+twice. Without Redis the count lives in the process's memory cache.
 
 Written here rather than taken from DRF: DRF's throttles keep a list of
 timestamps per address in the cache (a read and a write of a growing pickled
@@ -21,7 +21,7 @@ from django.core.cache import cache
 
 from . import stamp
 
-__all__ = ["ENVIRON_KEY", "Count", "count", "rate"]
+__all__ = ["ENVIRON_KEY", "Count", "count", "rate", "stamp_and_count"]
 
 #: Where the front cache leaves a request's count for DRF.
 ENVIRON_KEY = "glossary.throttle_count"
@@ -57,18 +57,25 @@ def key(address: str) -> str:
     return f"glossary:throttle:{address}"
 
 
-def pipeline_count(pipe, address: str, seconds: int) -> None:
-    """Queue the counting commands on a Redis pipeline (three results)."""
-    name = key(address)
-    pipe.incr(name)
-    pipe.expire(name, seconds, nx=True)
-    pipe.ttl(name)
+#: Reads the stamp and counts a request: one command, one reply. KEYS: the
+#: stamp, the counter; ARGV: the window in seconds. The window starts with the
+#: first request (EXPIRE ... NX).
+_STAMP_AND_COUNT = """
+local requests = redis.call('INCR', KEYS[2])
+if requests == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+return {redis.call('GET', KEYS[1]) or '', requests, redis.call('TTL', KEYS[2])}
+"""
+_scripts: dict[int, object] = {}
 
 
-def count_from(results: list, limit: int, seconds: int) -> Count:
-    """The ``Count`` from the three results ``pipeline_count`` queued."""
-    requests, _, ttl = results
-    return Count(int(requests), limit, ttl if ttl and ttl > 0 else seconds)
+def stamp_and_count(redis_client, address: str, limits: tuple[int, int]) -> list:
+    """``[stamp or b"", requests, seconds left]`` for one request from ``address``."""
+    script = _scripts.get(id(redis_client))
+    if script is None:
+        script = _scripts[id(redis_client)] = redis_client.register_script(
+            _STAMP_AND_COUNT
+        )
+    return script(keys=[stamp.KEY, key(address)], args=[limits[1]])
 
 
 def count(address: str) -> Count | None:
@@ -79,9 +86,8 @@ def count(address: str) -> Count | None:
     limit, seconds = limits
     redis_client = stamp.client()
     if redis_client is not None:
-        pipe = redis_client.pipeline(transaction=False)
-        pipeline_count(pipe, address, seconds)
-        return count_from(pipe.execute(), limit, seconds)
+        _, requests, ttl = stamp_and_count(redis_client, address, limits)
+        return Count(int(requests), limit, ttl if ttl > 0 else seconds)
     # The memory cache is per process: no other process races this one.
     now = time.monotonic()
     requests, ends = cache.get(key(address)) or (0, now + seconds)
