@@ -79,10 +79,10 @@ def main() -> None:
     terms = list(Term.objects.all())
     text = corpus_text(terms)
     state = glossary_state()
-    MATCHERS.entries.clear()
+    MATCHERS.clear()
     build_time, matcher = timed(
         lambda: (
-            MATCHERS.entries.clear(),
+            MATCHERS.clear(),
             glossary_matcher(["approved"], (state.version, 0)),
         )[1],
         repeat=3,

@@ -2,8 +2,8 @@
 
 Names and aliases are compiled into one Aho-Corasick automaton (pyahocorasick),
 so a passage is scanned once whatever the size of the glossary. The automaton is
-built once per glossary version and set of statuses, kept in this process, and
-rebuilt when the glossary changes (the version is one cheap query per request).
+kept in this process per set of statuses; after the glossary changes, requests
+use the one they have while a thread builds the next (``MatcherCache``).
 
 Matching is case-insensitive and treats runs of spaces, hyphens and underscores
 alike (the lookup key of ``terms.naming``), on whole words only; where matches
@@ -14,7 +14,7 @@ original text, so ``text[start:end]`` is the matched surface form.
 import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ahocorasick
 
@@ -137,30 +137,103 @@ def find_spans(matcher: Matcher, text: str) -> list[Span]:
     return spans
 
 
-class MatcherCache:
-    """Matchers by (glossary version, statuses), built at most once each."""
+def without_missing(spans: list[Span], known) -> list[Span]:
+    """The spans with only candidates in ``known``; spans left with none dropped."""
+    kept = []
+    for span in spans:
+        candidates = tuple(c for c in span.candidates if c.slug in known)
+        if candidates:
+            kept.append(replace(span, candidates=candidates))
+    return kept
 
-    def __init__(self, size: int = 4):
+
+class MatcherCache:
+    """The latest matcher per set of statuses, tagged with the glossary version
+    it was built for.
+
+    Only the first matcher for a set of statuses is built on a request. When the
+    glossary changes, requests keep getting the matcher they have while one
+    thread builds its successor (at most one build per set of statuses at a
+    time); a build never replaces a matcher made for a newer version. With
+    ``background`` off (tests that hold an open transaction), the new matcher is
+    built on the request instead.
+    """
+
+    def __init__(self, size: int = 8):
         self.size = size
         self.lock = threading.Lock()
-        self.entries: dict[tuple, Matcher] = {}
+        #: statuses -> (version key, matcher)
+        self.latest: dict[tuple, tuple[tuple, Matcher]] = {}
+        self.building: dict[tuple, threading.Thread] = {}
 
-    def get(self, key: tuple, build) -> Matcher:
+    def get(
+        self, statuses: tuple, version: tuple, build, *, background: bool
+    ) -> Matcher:
+        """A matcher for ``statuses``: this version's, or the latest while it builds."""
         with self.lock:
-            matcher = self.entries.get(key)
-            if matcher is None:
-                matcher = build()
-                self.entries[key] = matcher
-                while len(self.entries) > self.size:
-                    self.entries.pop(next(iter(self.entries)))
-            return matcher
+            found = self.latest.get(statuses)
+            if found is not None and found[0] == version:
+                return found[1]
+            if found is not None and background:
+                if statuses not in self.building:
+                    thread = threading.Thread(
+                        target=self._build_aside,
+                        args=(statuses, version, build),
+                        name="annotate-matcher-build",
+                        daemon=True,
+                    )
+                    self.building[statuses] = thread
+                    thread.start()
+                return found[1]
+        matcher = build()
+        self._keep(statuses, version, matcher)
+        return matcher
+
+    def _build_aside(self, statuses: tuple, version: tuple, build) -> None:
+        from django.db import connection
+
+        try:
+            self._keep(statuses, version, build())
+        finally:
+            with self.lock:
+                self.building.pop(statuses, None)
+            connection.close()  # this thread's own connection
+
+    def _keep(self, statuses: tuple, version: tuple, matcher: Matcher) -> None:
+        with self.lock:
+            found = self.latest.get(statuses)
+            if found is not None and found[0] > version:
+                return
+            self.latest.pop(statuses, None)
+            self.latest[statuses] = (version, matcher)
+            while len(self.latest) > self.size:
+                self.latest.pop(next(iter(self.latest)))
+
+    def wait(self) -> None:
+        """Until no build is running (tests and benchmarks)."""
+        while True:
+            with self.lock:
+                threads = list(self.building.values())
+            if not threads:
+                return
+            for thread in threads:
+                thread.join()
+
+    def clear(self) -> None:
+        """Forget every matcher (after waiting for running builds)."""
+        self.wait()
+        with self.lock:
+            self.latest.clear()
 
 
 MATCHERS = MatcherCache()
 
 
 def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
-    """The matcher for the stored glossary's terms in ``statuses`` (cached)."""
+    """The matcher for the stored glossary's terms in ``statuses`` (kept per
+    process; see ``MatcherCache`` for how a change is picked up)."""
+    from django.conf import settings
+
     from .models import Alias, Term
 
     def build() -> Matcher:
@@ -176,4 +249,9 @@ def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
         ]
         return build_matcher(entries)
 
-    return MATCHERS.get((*version_key, tuple(sorted(statuses))), build)
+    return MATCHERS.get(
+        tuple(sorted(statuses)),
+        version_key,
+        build,
+        background=settings.GLOSSARY_ANNOTATE_BUILD_ASIDE,
+    )

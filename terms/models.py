@@ -220,7 +220,7 @@ class Alias(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "position"]
+        ordering = ["term_id", "position"]
         verbose_name_plural = "aliases"
         constraints = [
             models.UniqueConstraint(
@@ -248,7 +248,7 @@ class TermCategory(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "position"]
+        ordering = ["term_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["term", "category"], name="termcategory_unique"
@@ -270,7 +270,7 @@ class TermRole(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "position"]
+        ordering = ["term_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["term", "role"], name="termrole_unique"),
             models.UniqueConstraint(
@@ -292,7 +292,7 @@ class TermTag(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "position"]
+        ordering = ["term_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["term", "tag"], name="termtag_unique"),
             models.UniqueConstraint(
@@ -313,7 +313,7 @@ class Example(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "kind", "position"]
+        ordering = ["term_id", "kind", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["term", "kind", "position"], name="example_position_unique"
@@ -334,7 +334,7 @@ class Citation(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "position"]
+        ordering = ["term_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["term", "position"], name="citation_position_unique"
@@ -404,7 +404,7 @@ class Relationship(models.Model):
     position = models.PositiveIntegerField()
 
     class Meta:
-        ordering = ["term", "kind", "position"]
+        ordering = ["term_id", "kind", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["term", "kind", "target_key"], name="relationship_unique"

@@ -163,7 +163,7 @@ def test_bad_bodies_are_400(glossary, api):
 def test_matcher_is_built_once_per_version_and_rebuilt_on_change(
     glossary, api, tmp_path
 ):
-    MATCHERS.entries.clear()
+    MATCHERS.clear()
     with CaptureQueriesContext(connection) as first:
         annotate(api, "attention")
     with CaptureQueriesContext(connection) as second:
@@ -196,3 +196,45 @@ def test_matcher_core_without_database():
         ("large-language model", "llm"),
         ("model", "model"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_change_requests_use_the_old_matcher_while_the_new_one_builds(
+    api, tmp_path, settings
+):
+    from terms.models import Alias, Term
+
+    settings.GLOSSARY_ANNOTATE_BUILD_ASIDE = True
+    MATCHERS.clear()
+    import_folders(
+        write_term(
+            tmp_path / "a",
+            base_term("vector store", status="approved", relationships={}),
+        )
+    )
+    assert [s["slug"] for s in annotate(api, "a vector store")["spans"]] == [
+        "vector-store"
+    ]
+    import_folders(
+        write_term(
+            tmp_path / "b", base_term("reranker", status="approved", relationships={})
+        )
+    )
+    # No request builds: this one reads no term or alias rows for a matcher.
+    with CaptureQueriesContext(connection) as captured:
+        body = annotate(api, "a reranker after the vector store")
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    assert Alias._meta.db_table not in tables
+    assert [s["slug"] for s in body["spans"]] == ["vector-store"]  # the old matcher
+    MATCHERS.wait()
+    body = annotate(api, "a reranker after the vector store")
+    assert [s["slug"] for s in body["spans"]] == ["reranker", "vector-store"]
+    # A term that is gone is left out even by a matcher from before.
+    Term.objects.filter(slug="reranker").delete()
+    from terms.services import glossary_touch
+
+    glossary_touch()
+    body = annotate(api, "a reranker after the vector store")
+    assert [s["slug"] for s in body["spans"]] == ["vector-store"]
+    assert set(body["terms"]) == {"vector-store"}
+    assert Alias.objects.filter(term__slug="vector-store").exists()

@@ -225,6 +225,10 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
                 "slug", "name", "short_def", "status"
             )
         }
+        if len(terms) < len(chosen):
+            # A matcher from before a change (its successor is being built) may
+            # name a term that is gone or hidden now: leave those out.
+            spans = annotation.without_missing(spans, terms)
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
         context = {"request": request, "text": text, "terms": terms}
         return Response(AnnotateResponseSerializer(body, context=context).data)
