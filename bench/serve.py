@@ -34,7 +34,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import CORPUS, ROOT, import_corpus, scratch_database
 
-OURS, COLD, REFERENCE, CEILING = 8941, 8942, 8943, 8944
+OURS, COLD, REFERENCE, CEILING, OTHER = 8941, 8942, 8943, 8944, 8945
+#: Another server to compare granian with (--compare-gunicorn), in a virtualenv
+#: of its own so the project's stays as requirements.txt pins it.
+GUNICORN_ENV = Path(tempfile.gettempdir()) / "glossary-bench-gunicorn"
+GUNICORN_PIN = "gunicorn==23.0.0"
 REFERENCE_SERVICE = CORPUS.parent / "reference-service"
 REFERENCE_ENV = Path(tempfile.gettempdir()) / "glossary-bench-reference"
 REFERENCE_PINS = ["fastapi==0.110.2", "uvicorn[standard]==0.29.0", "PyYAML==6.0.1"]
@@ -108,6 +112,58 @@ def granian(app: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def gunicorn(app: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
+    """``app`` under gunicorn with 2 sync workers (the usual Django set-up)."""
+    python = GUNICORN_ENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(GUNICORN_ENV)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                GUNICORN_PIN,
+                "-r",
+                str(ROOT / "requirements.txt"),
+            ],
+            check=True,
+        )
+    return subprocess.Popen(
+        [
+            str(GUNICORN_ENV / "bin" / "gunicorn"),
+            app,
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def compare_servers(seconds: int, env: dict, work: Path) -> dict:
+    """Ceiling and a warm one-term read under gunicorn's sync workers."""
+    figures = {}
+    for name, app, cwd, path in (
+        ("constant response", "constant_app:application", work, "/"),
+        ("one term (warm)", "glossary.wsgi:application", ROOT, READS[0][1]),
+    ):
+        server = gunicorn(app, OTHER, env, cwd)
+        try:
+            wait_until_up(f"http://127.0.0.1:{OTHER}{path}", server)
+            httpx.get(f"http://127.0.0.1:{OTHER}{path}", timeout=30)
+            figures[name] = wrk(f"http://127.0.0.1:{OTHER}{path}", seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return figures
 
 
 def reference_service() -> subprocess.Popen | None:
@@ -218,6 +274,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per read (10)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--json", metavar="FILE", help="also write the figures here")
+    parser.add_argument(
+        "--compare-gunicorn",
+        action="store_true",
+        help="also measure gunicorn (2 sync workers): ceiling and one warm read",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found (apt-get install wrk)")
@@ -270,14 +331,34 @@ def main() -> None:
         servers.append(cold_server)
         wait_until_up(f"http://127.0.0.1:{COLD}/healthz", cold_server)
         cold = measure(f"http://127.0.0.1:{COLD}", args.seconds, scripts, warm=False)
+        cold_server.terminate()
+        others = (
+            compare_servers(args.seconds, warm_env, work)
+            if args.compare_gunicorn
+            else {}
+        )
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
     report(top, ref, warm, cold)
+    for name, figures in others.items():
+        print(
+            f"gunicorn (2 sync workers), {name}: {figures['rps']:,.0f} req/s, "
+            f"p99 {figures['p99']} ms (granian: "
+            f"{(top if name.startswith('constant') else warm['one term'])['rps']:,.0f})"
+        )
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"ceiling": top, "reference": ref, "warm": warm, "cold": cold})
+            json.dumps(
+                {
+                    "ceiling": top,
+                    "reference": ref,
+                    "warm": warm,
+                    "cold": cold,
+                    "gunicorn": others,
+                }
+            )
         )
 
 
