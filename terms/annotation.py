@@ -5,12 +5,16 @@ so a passage is scanned once whatever the size of the glossary. The automaton is
 kept in this process per set of statuses; after the glossary changes, requests
 use the one they have while a thread builds the next (``MatcherCache``).
 
-Matching is case-insensitive and treats runs of spaces, hyphens and underscores
-alike (the lookup key of ``terms.naming``), on whole words only; where matches
-overlap, the leftmost longest wins. Offsets are Python string indices into the
+Matching treats case and runs of spaces, hyphens and underscores alike (the
+lookup key of ``terms.naming``), except for acronyms, which must show their
+capitals; other forms of names and aliases (plurals, a process's verb forms)
+match too (``terms.inflection``); abbreviations a text defines ("Wilson disease
+(WD)") are linked for that text. Whole words only; where matches overlap, the
+leftmost longest wins. Offsets are Python string indices into the
 original text, so ``text[start:end]`` is the matched surface form.
 """
 
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -18,17 +22,35 @@ from dataclasses import dataclass, field, replace
 
 import ahocorasick
 
+from .inflection import (
+    ACRONYM,
+    INFLECTION,
+    VERB_PARTS,
+    acronym_forms,
+    case_form,
+    is_acronym,
+    variant_keys,
+)
 from .naming import lookup_key
 
 _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"}
 
 
-@dataclass(frozen=True)
+#: How a span matched, best first: a term's name, one of its aliases, an
+#: acronym in its capitals, another form of a name or alias, or an abbreviation
+#: the text itself defined ("Wilson disease (WD) ... WD").
+MATCH_KINDS = ("exact", "alias", ACRONYM, INFLECTION, "defined_abbreviation")
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    """A term a key may stand for, and whether the key is its name or an alias."""
+    """A term a key may stand for, and how the key stands for it."""
 
     slug: str
     matched_on: str  # "name" or "alias"
+    match: str = "exact"  # one of MATCH_KINDS
+    #: For acronyms: the written forms (capitals kept) the text must show.
+    case: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -38,9 +60,11 @@ class Matcher:
     automaton: ahocorasick.Automaton
     keys: int
     candidates: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+    #: Keys with a candidate that must be written in its capitals (acronyms).
+    cased: frozenset = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """One occurrence of a term in the text."""
 
@@ -55,28 +79,57 @@ class Span:
         return self.candidates[0]
 
 
-def build_matcher(entries: Iterable[tuple[str, str, str]]) -> Matcher:
-    """Compile ``(text, slug, matched_on)`` entries (names and aliases)."""
-    grouped: dict[str, list[Candidate]] = {}
-    for text, slug, matched_on in entries:
-        key = lookup_key(text)
-        if not key:
-            continue
-        candidates = grouped.setdefault(key, [])
-        if all(c.slug != slug for c in candidates):
-            candidates.append(Candidate(slug, matched_on))
+def _entry_keys(text: str, matched_on: str, verbs: bool):
+    """``(key, match, case forms)`` for one name or alias and its other forms."""
+    if is_acronym(text):
+        forms = acronym_forms(text)
+        for form in forms:
+            yield lookup_key(form), ACRONYM, forms
+        return
+    yield lookup_key(text), "exact" if matched_on == "name" else "alias", None
+    for key in variant_keys(text, verbs=verbs):
+        yield key, INFLECTION, None
+
+
+def build_matcher(entries: Iterable[tuple]) -> Matcher:
+    """Compile ``(text, slug, matched_on[, verbs])`` entries (names and aliases).
+
+    ``verbs`` (the term is a process) adds verb forms; see ``terms.inflection``.
+    """
+    grouped: dict[str, dict[str, Candidate]] = {}
+    for text, slug, matched_on, *rest in entries:
+        verbs = bool(rest and rest[0])
+        for key, match, case in _entry_keys(text, matched_on, verbs):
+            if not key:
+                continue
+            by_slug = grouped.setdefault(key, {})
+            known = by_slug.get(slug)
+            candidate = Candidate(slug, matched_on, match, case)
+            if known is None or _rank(candidate) < _rank(known):
+                by_slug[slug] = candidate
     automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
     candidates_by_key = {}
-    for key, candidates in grouped.items():
+    for key, by_slug in grouped.items():
         # A term named so comes before terms that only carry it as an alias.
-        ordered = tuple(
-            sorted(candidates, key=lambda c: (c.matched_on != "name", c.slug))
-        )
-        candidates_by_key[key] = ordered
+        candidates_by_key[key] = tuple(sorted(by_slug.values(), key=_rank))
         automaton.add_word(key, key)
     if grouped:
         automaton.make_automaton()
-    return Matcher(automaton=automaton, keys=len(grouped), candidates=candidates_by_key)
+    cased = frozenset(
+        key
+        for key, candidates in candidates_by_key.items()
+        if any(c.case is not None for c in candidates)
+    )
+    return Matcher(
+        automaton=automaton,
+        keys=len(grouped),
+        candidates=candidates_by_key,
+        cased=cased,
+    )
+
+
+def _rank(candidate: Candidate) -> tuple:
+    return (MATCH_KINDS.index(candidate.match), candidate.slug)
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -104,8 +157,15 @@ def _is_word(char: str) -> bool:
     return char.isalnum()
 
 
+def _fitting(candidates: tuple[Candidate, ...], written: str) -> tuple[Candidate, ...]:
+    """The candidates the written form allows: acronyms only in their capitals."""
+    form = case_form(written)
+    return tuple(c for c in candidates if c.case is None or form in c.case)
+
+
 def find_spans(matcher: Matcher, text: str) -> list[Span]:
-    """Every whole-word occurrence of a key, leftmost-longest, non-overlapping."""
+    """Every whole-word occurrence of a key, leftmost-longest, non-overlapping;
+    then abbreviations the text defines for a matched term."""
     if not matcher.keys or not text:
         return []
     normal, origin = _normalise(text)
@@ -118,23 +178,107 @@ def find_spans(matcher: Matcher, text: str) -> list[Span]:
             continue
         if origin[start] == -1 or origin[end] == -1:
             continue  # keys never start or end with a separator
-        found.append((start, end, key))
+        candidates = matcher.candidates[key]
+        if key in matcher.cased:
+            candidates = _fitting(candidates, text[origin[start] : origin[end] + 1])
+            if not candidates:
+                continue
+        found.append((start, end, key, candidates))
     found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
     spans = []
     last_end = -1
-    for start, end, key in found:
+    for start, end, key, candidates in found:
         if start <= last_end:
             continue
         last_end = end
-        spans.append(
-            Span(
-                start=origin[start],
-                end=origin[end] + 1,
-                key=key,
-                candidates=matcher.candidates[key],
-            )
+        spans.append(Span(origin[start], origin[end] + 1, key, candidates))
+    return _with_defined_abbreviations(spans, text)
+
+
+#: "(WD)", "(A-T)", "(LLMs)": an abbreviation in parentheses after a long form.
+_DEFINITION = re.compile(r"\(\s*([^\W_][\w\-]{0,11})\s*\)")
+
+
+def _long_form_start(text: str, end: int, abbreviation: str) -> int | None:
+    """Where the long form that ``abbreviation`` stands for starts, if the words
+    before ``end`` spell it: its letters and digits in order, the first one at
+    the start of a word (after Schwartz and Hearst's rule for biomedical text).
+    None when they do not."""
+    letters = [c.lower() for c in abbreviation if c.isalnum()]
+    if abbreviation.endswith("s") and abbreviation[:-1].isupper():
+        letters = letters[:-1]  # "LLMs" abbreviates "large language models"
+    if not letters:
+        return None
+    window = text[max(0, end - 40 * len(letters)) : end]
+    offset = end - len(window)
+    position = len(window) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        wanted = letters[index]
+        while position >= 0:
+            char = window[position].lower()
+            at_word_start = position == 0 or not window[position - 1].isalnum()
+            if char == wanted and (index > 0 or at_word_start):
+                break
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    return offset + position + 1
+
+
+def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
+    """Link "ABBR" to the term matched right before "(ABBR)", in this text only.
+
+    The abbreviation must be written like one (a capital after its first
+    character, or all capitals) and its letters must spell the words before it
+    (see ``_long_form_start``); when the long form starts before the matched
+    term ("insulin-dependent diabetes mellitus (IDDM)" where the glossary knows
+    "diabetes mellitus"), the span grows to cover it. Every occurrence of ABBR
+    (and its plural with "s") in the text joins the spans, replacing a span that
+    covers exactly the same characters.
+    """
+    if not spans or "(" not in text:
+        return spans
+    ends = {span.end: span for span in spans}
+    by_range = {(span.start, span.end): span for span in spans}
+    defined: dict[str, tuple[Candidate, ...]] = {}
+    for found in _DEFINITION.finditer(text):
+        abbreviation = found.group(1)
+        capitals = abbreviation.isupper() and len(abbreviation) > 1
+        if not (is_acronym(abbreviation) or capitals) or abbreviation in defined:
+            continue
+        before = len(text[: found.start()].rstrip())
+        long_form = ends.get(before)
+        start = _long_form_start(text, before, abbreviation) if long_form else None
+        if long_form is None or start is None:
+            continue
+        if start < long_form.start and not any(
+            s.start < long_form.start and start < s.end for s in spans
+        ):
+            del by_range[(long_form.start, long_form.end)]
+            long_form = replace(long_form, start=start)
+            by_range[(long_form.start, long_form.end)] = long_form
+        defined[abbreviation] = tuple(
+            replace(c, match="defined_abbreviation", case=None)
+            for c in long_form.candidates
         )
-    return spans
+    if not defined:
+        return spans
+    pattern = re.compile(
+        r"(?<![\w\-])("
+        + "|".join(map(re.escape, sorted(defined, key=len, reverse=True)))
+        + r")s?(?![\w\-])"
+    )
+    for occurrence in pattern.finditer(text):
+        start, end = occurrence.span()
+        candidates = defined[occurrence.group(1)]
+        if (start, end) in by_range or not any(
+            s.start < end and start < s.end for s in by_range.values()
+        ):
+            by_range[(start, end)] = Span(
+                start, end, lookup_key(text[start:end]), candidates
+            )
+    return sorted(by_range.values(), key=lambda span: span.start)
 
 
 def without_missing(spans: list[Span], known) -> list[Span]:
@@ -239,13 +383,14 @@ def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
     def build() -> Matcher:
         terms = Term.objects.filter(status__in=statuses)
         entries = [
-            (name, slug, "name") for slug, name in terms.values_list("slug", "name")
+            (name, slug, "name", part in VERB_PARTS)
+            for slug, name, part in terms.values_list("slug", "name", "part_of_speech")
         ]
         entries += [
-            (alias, slug, "alias")
-            for slug, alias in Alias.objects.filter(
+            (alias, slug, "alias", part in VERB_PARTS)
+            for slug, alias, part in Alias.objects.filter(
                 term__status__in=statuses
-            ).values_list("term__slug", "name")
+            ).values_list("term__slug", "name", "term__part_of_speech")
         ]
         return build_matcher(entries)
 

@@ -22,7 +22,6 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
     SearchVectorField,
-    TrigramSimilarity,
     TrigramWordSimilarity,
 )
 from django.db import connection
@@ -42,14 +41,19 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
+from .inflection import base_keys
 from .models import Alias, Term
 from .naming import lookup_key, term_slug
 
 # Minimum pg_trgm word similarity for a typo match in full-text search; set on
 # each PostgreSQL connection (see TermsConfig.ready) for the indexed %> operator.
 TYPO_SIMILARITY = 0.45
-# Minimum pg_trgm similarity, and RapidFuzz score, for a suggestion.
+# Minimum RapidFuzz score for a suggestion (both backends).
 SUGGEST_SCORE = 70
+# PostgreSQL's first pass for suggestions: trigram similarity at least this, at
+# most this many names and as many aliases, then ranked as on SQLite.
+SUGGEST_POOL_SIMILARITY = 0.1
+SUGGEST_POOL = 500
 # Relevance boosts: a query equal to a name or an alias outranks any text match.
 EXACT_NAME_BOOST = 10.0
 EXACT_ALIAS_BOOST = 5.0
@@ -191,7 +195,11 @@ def _fuzzy(candidates: list[_Candidate], key: str, limit: int | None = None):
 
 @dataclass
 class Match:
-    """A term found by lookup or autocomplete, and what it was found by."""
+    """A term found by lookup or autocomplete, and what it was found by.
+
+    ``alias`` is the alias matched, or for ``inflection`` the name or alias the
+    text is another form of.
+    """
 
     term: Term
     matched_on: str
@@ -199,11 +207,14 @@ class Match:
 
 
 def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
-    """Terms whose name, slug or an alias equals ``text`` (lookup-key equality).
+    """Terms whose name, slug or an alias equals ``text`` (lookup-key equality);
+    failing that, terms of which ``text`` is another form ("embeddings",
+    "fine-tuned": ``terms.inflection``), with the name or alias it is a form of.
 
     Exact name matches come first, then slug, then alias matches; an alias shared
     by several terms returns all of them. Two indexed queries: names and slugs,
-    then aliases (one query with an OR across both tables would scan every term).
+    then aliases (one query with an OR across both tables would scan every term),
+    and two more for other forms when nothing matched as written.
     """
     key = lookup_key(text)
     if not key:
@@ -216,58 +227,74 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     matches = [
         Match(term, "name" if term.name_key == key else "slug") for term in named
     ]
-    seen = {term.pk for term in named}
+    matches += _alias_matches(queryset, [key], {term.pk for term in named}, "alias")
+    if matches:
+        return matches
+    forms = base_keys(text)
+    if not forms:
+        return []
+    named = queryset.filter(name_key__in=forms).order_by("name_key")
+    matches = [Match(term, "inflection", term.name) for term in named]
+    seen = {match.term.pk for match in matches}
+    return matches + _alias_matches(queryset, forms, seen, "inflection")
+
+
+def _alias_matches(queryset, keys, seen: set[int], matched_on: str) -> list[Match]:
+    """Terms (not in ``seen``) with an alias whose key is one of ``keys``."""
     aliased = (
-        Alias.objects.filter(key=key, term__in=queryset.values("pk"))
+        Alias.objects.filter(key__in=keys, term__in=queryset.values("pk"))
         .select_related("term")
         .order_by("term__name_key")
     )
+    matches = []
     for alias in aliased:
         if alias.term_id not in seen:
             seen.add(alias.term_id)
-            matches.append(Match(alias.term, "alias", alias.name))
+            matches.append(Match(alias.term, matched_on, alias.name))
     return matches
 
 
 def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[Term]:
-    """Terms whose name or an alias is close to ``text``: typos, near misses."""
+    """Terms whose name or an alias is close to ``text``: typos, near misses.
+
+    Ranked the same way on both backends: RapidFuzz's WRatio over names and
+    aliases (at least ``SUGGEST_SCORE``), best first, then by name. PostgreSQL
+    first narrows the candidates through its trigram indexes with a low
+    similarity bar (``SUGGEST_POOL_SIMILARITY``), so the ranking sees every
+    plausible term without reading the whole glossary; SQLite reads them all.
+    """
     key = lookup_key(text)
     if not key:
         return []
+    terms = queryset
     if _is_postgres():
-        # Names and aliases are matched in their own tables, each through its
-        # trigram index, and merged here: one query with an OR across both
-        # tables makes the planner scan every row.
-        pool = limit * 4
-        scores: dict[int, float] = {}
-        names = (
-            queryset.filter(name_key__trigram_similar=key)
-            .annotate(similarity=TrigramSimilarity("name_key", Value(key)))
-            .order_by("-similarity")
-            .values_list("id", "similarity")[:pool]
+        named = queryset.filter(name_key__trigram_similar=key)
+        aliased = Alias.objects.filter(
+            term__in=queryset.values("pk"), key__trigram_similar=key
         )
-        aliases = (
-            Alias.objects.filter(
-                term__in=queryset.values("pk"), key__trigram_similar=key
+        # The % operator's bar, lowered for these two queries only.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, false)",
+                [str(SUGGEST_POOL_SIMILARITY)],
             )
-            .annotate(similarity=TrigramSimilarity("key", Value(key)))
-            .order_by("-similarity")
-            .values_list("term_id", "similarity")[:pool]
-        )
-        for term_id, similarity in [*names, *aliases]:
-            scores[term_id] = max(similarity, scores.get(term_id, 0.0))
-        best = sorted(scores, key=lambda pk: -scores[pk])[:limit]
-        terms = {term.pk: term for term in queryset.filter(pk__in=best)}
-        return sorted(
-            (terms[pk] for pk in best if pk in terms),
-            key=lambda term: (-scores[term.pk], term.name_key),
-        )
-    candidates = list(queryset)
+            try:
+                pool = set(named.values_list("pk", flat=True)[:SUGGEST_POOL])
+                pool |= set(aliased.values_list("term_id", flat=True)[:SUGGEST_POOL])
+            finally:
+                # Back to pg_trgm's default for whatever this connection runs next.
+                cursor.execute(
+                    "SELECT set_config('pg_trgm.similarity_threshold', '0.3', false)"
+                )
+        terms = queryset.filter(pk__in=pool)
+    candidates = list(terms.order_by("name_key"))
     wrapped = [
         _Candidate(term.id, term.name_key, term.search_names.split("\n"), "", "", "")
         for term in candidates
     ]
-    return [candidates[index] for index, _ in _fuzzy(wrapped, key, limit)]
+    ranked = _fuzzy(wrapped, key)
+    ranked.sort(key=lambda item: (-item[1], candidates[item[0]].name_key))
+    return [candidates[index] for index, _ in ranked[:limit]]
 
 
 def autocomplete(

@@ -185,3 +185,13 @@ def test_autocomplete_says_when_terms_match_with_another_status(fixtures_db, api
     assert "hint" not in body.json()
     # A prefix that completes needs no hint either.
     assert "hint" not in api.get("/api/v1/autocomplete/", {"q": "prom"}).json()
+
+
+def test_updated_since_with_any_utc_offset_is_compared_in_utc(fixtures_db, api):
+    # Python takes offsets up to a day; PostgreSQL only up to 15:59.
+    response = api.get("/api/v1/terms/", {"updated_since": "0183-06-18T03:57:03+22:43"})
+    assert response.status_code == 200
+    assert response.json()["count"] == api.get("/api/v1/terms/").json()["count"]
+    edge = api.get("/api/v1/terms/", {"updated_since": "0001-01-01T00:00:00+22:00"})
+    assert edge.status_code == 400
+    assert edge.json()["error"]["details"][0]["field"] == "updated_since"

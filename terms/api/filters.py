@@ -6,6 +6,8 @@ AND. Unknown values are refused with a 400 naming the parameter, never answered
 with a silently empty list.
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
@@ -64,6 +66,35 @@ def _refuse(param: str, unknown: list[str], known) -> None:
         )
 
 
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, compared in UTC.
+
+    Python accepts UTC offsets up to a day; PostgreSQL refuses those beyond
+    15:59, so the value is converted first, and one that cannot be (a date
+    near year 1 or 9999 with an offset past the calendar's end) is a 400.
+    """
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError as exc:
+                raise ValidationError(
+                    {self.field_name_in_query: ["is out of the calendar's range"]}
+                ) from exc
+        return super().filter(qs, value)
+
+    @property
+    def field_name_in_query(self) -> str:
+        """The query parameter's name, for the error."""
+        return (
+            self.parent
+            and next(
+                (name for name, f in self.parent.filters.items() if f is self), "value"
+            )
+        ) or "value"
+
+
 class TermFilterSet(django_filters.FilterSet):
     """Filters of ``GET /api/v1/terms/``."""
 
@@ -80,7 +111,7 @@ class TermFilterSet(django_filters.FilterSet):
         lookup_expr="lte",
         label="Last reviewed on or before",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UTCDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Changed at or after (ISO 8601)",

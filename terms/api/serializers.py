@@ -10,6 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from terms.annotation import MATCH_KINDS
 from terms.document import (
     CHOICE,
     CITATIONS,
@@ -345,8 +346,16 @@ class MatchSerializer(serializers.Serializer):
     short_def = serializers.CharField(source="term.short_def")
     status = serializers.CharField(source="term.status")
     url = TermUrlField(source="term.slug")
-    matched_on = serializers.ChoiceField(choices=["name", "slug", "alias"])
-    alias = serializers.CharField(allow_null=True)
+    matched_on = serializers.ChoiceField(
+        choices=["name", "slug", "alias", "inflection"],
+        help_text=(
+            "inflection: the query is another form (plural, verb form) of the "
+            "name or alias in `alias`."
+        ),
+    )
+    alias = serializers.CharField(
+        allow_null=True, help_text="The alias matched, or the form inflected."
+    )
 
 
 class SuggestionSerializer(serializers.Serializer):
@@ -504,6 +513,15 @@ class SpanSerializer(serializers.Serializer):
     url = TermUrlField(source="best.slug")
     matched_on = serializers.ChoiceField(
         choices=["name", "alias"], source="best.matched_on"
+    )
+    match = serializers.ChoiceField(
+        choices=list(MATCH_KINDS),
+        source="best.match",
+        help_text=(
+            "How the words matched: the name (exact), an alias, an acronym in "
+            "its capitals, another form of a name or alias (inflection), or an "
+            "abbreviation the text defines for a matched term."
+        ),
     )
     ambiguous = serializers.SerializerMethodField(
         help_text="Every candidate when the word is shared."

@@ -163,8 +163,10 @@ class AutocompleteView(ReadView):
     description=(
         'Send JSON `{"text": "...", "status": ["approved"]}` or a '
         "`text/plain` body (then `?status=` selects statuses). Matches names and "
-        "aliases case-insensitively on whole words, hyphen/space variants alike, "
-        "longest match first. Offsets are Python string indices."
+        "aliases on whole words, case and hyphen/space variants alike, plus their "
+        "plurals (and a process's verb forms); acronyms only in their capitals; "
+        "abbreviations the text defines after a matched term. Longest match "
+        "first; each span says how it matched. Offsets are Python string indices."
     ),
     request={
         "application/json": AnnotateRequestSerializer,
