@@ -31,7 +31,7 @@ from .inflection import (
     is_acronym,
     variant_keys,
 )
-from .naming import lookup_key
+from .naming import QUOTES, lookup_key
 
 _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"}
 
@@ -147,7 +147,7 @@ def _normalise(text: str) -> tuple[str, list[int]]:
             chars.append(" ")
             origin.append(-1)  # a separator run; resolved below
             continue
-        for folded in unicodedata.normalize("NFKC", char).casefold():
+        for folded in unicodedata.normalize("NFKC", char).casefold().translate(QUOTES):
             chars.append(folded)
             origin.append(index)
     return "".join(chars), origin
@@ -192,7 +192,37 @@ def find_spans(matcher: Matcher, text: str) -> list[Span]:
             continue
         last_end = end
         spans.append(Span(origin[start], origin[end] + 1, key, candidates))
+    spans = _with_coordinated(spans, text, matcher)
     return _with_defined_abbreviations(spans, text)
+
+
+#: A word and a conjunction right before a span ("breast or", "brain, ").
+_CONJUNCT_BEFORE = re.compile(
+    r"([^\W\d_][\w\-]*)\s*(?:,\s*(?:and|or)\s+|,\s*|\s+(?:and|or)\s+|\s*/\s*)$"
+)
+
+
+def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Span]:
+    """Grow a span over the words coordinated with its first one, when the
+    glossary confirms them: "breast or ovarian cancer" is one span when
+    "breast cancer" is a glossary key too (and "brain, breast, and prostate
+    cancer" likewise). Never over another span.
+    """
+    grown = []
+    previous_end = 0
+    for span in spans:
+        start = span.start
+        head = span.key.rpartition(" ")[2]
+        while True:
+            before = text[previous_end:start]
+            found = _CONJUNCT_BEFORE.search(before)
+            if found and lookup_key(f"{found.group(1)} {head}") in matcher.candidates:
+                start = previous_end + found.start(1)
+                continue
+            break
+        grown.append(replace(span, start=start) if start != span.start else span)
+        previous_end = span.end
+    return grown
 
 
 #: "(WD)", "(A-T)", "(LLMs)": an abbreviation in parentheses after a long form.

@@ -39,6 +39,7 @@ __all__ = [
     "case_form",
     "is_acronym",
     "variant_keys",
+    "word_forms",
 ]
 
 EXACT, INFLECTION, ACRONYM = "exact", "inflection", "acronym"
@@ -94,6 +95,11 @@ def _word_forms(word: str, verbs: bool) -> tuple[str, ...]:
                 forms.update(getInflection(lemma, tag))
     forms.discard(word)
     return tuple(sorted(form.lower() for form in forms if form.isalpha()))
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The other noun forms of one lower-case word ("embeddings" -> "embedding")."""
+    return _word_forms(word, False)
 
 
 def variant_keys(surface: str, *, verbs: bool = False) -> tuple[str, ...]:

@@ -21,7 +21,14 @@ def term_slug(name: str) -> str:
     return _REPEATED_HYPHENS.sub("-", slug)
 
 
+#: Typographic quotes compare as the plain ones (U+2019 is an apostrophe).
+QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'}
+)
+
+
 def lookup_key(text: str) -> str:
-    """Return the case-, width- and separator-insensitive key of a name or alias."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """Return the case-, width-, quote- and separator-insensitive key of a name
+    or alias."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(QUOTES)
     return _KEY_SEPARATORS.sub(" ", folded).strip()

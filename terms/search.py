@@ -41,7 +41,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
-from .inflection import base_keys
+from .inflection import base_keys, word_forms
 from .models import Alias, Term
 from .naming import lookup_key, term_slug
 
@@ -147,7 +147,12 @@ def _score(candidate: _Candidate, key: str, words: list[str]) -> float:
     )
     score = 0.0
     for word in words:
-        best = max((weight for text, weight in weights if word in text), default=0.0)
+        # Any form of the word counts, as stemming does on PostgreSQL.
+        forms = (word, *word_forms(word))
+        best = max(
+            (weight for text, weight in weights if any(f in text for f in forms)),
+            default=0.0,
+        )
         if not best:
             return 0.0
         score += best

@@ -41,6 +41,7 @@ def prose_glossary(tmp_path):
         term("diabetes mellitus", ["diabetes"]),
         term("aniridia", ["iris absence"]),
         term("red teaming", ["adversarial testing"], part="process"),
+        term("Addison's disease", ["adrenal insufficiency"]),
     ):
         write_term(tmp_path, data)
     import_folders(tmp_path)
@@ -136,6 +137,22 @@ def test_lookup_answers_for_an_inflected_form(prose_glossary, api):
     assert "hallucination" in [s["slug"] for s in miss.json()["suggestions"]]
 
 
+def test_typographic_quotes_are_plain_quotes(prose_glossary, api):
+    curly = "Addison\u2019s disease"
+    [match] = api.get("/api/v1/lookup/", {"q": curly}).json()["matches"]
+    assert (match["slug"], match["matched_on"]) == ("addison's-disease", "name")
+    assert annotate(api, f"Signs of {curly} vary.") == [
+        (curly, "addison's-disease", "exact")
+    ]
+
+
+def test_search_finds_other_forms_of_a_word_on_both_databases(prose_glossary, api):
+    body = api.get("/api/v1/terms/", {"q": "hallucinations"}).json()
+    assert body["results"][0]["slug"] == "hallucination"
+    body = api.get("/api/v1/terms/", {"q": "model cards"}).json()
+    assert body["results"][0]["slug"] == "model-card"
+
+
 #: Queries and the completions both databases must give for the sample glossary.
 AUTOCOMPLETE = {
     "trasnf": ["transformer"],
@@ -165,3 +182,21 @@ def test_the_rules_in_isolation():
     assert "fine tuned" in variant_keys("fine-tuning", verbs=True)
     assert "fine tuned" not in variant_keys("fine-tuning")
     assert "embedding" in base_keys("embeddings")
+
+
+def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
+    from terms.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("ovarian cancer", "ovarian-cancer", "name"),
+            ("breast cancer", "breast-cancer", "name"),
+        ]
+    )
+    text = "Risk of breast or ovarian cancer, and of lung or ovarian cancer."
+    found = [(text[s.start : s.end], s.best.slug) for s in find_spans(matcher, text)]
+    assert found == [
+        ("breast or ovarian cancer", "ovarian-cancer"),
+        # "lung cancer" is not in the glossary: the span stays as matched.
+        ("ovarian cancer", "ovarian-cancer"),
+    ]
