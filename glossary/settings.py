@@ -284,6 +284,11 @@ GLOSSARY_CACHE_SECONDS = 600
 # Memory each server process may use for rendered anonymous reads kept in front
 # of Django (terms.frontcache; only with the Redis cache).
 GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
+# The base of the glossary's stable URIs (SKOS exports): a term is
+# {GLOSSARY_SITE_URL}/terms/{slug}/, its page. Set it to the public address.
+GLOSSARY_SITE_URL = os.environ.get("GLOSSARY_SITE_URL") or "http://127.0.0.1:8000"
+# The language of names, aliases and definitions (BCP 47), for language tags.
+GLOSSARY_LANGUAGE = os.environ.get("GLOSSARY_LANGUAGE") or "en"
 # The citation link checker (manage.py check_citations) says who it is.
 GLOSSARY_LINKCHECK_USER_AGENT = (
     "glossary-citation-check/1.0 (checks citation links{})".format(

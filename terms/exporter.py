@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import skos
 from .document import TermDocument, dump_yaml
 from .importer import TERM_SUFFIXES
 from .mapping import documents_for
@@ -49,6 +50,29 @@ def glossary_files(statuses: Iterable[str] | None = None) -> dict[str, str]:
     return files
 
 
+def glossary_skos(fmt: str, statuses: Iterable[str] | None = None, slug=None) -> bytes:
+    """The glossary (or the one term ``slug``) as SKOS in ``fmt`` (ttl, rdf, jsonld).
+
+    Relationship targets resolve against every term of ``statuses``, so a
+    single term's links point at the same URIs as in the whole export.
+    """
+    queryset = Term.objects.all()
+    if statuses is not None:
+        queryset = queryset.filter(status__in=list(statuses))
+    rows = queryset.values_list("slug", "updated_at", "replaced_by__slug")
+    modified = {row[0]: row[1] for row in rows}
+    replaced_by = {row[0]: row[2] for row in rows if row[2]}
+    documents = documents_for(queryset if slug is None else queryset.filter(slug=slug))
+    names = queryset.values_list("slug", "name")
+    graph = skos.glossary_graph(
+        sorted(documents.values(), key=lambda document: document.slug),
+        modified=modified,
+        replaced_by=replaced_by,
+        known=dict(names),
+    )
+    return skos.serialise(graph, fmt)
+
+
 def glossary_data(statuses: Iterable[str] | None = None) -> dict:
     """The whole export as JSON-ready data."""
     files = data_files()
@@ -60,13 +84,17 @@ def glossary_data(statuses: Iterable[str] | None = None) -> dict:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str | bytes) -> None:
     handle, temp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(handle, "wb") as out:
+                out.write(text)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
@@ -98,3 +126,11 @@ def export_glossary(directory: str | Path, *, clean: bool = False) -> ExportRepo
             else:
                 report.stale.append(child.name)
     return report
+
+
+def export_skos(path: str | Path, fmt: str) -> int:
+    """Write the whole glossary as SKOS to the file ``path``; the term count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, glossary_skos(fmt))
+    return Term.objects.count()

@@ -47,3 +47,41 @@ class ZipRenderer(renderers.BaseRenderer):
         if isinstance(data, bytes):
             return data
         return dump_yaml(data).encode("utf-8")
+
+
+class RDFRenderer(renderers.BaseRenderer):
+    """SKOS as bytes already serialised (``terms.skos``); errors as JSON."""
+
+    charset = "utf-8"
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        """Bytes as they are; anything else (an error body) as JSON."""
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+class TurtleRenderer(RDFRenderer):
+    """SKOS in Turtle."""
+
+    media_type = "text/turtle"
+    format = "ttl"
+
+
+class RDFXMLRenderer(RDFRenderer):
+    """SKOS in RDF/XML."""
+
+    media_type = "application/rdf+xml"
+    format = "rdf"
+
+
+class JSONLDRenderer(RDFRenderer):
+    """SKOS in JSON-LD."""
+
+    media_type = "application/ld+json"
+    format = "jsonld"
+
+
+#: The SKOS renderers, for views that offer them.
+SKOS_RENDERERS = [TurtleRenderer, RDFXMLRenderer, JSONLDRenderer]

@@ -1,5 +1,6 @@
 """OpenAPI pieces shared by the views: error responses and common parameters."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from terms.models import Status
@@ -20,6 +21,14 @@ ERRORS = {
         429: "Too many requests; see Retry-After.",
         503: "The database is not reachable; see Retry-After.",
     }.items()
+}
+
+
+#: SKOS answers: Turtle and RDF/XML as text; JSON-LD as any JSON value.
+SKOS_RESPONSES = {
+    (200, "text/turtle"): OpenApiTypes.STR,
+    (200, "application/rdf+xml"): OpenApiTypes.STR,
+    (200, "application/ld+json"): OpenApiTypes.ANY,
 }
 
 

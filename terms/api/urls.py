@@ -17,7 +17,7 @@ STEPS = "|".join(t.url_name for t in TRANSITIONS.values())
 
 urlpatterns = [
     re_path(
-        rf"^terms/{SLUG}\.(?P<format>yaml|md|json)$",
+        rf"^terms/{SLUG}\.(?P<format>yaml|md|json|ttl|rdf|jsonld)$",
         views.TermViewSet.as_view({"get": "retrieve"}),
         name="term-detail-format",
     ),

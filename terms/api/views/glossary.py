@@ -11,12 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
 from rest_framework.response import Response
 
-from terms import exporter, jsonschema, selectors
+from terms import exporter, jsonschema, selectors, skos
 
 from ..errors import error_body
 from ..pagination import GlossaryPagination
-from ..renderers import ZipRenderer
-from ..schema import PAGE_PARAMETERS, errors
+from ..renderers import SKOS_RENDERERS, ZipRenderer
+from ..schema import PAGE_PARAMETERS, SKOS_RESPONSES, errors
 from ..serializers import (
     CategorySerializer,
     RoleSerializer,
@@ -114,28 +114,35 @@ class WantedView(ReadView):
 
 
 @extend_schema(
-    summary="The whole glossary for sync (JSON; ?format=yaml for a zip of files)",
+    summary="The whole glossary for sync (JSON, a zip of YAML files, or SKOS)",
     parameters=[
         OpenApiParameter(
             "format",
             str,
-            enum=["json", "yaml"],
-            description="json (default) or yaml (zip archive)",
+            enum=["json", "yaml", *skos.FORMATS],
+            description=(
+                "json (default), yaml (a zip archive of the term files), or SKOS "
+                "as ttl (Turtle), rdf (RDF/XML) or jsonld (JSON-LD)"
+            ),
         )
     ],
     responses={
         (200, "application/json"): OpenApiTypes.OBJECT,
         (200, "application/zip"): OpenApiTypes.BINARY,
+        **SKOS_RESPONSES,
     },
 )
 class ExportView(ReadView):
     """``GET /export/``: what ``export_terms`` writes, of the visible terms."""
 
-    renderer_classes = [renderers.JSONRenderer, ZipRenderer]
+    renderer_classes = [renderers.JSONRenderer, ZipRenderer, *SKOS_RENDERERS]
 
     def get(self, request):
-        """JSON, or a zip archive of the YAML files."""
-        if request.accepted_renderer.format == "yaml":
+        """JSON, a zip archive of the YAML files, or SKOS."""
+        fmt = request.accepted_renderer.format
+        if fmt in skos.FORMATS:
+            return Response(exporter.glossary_skos(fmt, self.statuses))
+        if fmt == "yaml":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for name, text in exporter.glossary_files(self.statuses).items():

@@ -8,7 +8,7 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from terms import search, selectors, workflow
+from terms import exporter, search, selectors, skos, workflow
 from terms.document import TermDocument, validate_term_data
 from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import ChangeSource, Status, Term
@@ -20,8 +20,8 @@ from ..errors import DocumentInvalid, workflow_errors
 from ..filters import TermFilterSet, TermOrdering
 from ..pagination import GlossaryPagination
 from ..params import KnownParameters, required_text
-from ..renderers import TermMarkdownRenderer, TermYAMLRenderer
-from ..schema import IF_MATCH_PARAM, TERM_LIST_PARAMETERS, errors
+from ..renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRenderer
+from ..schema import IF_MATCH_PARAM, SKOS_RESPONSES, TERM_LIST_PARAMETERS, errors
 from ..serializers import (
     TermDetailSerializer,
     TermDocumentSerializer,
@@ -104,11 +104,12 @@ EDIT_RESPONSES = {
         responses={200: TermSummarySerializer(many=True), **errors(400, 404, 429)},
     ),
     retrieve=extend_schema(
-        summary="One term, every field (also .yaml and .md)",
+        summary="One term, every field (also .yaml, .md and SKOS: .ttl, .rdf, .jsonld)",
         responses={
             (200, "application/json"): TermDetailSerializer,
             (200, "application/yaml"): TermDocumentSerializer,
             (200, "text/markdown"): OpenApiTypes.STR,
+            **SKOS_RESPONSES,
             **errors(404, 429),
         },
     ),
@@ -150,7 +151,12 @@ class TermViewSet(
     filter_backends = [DjangoFilterBackend, TermOrdering]
     filterset_class = TermFilterSet
     pagination_class = GlossaryPagination
-    renderer_classes = [renderers.JSONRenderer, TermYAMLRenderer, TermMarkdownRenderer]
+    renderer_classes = [
+        renderers.JSONRenderer,
+        TermYAMLRenderer,
+        TermMarkdownRenderer,
+        *SKOS_RENDERERS,
+    ]
     queryset = Term.objects.all()
 
     repeatable_parameters = frozenset(
@@ -221,8 +227,11 @@ class TermViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        """The term as JSON, its YAML document or its Markdown page."""
+        """The term as JSON, its YAML document, its Markdown page or SKOS."""
         term = self.get_object()
+        fmt = request.accepted_renderer.format
+        if fmt in skos.FORMATS:
+            return Response(exporter.glossary_skos(fmt, self.statuses, slug=term.slug))
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())
         if request.accepted_renderer.format == "md":

@@ -1,12 +1,14 @@
-"""``manage.py export_terms``: write the glossary as canonical YAML files."""
+"""``manage.py export_terms``: write the glossary as canonical YAML files, or as
+one SKOS file (``--format ttl|rdf|jsonld``)."""
 
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from terms.exporter import export_glossary
+from terms.exporter import export_glossary, export_skos
 from terms.jsonschema import term_document_schema
+from terms.skos import FORMATS
 
 
 class Command(BaseCommand):
@@ -30,6 +32,15 @@ class Command(BaseCommand):
             help="Also (or only) write the term document's JSON Schema to FILE.",
         )
         parser.add_argument(
+            "--format",
+            choices=["yaml", *FORMATS],
+            default="yaml",
+            help=(
+                "yaml (default): DIR is a folder of term files; ttl, rdf or jsonld: "
+                "DIR is the file to write the glossary to as SKOS."
+            ),
+        )
+        parser.add_argument(
             "--clean",
             action="store_true",
             help="Remove other .yml files in DIR so it holds exactly the glossary.",
@@ -42,6 +53,9 @@ class Command(BaseCommand):
                 return
         elif not options["directory"]:
             raise CommandError("give a folder to export to, or --schema FILE")
+        if options["format"] != "yaml":
+            self.write_skos(options["directory"], options["format"])
+            return
         try:
             report = export_glossary(options["directory"], clean=options["clean"])
         except OSError as exc:
@@ -61,6 +75,18 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Wrote {len(report.written)} file(s) to {options['directory']}."
             )
+        )
+
+    def write_skos(self, path: str, fmt: str) -> None:
+        """The whole glossary as one SKOS file."""
+        if Path(path).is_dir():
+            raise CommandError(f"{path} is a folder; --format {fmt} writes one file")
+        try:
+            count = export_skos(path, fmt)
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote {count} term(s) to {path} as SKOS ({fmt}).")
         )
 
     def write_schema(self, path: str) -> None:
