@@ -68,3 +68,78 @@ def import_corpus() -> None:
         stdout=io.StringIO(),
         stderr=io.StringIO(),
     )
+
+
+# --- servers and load (bench/serve.py, bench/reliability.py) -------------------------
+
+
+def wait_until_up(url: str, server) -> None:
+    """Until ``url`` answers below 500; exit if the server stops or never does."""
+    import time
+
+    import httpx
+
+    for _ in range(300):
+        if server.poll() is not None:
+            sys.exit(f"the server for {url} exited ({server.returncode})")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    sys.exit(f"{url} did not answer")
+
+
+def granian(app: str, port: int, env: dict, cwd: Path, workers: int = 2):
+    """``app`` under granian as ``make serve`` runs it (one thread per worker)."""
+    import subprocess
+
+    command = [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi", app]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--blocking-threads", "1"]
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run_wrk(url: str, *, seconds: int, connections: int, script=None) -> dict:
+    """One wrk run: requests, req/s, p50/p99 in ms, non-2xx and socket errors."""
+    import subprocess
+
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True
+    ).stdout
+    figures = {"requests": 0, "rps": 0.0, "p50": None, "p99": None}
+    figures.update(non_2xx=0, errors=0)
+    for line in out.splitlines():
+        words = line.split()
+        if "requests in" in line:
+            figures["requests"] = int(words[0])
+        elif line.startswith("Requests/sec"):
+            figures["rps"] = float(words[1])
+        elif words[:1] in (["50%"], ["99%"]):
+            figures["p" + words[0].rstrip("%")] = _ms(words[1])
+        elif line.strip().startswith("Non-2xx"):
+            figures["non_2xx"] = int(words[-1])
+        elif line.strip().startswith("Socket errors"):
+            figures["errors"] = sum(
+                int(part.strip(",")) for part in words if part.strip(",").isdigit()
+            )
+    return figures
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    return float(text)

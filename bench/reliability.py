@@ -27,7 +27,14 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, import_corpus, scratch_database
+from _setup import (
+    ROOT,
+    granian,
+    import_corpus,
+    run_wrk,
+    scratch_database,
+    wait_until_up,
+)
 
 PORT = 8931
 BASE = f"http://127.0.0.1:{PORT}"
@@ -54,70 +61,22 @@ end
 
 def start_server(env: dict) -> subprocess.Popen:
     """The production server as `make serve` starts it, with 2 workers."""
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "granian"),
-            "--interface",
-            "wsgi",
-            "glossary.wsgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(PORT),
-            "--workers",
-            "2",
-            "--blocking-threads",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            if httpx.get(f"{BASE}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.terminate()
-    sys.exit("the server did not start")
+    server = granian("glossary.wsgi:application", PORT, env, ROOT)
+    wait_until_up(f"{BASE}/healthz", server)
+    return server
 
 
 def load(seconds: int, connections: int) -> dict:
     """wrk over the read paths and annotate; its counts."""
     script = Path(tempfile.mkdtemp()) / "mix.lua"
     script.write_text(WRK_SCRIPT % ", ".join(f'"{p}"' for p in PATHS))
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            BASE,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    figures = {"requests": 0, "non_2xx": 0, "errors": 0, "req_per_s": 0.0}
-    for line in out.splitlines():
-        words = line.split()
-        if "requests in" in line:
-            figures["requests"] = int(words[0])
-        elif line.startswith("Requests/sec"):
-            figures["req_per_s"] = float(words[1])
-        elif line.startswith("Non-2xx"):
-            figures["non_2xx"] = int(words[-1])
-        elif line.strip().startswith("Socket errors"):
-            figures["errors"] = sum(
-                int(part.strip(",")) for part in words if part.strip(",").isdigit()
-            )
-    return figures
+    figures = run_wrk(BASE, seconds=seconds, connections=connections, script=script)
+    return {
+        "requests": figures["requests"],
+        "non_2xx": figures["non_2xx"],
+        "errors": figures["errors"],
+        "req_per_s": figures["rps"],
+    }
 
 
 def pg(action: str) -> None:

@@ -12,6 +12,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glossary.settings")
 django_application = get_wsgi_application()
 
-from terms.frontcache import FrontCache  # noqa: E402  (needs Django set up)
+from terms import inflection  # noqa: E402  (needs Django set up)
+from terms.frontcache import FrontCache  # noqa: E402
 
+# A server loads the inflection lexicon as it starts, not on its first annotate.
+inflection.warm()
 application = FrontCache(django_application)

@@ -39,6 +39,7 @@ __all__ = [
     "case_form",
     "is_acronym",
     "variant_keys",
+    "warm",
     "word_forms",
 ]
 
@@ -49,6 +50,12 @@ VERB_PARTS = frozenset({"verb", "process"})
 _VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBZ")
 _ONE_WORD = re.compile(r"^[^\W_](?:[\w\-]*[^\W_])?$")
 _SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015]+")
+
+
+def warm() -> None:
+    """Load lemminflect's lexicon now (about half a second), not on a request."""
+    _word_forms.cache_clear()
+    _word_forms("models", True)
 
 
 def is_acronym(surface: str) -> bool:
