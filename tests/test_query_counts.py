@@ -303,3 +303,18 @@ def test_import_invalidates_cache_and_etags(corpus_db, api, tmp_path):
     second = api.get("/api/v1/terms/token/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert second.status_code == 200
     assert second.json()["status"] == "reviewed"
+
+
+def test_if_none_match_on_a_list_is_answered_before_anything_is_read(corpus_db, api):
+    first = api.get("/api/v1/terms/?q=token")
+    cache.clear()  # no rendered copy left: the answer still needs no rendering
+    with CaptureQueriesContext(connection) as captured:
+        again = api.get("/api/v1/terms/?q=token", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    # At most the glossary's stamp (without a shared cache); no term is read.
+    assert len(captured.captured_queries) == (0 if shared_cache() else 1)
+    assert (
+        api.get("/api/v1/terms/?q=token", HTTP_IF_NONE_MATCH='"g0.x"').status_code
+        == 200
+    )

@@ -129,6 +129,15 @@ class GlossaryCacheMixin:
         self.stamp_token = state.token
         self.cache_key = f"glossary:v{state.token}:{digest}"
         self.list_etag = f'"g{state.version}.{digest[:16]}"'
+        if getattr(self, "action", None) != "retrieve" and _etag_matches(
+            request, self.list_etag
+        ):
+            # The ETag is known before anything is read or rendered (one term's
+            # depends on that term's own version, so it needs the term first).
+            self.cache_key = None
+            response = HttpResponseNotModified()
+            self._set_headers(request, response, self.list_etag, self.last_modified)
+            raise _CachedResponse(response)
         entry = cache.get(self.cache_key)
         if entry is not None:
             self.cache_key = None
