@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from .document import FIELDS, DocumentField, TermDocument
 from .mapping import document_from_term
 from .models import Status, Term
-from .selectors import RelatedTerm, site_texts, term_relationships
+from .selectors import RelatedTerm, glossary_stamp, site_texts, term_relationships
 
 #: Document values the page lays out in sections of their own (the reference
 #: page's layout). Any other declared value is listed under "More", so a field
@@ -83,6 +83,8 @@ class TermPage:
     status_label: str
     tags: list[str] = field(default_factory=list)
     other: list[tuple[str, str]] = field(default_factory=list)
+    #: Terms alike in content that no relationship joins yet: (slug, name).
+    suggested: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def feedback_html(self) -> str:
@@ -136,6 +138,31 @@ def term_page(term: Term, statuses: list[str]) -> TermPage:
         tags=list(document.nist_rmf_tags),
         other=other_values(document),
     )
+
+
+#: How many suggested related terms a page shows.
+SUGGESTED = 5
+
+
+def with_suggestions(page: TermPage, statuses: list[str]) -> TermPage:
+    """The page with the terms most alike in content that are not linked yet."""
+    from .similarity import similarity_index
+
+    linked = {
+        entry.term.slug
+        for entries in page.relationships.values()
+        for entry in entries
+        if entry.term is not None
+    }
+    index = similarity_index(statuses, glossary_stamp().token)
+    ranked = [
+        slug
+        for slug, _ in index.similar(page.term.slug, SUGGESTED + len(linked))
+        if slug not in linked
+    ][:SUGGESTED]
+    names = dict(Term.objects.filter(slug__in=ranked).values_list("slug", "name"))
+    page.suggested = [(slug, names[slug]) for slug in ranked if slug in names]
+    return page
 
 
 def _md(text: str) -> str:

@@ -201,6 +201,18 @@ def citation_link_counts(statuses: list[str]) -> dict[str, int]:
     )
 
 
+def linked_slugs(term: Term, statuses: list[str]) -> set[str]:
+    """Slugs of the visible terms a curated relationship joins to ``term``,
+    either way round."""
+    outgoing = Relationship.objects.filter(
+        term=term, target__status__in=statuses
+    ).values_list("target__slug", flat=True)
+    incoming = Relationship.objects.filter(
+        target=term, term__status__in=statuses
+    ).values_list("term__slug", flat=True)
+    return set(outgoing) | set(incoming)
+
+
 def glossary_stats(statuses: list[str]) -> dict:
     """Term counts by status, category, role and tag, and the last change time."""
     terms = Term.objects.filter(status__in=statuses)

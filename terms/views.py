@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from . import search, selectors
 from .models import Category, Role, Status, Term, TermCategory, TermRole
-from .rendering import term_page
+from .rendering import term_page, with_suggestions
 
 
 def _visible(request) -> list[str]:
@@ -73,7 +73,8 @@ def term_detail(request, slug):
     term = selectors.term_detail_queryset(statuses).filter(slug=slug).first()
     if term is None:
         raise Http404(f"No term with slug {slug!r}.")
-    return render(request, "glossary/term.html", {"page": term_page(term, statuses)})
+    page = with_suggestions(term_page(term, statuses), statuses)
+    return render(request, "glossary/term.html", {"page": page})
 
 
 def term_history(request, slug):

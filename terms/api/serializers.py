@@ -399,6 +399,25 @@ class AutocompleteResponseSerializer(serializers.Serializer):
     )
 
 
+class SimilarTermSerializer(serializers.Serializer):
+    """A term like the one asked about, and whether an editor linked them."""
+
+    slug = serializers.CharField()
+    term = serializers.CharField()
+    url = TermUrlField(source="slug")
+    score = serializers.FloatField(help_text="Content similarity; higher is closer.")
+    linked = serializers.BooleanField(
+        help_text="A curated relationship already joins the two terms."
+    )
+
+
+class SimilarResponseSerializer(serializers.Serializer):
+    """The terms most like one term, best first."""
+
+    slug = serializers.CharField()
+    results = SimilarTermSerializer(many=True)
+
+
 class CategorySerializer(serializers.Serializer):
     """A category with its number of visible terms."""
 

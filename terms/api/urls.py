@@ -36,6 +36,9 @@ urlpatterns = [
         rf"^terms/{SLUG}/history/$", views.HistoryView.as_view(), name="term-history"
     ),
     re_path(
+        rf"^terms/{SLUG}/similar/$", views.SimilarView.as_view(), name="term-similar"
+    ),
+    re_path(
         rf"^terms/{SLUG}/pending/$", views.PendingView.as_view(), name="term-pending"
     ),
     re_path(

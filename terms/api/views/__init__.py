@@ -10,7 +10,7 @@ from .glossary import (
     healthz,
     term_document_schema,
 )
-from .lookups import AnnotateView, AutocompleteView, LookupView
+from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
 from .terms import TermViewSet
 from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
 
@@ -24,6 +24,7 @@ __all__ = [
     "PendingView",
     "RestoreVersionView",
     "RoleListView",
+    "SimilarView",
     "StatsView",
     "TagListView",
     "TermViewSet",

@@ -4,13 +4,14 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from terms import annotation, search, selectors
 from terms.models import Status, Term
+from terms.similarity import similarity_index
 
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
@@ -28,6 +29,7 @@ from ..serializers import (
     AnnotateResponseSerializer,
     AutocompleteResponseSerializer,
     LookupResponseSerializer,
+    SimilarResponseSerializer,
 )
 
 AUTOCOMPLETE_MAX = 50
@@ -234,3 +236,51 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
         context = {"request": request, "text": text, "terms": terms}
         return Response(AnnotateResponseSerializer(body, context=context).data)
+
+
+SIMILAR_MAX = 50
+
+
+@extend_schema(
+    summary="Terms similar in content, with whether each is already linked",
+    parameters=[
+        OpenApiParameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": SIMILAR_MAX},
+            description=f"At most this many terms (1-{SIMILAR_MAX}; 8).",
+        )
+    ],
+    responses={200: SimilarResponseSerializer, **errors(400, 404, 429)},
+)
+class SimilarView(ReadView):
+    """``GET /terms/{slug}/similar/``: content neighbours, for editors and readers."""
+
+    known_parameters = frozenset({"limit"})
+
+    def get(self, request, slug):
+        """The best ``limit`` neighbours of a visible term."""
+        raw = request.query_params.get("limit", "8")
+        if not raw.isdigit() or not 1 <= int(raw) <= SIMILAR_MAX:
+            raise ValidationError(
+                {"limit": [f"must be a whole number from 1 to {SIMILAR_MAX}"]}
+            )
+        term = Term.objects.filter(slug=slug, status__in=self.statuses).first()
+        if term is None:
+            raise NotFound(f"No term with slug {slug!r}.")
+        index = similarity_index(self.statuses, self.stamp_token)
+        ranked = index.similar(slug, int(raw))
+        names = dict(
+            Term.objects.filter(slug__in=[s for s, _ in ranked]).values_list(
+                "slug", "name"
+            )
+        )
+        linked = selectors.linked_slugs(term, self.statuses)
+        results = [
+            {"slug": s, "term": names[s], "score": score, "linked": s in linked}
+            for s, score in ranked
+            if s in names
+        ]
+        body = {"slug": slug, "results": results}
+        return Response(
+            SimilarResponseSerializer(body, context={"request": request}).data
+        )

@@ -1,0 +1,108 @@
+"""GET /api/v1/terms/{slug}/similar/: neighbours by content, linked or not."""
+
+import pytest
+
+from .helpers import base_term, import_folders, write_term
+
+pytestmark = pytest.mark.django_db
+
+
+def term(name, short_def, long_words, categories, related=()):
+    return base_term(
+        name,
+        aliases=[f"{name} alias"],
+        categories=list(categories),
+        short_def=short_def,
+        long_def=" ".join(long_words * 12),
+        status="approved",
+        relationships={"related": list(related)} if related else {},
+    )
+
+
+@pytest.fixture
+def neighbours(tmp_path):
+    for data in (
+        term(
+            "vector database",
+            "Stores embeddings for nearest neighbour search.",
+            ["embeddings", "index", "similarity", "search", "vectors"],
+            ["Retrieval"],
+            related=["embedding"],
+        ),
+        term(
+            "embedding",
+            "A vector that represents text for similarity search.",
+            ["vectors", "similarity", "text", "search", "model"],
+            ["Retrieval"],
+        ),
+        term(
+            "reranker",
+            "Orders retrieved passages; often after a vector database lookup.",
+            ["search", "retrieved", "passages", "relevance", "order"],
+            ["Retrieval"],
+        ),
+        term(
+            "model card",
+            "Documents what a model is for and how it was evaluated.",
+            ["documentation", "evaluation", "intended", "use", "limits"],
+            ["Governance"],
+        ),
+    ):
+        write_term(tmp_path, data)
+    import_folders(tmp_path)
+
+
+def test_neighbours_are_ranked_by_content_and_say_if_linked(neighbours, api):
+    response = api.get("/api/v1/terms/vector-database/similar/", {"limit": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["slug"] == "vector-database"
+    slugs = [row["slug"] for row in body["results"]]
+    assert "vector-database" not in slugs
+    assert slugs[:2] == ["embedding", "reranker"]
+    assert [row["linked"] for row in body["results"]][:2] == [True, False]
+    scores = [row["score"] for row in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+    # The link counts from the other side too.
+    back = api.get("/api/v1/terms/embedding/similar/").json()["results"]
+    assert {r["slug"]: r["linked"] for r in back}["vector-database"] is True
+
+
+def test_limits_and_unknown_terms_are_clear(neighbours, api):
+    assert (
+        len(api.get("/api/v1/terms/embedding/similar/", {"limit": 1}).json()["results"])
+        == 1
+    )
+    bad = api.get("/api/v1/terms/embedding/similar/", {"limit": 0})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "limit"
+    missing = api.get("/api/v1/terms/no-such-term/similar/")
+    assert missing.status_code == 404
+    assert "no-such-term" in missing.json()["error"]["message"]
+
+
+def test_a_change_is_reflected_at_once(neighbours, api, tmp_path):
+    before = api.get("/api/v1/terms/model-card/similar/").json()["results"]
+    assert "datasheet" not in [r["slug"] for r in before]
+    import_folders(
+        write_term(
+            tmp_path / "more",
+            term(
+                "datasheet",
+                "Documents a dataset: its intended use, evaluation and limits.",
+                ["documentation", "evaluation", "intended", "use", "limits"],
+                ["Governance"],
+            ),
+        )
+    )
+    after = api.get("/api/v1/terms/model-card/similar/").json()["results"]
+    assert after[0]["slug"] == "datasheet"
+
+
+def test_the_term_page_suggests_unlinked_neighbours(neighbours, client):
+    page = client.get("/terms/vector-database/").content.decode()
+    section = page[page.index('id="suggested"') :]
+    section = section[: section.index("</section>")]
+    # "embedding" is linked already: only the unlinked neighbour is suggested.
+    assert "/terms/reranker/" in section
+    assert "/terms/embedding/" not in section
