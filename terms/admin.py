@@ -40,7 +40,14 @@ from .models import (
     TermRole,
     TermTag,
 )
-from .selectors import citation_checks, known_roles
+from .selectors import (
+    citation_checks,
+    glossary_stamp,
+    known_roles,
+    linked_slugs,
+    visible_statuses,
+)
+from .similarity import similarity_index
 
 
 class OrderedInline(admin.TabularInline):
@@ -278,6 +285,11 @@ class TermAdmin(admin.ModelAdmin):
                 wrap(require_POST(self.withdraw_view)),
                 name="terms_term_withdraw",
             ),
+            path(
+                "<int:pk>/relate/<slug:target>/",
+                wrap(require_POST(self.relate_view)),
+                name="terms_term_relate",
+            ),
             path("waiting/", wrap(self.waiting_view), name="terms_term_waiting"),
             *super().get_urls(),
         ]
@@ -329,6 +341,25 @@ class TermAdmin(admin.ModelAdmin):
                 )
         return self._back(term)
 
+    def relate_view(self, request, pk, target):
+        """One click on a suggestion: add it to the term's related terms."""
+        term = get_object_or_404(Term, pk=pk)
+        other = get_object_or_404(Term, slug=target)
+        try:
+            result = workflow.term_relate(
+                term=term, target=other, actor=request.user, source=ChangeSource.ADMIN
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            said = {
+                "unchanged": "is already linked",
+                "updated": "was added to the related terms",
+                "proposed": "was added to the related terms in the pending change",
+            }[result.outcome]
+            messages.success(request, f"{other.name!r} {said}.")
+        return self._back(term)
+
     def withdraw_view(self, request, pk):
         term = get_object_or_404(Term, pk=pk)
         try:
@@ -356,6 +387,7 @@ class TermAdmin(admin.ModelAdmin):
                 }
                 for name, transition in workflow.TRANSITIONS.items()
             ]
+            extra_context["suggested"] = _suggestions(request, term)
             pending = PendingChange.objects.filter(term=term).first()
             if pending is not None:
                 live = document_from_term(
@@ -447,6 +479,25 @@ class TermAdmin(admin.ModelAdmin):
 
 def _int(raw, default: int) -> int:
     return int(raw) if raw is not None and str(raw).isdigit() else default
+
+
+def _suggestions(request, term: Term) -> list[dict]:
+    """Terms alike in content and not linked yet, each with its add button's URL."""
+    statuses = visible_statuses(request.user)
+    if term.status not in statuses:
+        return []
+    linked = linked_slugs(term, statuses)
+    ranked = similarity_index(statuses, glossary_stamp().token).similar(term.slug, 12)
+    slugs = [slug for slug, _ in ranked if slug not in linked][:5]
+    names = dict(Term.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    return [
+        {
+            "name": names[slug],
+            "url": reverse("admin:terms_term_relate", args=[term.pk, slug]),
+        }
+        for slug in slugs
+        if slug in names
+    ]
 
 
 def _refusal(exc: workflow.WorkflowError) -> str:

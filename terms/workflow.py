@@ -15,6 +15,7 @@ States: ``draft`` -> ``reviewed`` -> ``approved``, and ``deprecated``.
   event with the change.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -38,6 +39,7 @@ from .models import (
     Term,
     TermRevision,
 )
+from .naming import lookup_key
 from .selectors import category_clashes, known_roles
 from .transitions import (
     TRANSITIONS,
@@ -71,6 +73,7 @@ __all__ = [
     "term_create",
     "term_delete",
     "term_edit",
+    "term_relate",
     "term_revert",
     "term_transition",
     "waiting_for",
@@ -414,6 +417,25 @@ def term_revert(*, term: Term, version: int, actor, source: ChangeSource) -> Edi
             pending=result.outcome == "proposed",
         ).save()
     return result
+
+
+def term_relate(*, term: Term, target: Term, actor, source: ChangeSource) -> EditResult:
+    """Add ``target`` to the term's related terms, as an edit (directly in a
+    draft, as a pending change otherwise). Already linked: unchanged."""
+    term = _load(term)
+    pending = pending_of(term)
+    data = copy.deepcopy(
+        pending.document if pending else document_from_term(term).to_data()
+    )
+    relationships = data.setdefault("relationships", {})
+    written = {lookup_key(name) for names in relationships.values() for name in names}
+    if {lookup_key(target.name), lookup_key(target.slug)} & written:
+        return EditResult("unchanged", term, pending)
+    relationships.setdefault("related", []).append(target.name)
+    document, problems = validate_term_data(data, known_roles=known_roles())
+    if problems:
+        raise Invalid(problems[0].message, problems=problems)
+    return term_edit(term=term, document=document, actor=actor, source=source)
 
 
 @transaction.atomic

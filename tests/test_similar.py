@@ -106,3 +106,25 @@ def test_the_term_page_suggests_unlinked_neighbours(neighbours, client):
     # "embedding" is linked already: only the unlinked neighbour is suggested.
     assert "/terms/reranker/" in section
     assert "/terms/embedding/" not in section
+
+
+def test_one_click_in_the_admin_adds_a_suggestion(neighbours, client):
+    from terms.models import PendingChange, Term
+
+    from .helpers import make_user
+
+    client.force_login(make_user("edith", "editors", staff=True))
+    term = Term.objects.get(slug="vector-database")
+    page = client.get(f"/admin/terms/term/{term.pk}/change/").content.decode()
+    relate = f"/admin/terms/term/{term.pk}/relate/reranker/"
+    assert relate in page
+    assert f"/admin/terms/term/{term.pk}/relate/embedding/" not in page  # linked
+    response = client.post(relate, follow=True)
+    assert "was added to the related terms in the pending change" in (
+        response.content.decode()
+    )
+    # An approved term changes through review: the live term keeps its links.
+    pending = PendingChange.objects.get(term=term)
+    assert pending.document["relationships"]["related"] == ["embedding", "reranker"]
+    again = client.post(relate, follow=True).content.decode()
+    assert "is already linked" in again
