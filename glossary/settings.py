@@ -289,6 +289,8 @@ GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 GLOSSARY_SITE_URL = os.environ.get("GLOSSARY_SITE_URL") or "http://127.0.0.1:8000"
 # The language of names, aliases and definitions (BCP 47), for language tags.
 GLOSSARY_LANGUAGE = os.environ.get("GLOSSARY_LANGUAGE") or "en"
+# A term last reviewed longer ago than this is overdue (the dashboard).
+GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)
 # The citation link checker (manage.py check_citations) says who it is.
 GLOSSARY_LINKCHECK_USER_AGENT = (
     "glossary-citation-check/1.0 (checks citation links{})".format(

@@ -11,4 +11,5 @@ urlpatterns = [
     path("categories/<str:slug>/", views.category_detail, name="category-page"),
     path("roles/<str:slug>/", views.role_detail, name="role-page"),
     path("embed/demo/", views.embed_demo, name="embed-demo"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
 ]

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
-from . import search, selectors
+from . import dashboard, search, selectors
 from .models import Category, Role, Status, Term, TermCategory, TermRole
 from .rendering import term_page, with_suggestions
 
@@ -65,6 +65,12 @@ def index(request):
             "role": role,
         },
     )
+
+
+def dashboard_page(request):
+    """Coverage, the review funnel and freshness, the backlog, recent changes."""
+    figures = dashboard.dashboard(_visible(request))
+    return render(request, "glossary/dashboard.html", figures)
 
 
 def term_detail(request, slug):
