@@ -201,6 +201,27 @@ def citation_link_counts(statuses: list[str]) -> dict[str, int]:
     )
 
 
+def links_among(term_ids: list[int]) -> list[tuple[int, str, int]]:
+    """Resolved relationships from one of ``term_ids`` to another:
+    ``(term id, kind, target id)``, as written."""
+    return list(
+        Relationship.objects.filter(term_id__in=term_ids, target_id__in=term_ids)
+        .order_by("term__name_key", "kind", "position")
+        .values_list("term_id", "kind", "target_id")
+    )
+
+
+def link_counts(term_ids: list[int]) -> dict[int, int]:
+    """For each term, how many resolved relationships touch it (either end)."""
+    counts: dict[int, int] = defaultdict(int)
+    for source, target in Relationship.objects.filter(
+        Q(term_id__in=term_ids) | Q(target_id__in=term_ids), target__isnull=False
+    ).values_list("term_id", "target_id"):
+        counts[source] += 1
+        counts[target] += 1
+    return counts
+
+
 def linked_slugs(term: Term, statuses: list[str]) -> set[str]:
     """Slugs of the visible terms a curated relationship joins to ``term``,
     either way round."""

@@ -107,19 +107,46 @@ def _linked_terms(request, link_model, **link):
 
 
 def category_detail(request, slug):
-    """A category's guidance and its visible terms."""
+    """A category's guidance, its visible terms and how they relate (the explorer)."""
     category = get_object_or_404(Category, slug=slug)
-    terms = _linked_terms(request, TermCategory, category=category)
+    terms = list(_linked_terms(request, TermCategory, category=category))
+    by_id = {term.pk: term for term in terms}
+    links = [
+        (by_id[source], kind, by_id[target])
+        for source, kind, target in selectors.links_among(list(by_id))
+    ]
+    linked = {term.pk for source, _, target in links for term in (source, target)}
     return render(
-        request, "glossary/category.html", {"category": category, "terms": terms}
+        request,
+        "glossary/category.html",
+        {
+            "category": category,
+            "terms": terms,
+            "links": links,
+            "unlinked": [term for term in terms if term.pk not in linked],
+        },
     )
 
 
+#: How many terms a role's starter pack lists.
+STARTER_PACK = 5
+
+
 def role_detail(request, slug):
-    """A role's texts and its visible terms."""
+    """A role's texts, what to read first (the starter pack) and its terms."""
     role = get_object_or_404(Role, slug=slug)
-    terms = _linked_terms(request, TermRole, role=role)
-    return render(request, "glossary/role.html", {"role": role, "terms": terms})
+    terms = list(_linked_terms(request, TermRole, role=role))
+    # The terms the rest lean on most: the most relationships either way.
+    counts = selectors.link_counts([term.pk for term in terms])
+    approved_first = sorted(
+        terms,
+        key=lambda t: (t.status != Status.APPROVED, -counts.get(t.pk, 0), t.name_key),
+    )
+    return render(
+        request,
+        "glossary/role.html",
+        {"role": role, "terms": terms, "starter": approved_first[:STARTER_PACK]},
+    )
 
 
 def embed_demo(request):

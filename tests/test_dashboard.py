@@ -42,3 +42,32 @@ def test_overdue_terms_follow_the_review_period(corpus_db, client, settings):
     settings.GLOSSARY_REVIEW_PERIOD_DAYS = 100_000
     page = client.get("/dashboard/").content.decode()
     assert "0 overdue for review" in page
+
+
+def test_a_role_page_starts_with_the_terms_the_others_lean_on(corpus_db, client):
+    from terms.models import Term
+    from terms.selectors import link_counts
+
+    terms = list(Term.objects.filter(roles__slug="engineering", status="approved"))
+    counts = link_counts([t.pk for t in terms])
+    page = client.get("/roles/engineering/").content.decode()
+    starter = page[page.index('id="starter"') : page.index('id="terms"')]
+    listed = re.findall(r'href="/terms/([^/]+)/"', starter)
+    assert len(listed) == 5
+    by_slug = {t.slug: counts.get(t.pk, 0) for t in terms}
+    assert [by_slug[s] for s in listed] == sorted(by_slug.values(), reverse=True)[:5]
+
+
+def test_a_category_page_shows_how_its_terms_relate(corpus_db, client):
+    from terms.models import Category, Relationship
+
+    category = Category.objects.get(name="LLM Core")
+    inside = Relationship.objects.filter(
+        term__categories=category, target__categories=category
+    ).distinct()
+    page = client.get(f"/categories/{category.slug}/").content.decode()
+    explorer = page[page.index('class="category-links"') :]
+    explorer = explorer[: explorer.index("</ul>")]
+    assert explorer.count("<li>") == inside.count() > 0
+    first = inside.order_by("term__name_key", "kind", "position").first()
+    assert f'href="/terms/{first.term.slug}/"' in explorer
