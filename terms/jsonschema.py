@@ -1,5 +1,5 @@
 """The term document as a JSON Schema (draft 2020-12), derived from
-``terms.document.FIELDS``, for editors' YAML extensions and other tools.
+``terms.fields.FIELDS``, for editors' YAML extensions and other tools.
 
 It states what the schema language can state: types, required keys per status
 (a draft may leave editorial values out, null or empty), choices, limits,

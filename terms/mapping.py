@@ -1,6 +1,6 @@
 """Term documents to and from rows: the ``Term`` columns and its ordered parts.
 
-Column-backed values come from ``terms.document.FIELDS``. The parts (aliases,
+Column-backed values come from ``terms.fields.FIELDS``. The parts (aliases,
 categories, roles, tags, examples, citations, relationships) are rows of their
 own; ``PARTS`` says, once, where each part's values come from, for prefetched
 terms (``document_from_term``), plain rows (``documents_for``) and unsaved

@@ -18,7 +18,7 @@ from .selectors import RelatedTerm, glossary_stamp, site_texts, term_relationshi
 
 #: Document values the page lays out in sections of their own (the reference
 #: page's layout). Any other declared value is listed under "More", so a field
-#: added to ``terms.document.FIELDS`` shows on the pages without code here.
+#: added to ``terms.fields.FIELDS`` shows on the pages without code here.
 PLACED = frozenset(
     {
         "term",

@@ -1,4 +1,4 @@
-"""A new term's YAML skeleton, derived from ``terms.document.FIELDS``.
+"""A new term's YAML skeleton, derived from ``terms.fields.FIELDS``.
 
 Every key of the document is written, empty, under a comment that says what it
 needs (limits included). Empty editorial values are what a draft may hold, so
