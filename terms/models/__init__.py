@@ -1,0 +1,61 @@
+"""The glossary's data model.
+
+A term's content is spread over the term row and ordered child rows (aliases,
+categories, roles, tags, examples, citations, relationships), so every lookup key
+can be indexed. ``terms.document`` is the one place that turns these rows into the
+term document of term-format.md and back.
+
+History is planned in from the start: every content version of a term is kept as
+a ``TermRevision`` (the whole document as JSON) and every change of content or
+status is a ``TermEvent`` (who, when, from/to status, comment).
+"""
+
+from .choices import ExampleKind, PartOfSpeech, RelationKind, Status
+from .history import (
+    ChangeSource,
+    EventAction,
+    GlossaryState,
+    PendingChange,
+    PendingStatus,
+    TermEvent,
+    TermRevision,
+)
+from .linkcheck import LinkCheck
+from .term import (
+    Alias,
+    Citation,
+    Example,
+    Relationship,
+    Term,
+    TermCategory,
+    TermRole,
+    TermTag,
+)
+from .vocabulary import Category, GovernanceTag, Role, SiteText
+
+__all__ = [
+    "Alias",
+    "Category",
+    "ChangeSource",
+    "Citation",
+    "EventAction",
+    "Example",
+    "ExampleKind",
+    "GlossaryState",
+    "GovernanceTag",
+    "LinkCheck",
+    "PartOfSpeech",
+    "PendingChange",
+    "PendingStatus",
+    "RelationKind",
+    "Relationship",
+    "Role",
+    "SiteText",
+    "Status",
+    "Term",
+    "TermCategory",
+    "TermEvent",
+    "TermRevision",
+    "TermRole",
+    "TermTag",
+]
