@@ -30,6 +30,7 @@ from .models import (
     Citation,
     Example,
     GovernanceTag,
+    Label,
     LinkCheck,
     PendingChange,
     Relationship,
@@ -64,6 +65,15 @@ class AliasInline(OrderedInline):
     fields = ("name",)
     formset = DocumentCheckFormSet
     verbose_name_plural = "aliases (at least one to be reviewed)"
+
+
+class LabelInline(OrderedInline):
+    """Names, aliases and short definitions in other languages."""
+
+    model = Label
+    fields = ("language", "kind", "text")
+    extra = 0
+    verbose_name_plural = "labels in other languages (one name per language)"
 
 
 class CategoryInline(OrderedInline):
@@ -164,6 +174,7 @@ class TermAdmin(admin.ModelAdmin):
     change_list_template = "admin/terms/term/change_list.html"
     inlines = [
         AliasInline,
+        LabelInline,
         CategoryInline,
         RoleInline,
         TagInline,

@@ -30,7 +30,10 @@ from .fields import (
     DATE,
     FIELDS,
     GROUPS,
+    LABEL_DEF_MAX_CHARS,
+    LABELS,
     LONG_DEF_WORDS,
+    NAME_MAX_CHARS,
     RELATION_KEYS,
     SHORT_DEF_MAX_WORDS,
     TERM_COLUMNS,
@@ -38,9 +41,10 @@ from .fields import (
     TEXT,
     TEXTS,
     DocumentField,
+    LanguageLabels,
 )
 from .models import Status
-from .naming import lookup_key, term_slug
+from .naming import language_tag, lookup_key, term_slug
 from .yaml_loader import Loaded, Problem, load_yaml
 
 __all__ = [
@@ -49,7 +53,10 @@ __all__ = [
     "DATE",
     "FIELDS",
     "GROUPS",
+    "LABELS",
+    "LABEL_DEF_MAX_CHARS",
     "LONG_DEF_WORDS",
+    "NAME_MAX_CHARS",
     "RELATION_KEYS",
     "SHORT_DEF_MAX_WORDS",
     "TERM_COLUMNS",
@@ -57,6 +64,7 @@ __all__ = [
     "TEXT",
     "TEXTS",
     "DocumentField",
+    "LanguageLabels",
     "Problem",
     "TermDocument",
     "category_clash_message",
@@ -81,6 +89,7 @@ class TermDocument:
 
     term: str
     aliases: tuple[str, ...]
+    labels: tuple[LanguageLabels, ...]
     categories: tuple[str, ...]
     roles: tuple[str, ...]
     part_of_speech: str
@@ -127,7 +136,7 @@ class TermDocument:
                 data.setdefault(spec.key, {})[spec.path[1]] = _plain(spec, value)
         for key in GROUPS:
             data.setdefault(key, {})
-        return {key: data[key] for key in TERM_KEYS}
+        return {key: data[key] for key in TERM_KEYS if key in data}
 
     def to_yaml(self) -> str:
         """The canonical YAML text that ``export_terms`` writes."""
@@ -136,7 +145,7 @@ class TermDocument:
     def changed_keys(self, other: "TermDocument") -> list[str]:
         """Top-level document keys whose values differ between two documents."""
         mine, theirs = self.to_data(), other.to_data()
-        return [key for key in TERM_KEYS if mine[key] != theirs[key]]
+        return [key for key in TERM_KEYS if mine.get(key) != theirs.get(key)]
 
 
 if [f.name for f in dataclass_fields(TermDocument)] != [f.attr for f in FIELDS]:
@@ -151,7 +160,18 @@ def _plain(spec: DocumentField, value: Any) -> Any:
         return [{"source": source, "url": url} for source, url in value or ()]
     if spec.kind == DATE and isinstance(value, datetime.date):
         return value.isoformat()
+    if spec.kind == LABELS:
+        return {labels.language: _plain_labels(labels) for labels in value or ()}
     return value
+
+
+def _plain_labels(labels: LanguageLabels) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": labels.name}
+    if labels.aliases:
+        data["aliases"] = list(labels.aliases)
+    if labels.short_def:
+        data["short_def"] = labels.short_def
+    return data
 
 
 def dump_yaml(data: Any) -> str:
@@ -192,6 +212,8 @@ def _check_value(
         return check.choice(path, value, spec.choices)
     if spec.kind == DATE:
         return check.date(path, value)
+    if spec.kind == LABELS:
+        return _check_labels(check, path, value)
     return _check_citations(check, path, value, min_items=0 if lenient else 1)
 
 
@@ -212,6 +234,84 @@ def _check_citations(check: Checker, path, value: Any, *, min_items: int = 1):
         url = check.url((*item_path, "url"), entry["url"])
         citations.append((source, url))
     return tuple(citations)
+
+
+def _check_labels(check: Checker, path, value: Any):
+    """``{tag: {name, aliases, short_def}}``, sorted by tag; None when refused."""
+    from django.conf import settings
+
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        check.add(path, f"must be a mapping of language tags, not a {type_name(value)}")
+        return None
+    default = language_tag(settings.GLOSSARY_LANGUAGE)
+    found: dict[str, LanguageLabels] = {}
+    refused = False
+    for raw_tag, entry in value.items():
+        item_path = (*path, raw_tag)
+        tag = language_tag(raw_tag) if isinstance(raw_tag, str) else None
+        if tag is None:
+            check.add(
+                item_path,
+                f"{raw_tag!r} is not a BCP 47 language tag (like 'fr', 'pt-BR')",
+            )
+            refused = True
+            continue
+        if tag == default:
+            check.add(
+                item_path,
+                f"{tag!r} is the glossary's default language: its name and aliases "
+                "are 'term' and 'aliases'",
+            )
+            refused = True
+            continue
+        if tag in found:
+            check.add(item_path, f"language {tag!r} is given twice")
+            refused = True
+            continue
+        labels = _check_language_labels(check, item_path, entry)
+        if labels is None:
+            refused = True
+        else:
+            found[tag] = LanguageLabels(tag, *labels)
+    if refused:
+        return None
+    return tuple(found[tag] for tag in sorted(found))
+
+
+def _check_language_labels(check: Checker, path, entry: Any):
+    body = check.mapping(
+        path, entry, required=("name",), optional=("aliases", "short_def")
+    )
+    if body is None or "name" not in body:
+        return None
+    name = check.string((*path, "name"), body["name"], max_chars=NAME_MAX_CHARS)
+    aliases = check.string_list(
+        (*path, "aliases"),
+        body.get("aliases", []),
+        min_items=0,
+        what="alias",
+        max_chars=NAME_MAX_CHARS,
+        unique_key=lookup_key,
+    )
+    short_def = body.get("short_def")
+    if short_def is not None:
+        short_def = check.string(
+            (*path, "short_def"),
+            short_def,
+            max_chars=LABEL_DEF_MAX_CHARS,
+            allow_empty=True,
+        )
+    else:
+        short_def = ""
+    if name is None or aliases is None or short_def is None:
+        return None
+    for index, alias in enumerate(aliases):
+        if lookup_key(alias) == lookup_key(name):
+            check.add((*path, "aliases", index), f"{alias!r} repeats the name")
+            return None
+    return name, tuple(aliases), short_def
 
 
 def _check_values(check: Checker, top: dict, *, draft: bool) -> dict[str, Any]:
@@ -254,10 +354,15 @@ def _key_required(spec: DocumentField, draft: bool) -> bool:
 
 
 def required_keys(*, draft: bool) -> tuple[str, ...]:
-    """Top-level keys a document must have: all of them, except those a draft
-    may leave out (every value under them editorial or optional)."""
+    """Top-level keys a document must have: all but optional ones (``labels``),
+    and, in a draft, those whose every value is editorial or optional."""
     if not draft:
-        return TERM_KEYS
+        # Every group key, and every single value that is required.
+        return tuple(
+            key
+            for key in TERM_KEYS
+            if key in GROUPS or any(f.required for f in FIELDS if f.key == key)
+        )
     return tuple(
         key
         for key in TERM_KEYS

@@ -9,7 +9,7 @@ the new-term skeleton all derive from it.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .models import PartOfSpeech, RelationKind, Status
 from .naming import lookup_key
@@ -20,6 +20,8 @@ __all__ = [
     "DATE",
     "FIELDS",
     "GROUPS",
+    "LABELS",
+    "LABEL_DEF_MAX_CHARS",
     "LONG_DEF_WORDS",
     "NAME_MAX_CHARS",
     "RELATION_KEYS",
@@ -30,15 +32,29 @@ __all__ = [
     "TEXT",
     "TEXTS",
     "DocumentField",
+    "LanguageLabels",
 ]
 
 SHORT_DEF_MAX_CHARS = 320
 SHORT_DEF_MAX_WORDS = 40
 LONG_DEF_WORDS = (80, 220)
 NAME_MAX_CHARS = 200
+#: A label's short definition may be longer than an English one: translations
+#: and thesaurus scope notes run longer, and no word limit applies to them.
+LABEL_DEF_MAX_CHARS = 1000
 
 
 TEXT, TEXTS, CHOICE, DATE, CITATIONS = "text", "texts", "choice", "date", "citations"
+LABELS = "labels"
+
+
+class LanguageLabels(NamedTuple):
+    """A term's name, aliases and short definition in one other language."""
+
+    language: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    short_def: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,8 @@ class DocumentField:
     path: tuple[str, ...]
     #: The ``TermDocument`` attribute that holds it.
     attr: str
-    #: ``text``, ``texts`` (a list of strings), ``choice``, ``date`` or ``citations``.
+    #: ``text``, ``texts`` (a list of strings), ``choice``, ``date``, ``citations``
+    #: or ``labels`` (a mapping of language tag to ``LanguageLabels``).
     kind: str
     #: Whether the key must be present in its mapping.
     required: bool = True
@@ -78,7 +95,7 @@ class DocumentField:
 
     def empty(self) -> Any:
         """The value of an optional field that is left out."""
-        return () if self.kind == TEXTS else None
+        return () if self.kind in (TEXTS, LABELS) else None
 
     @property
     def draft_may_omit(self) -> bool:
@@ -107,6 +124,14 @@ FIELDS: tuple[DocumentField, ...] = (
         what="alias",
         max_chars=NAME_MAX_CHARS,
         help="other names, abbreviations and spellings",
+    ),
+    DocumentField(
+        ("labels",),
+        "labels",
+        LABELS,
+        required=False,
+        editorial=False,
+        help="name, aliases and short definition in other languages, by BCP 47 tag",
     ),
     DocumentField(
         ("categories",),

@@ -17,6 +17,9 @@ from .document import (
     DATE,
     FIELDS,
     GROUPS,
+    LABEL_DEF_MAX_CHARS,
+    LABELS,
+    NAME_MAX_CHARS,
     TERM_KEYS,
     TEXT,
     TEXTS,
@@ -38,6 +41,34 @@ def _text(max_chars: int | None, help_text: str = "") -> dict[str, Any]:
     return schema
 
 
+#: BCP 47 tags as ``terms.naming.language_tag`` accepts them (any case).
+LANGUAGE_TAG_PATTERN = (
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+    r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$"
+)
+
+
+def _labels_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "propertyNames": {"pattern": LANGUAGE_TAG_PATTERN},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {
+                "name": _text(NAME_MAX_CHARS),
+                "aliases": {
+                    "type": "array",
+                    "items": _text(NAME_MAX_CHARS),
+                    "uniqueItems": True,
+                },
+                "short_def": {"type": "string", "maxLength": LABEL_DEF_MAX_CHARS},
+            },
+        },
+    }
+
+
 def _value(spec) -> dict[str, Any]:
     if spec.kind == TEXTS:
         schema: dict[str, Any] = {
@@ -55,6 +86,8 @@ def _value(spec) -> dict[str, Any]:
             "format": "date",
             "pattern": r"^\d{4}-\d{2}-\d{2}$",
         }
+    elif spec.kind == LABELS:
+        schema = _labels_schema()
     elif spec.kind == CITATIONS:
         schema = {
             "type": "array",
@@ -149,7 +182,7 @@ def term_document_schema(url: str | None = None) -> dict[str, Any]:
         "properties": _properties(_draft_value, draft=True),
         "if": {"properties": {"status": {"const": "draft"}}},
         "else": {
-            "required": list(TERM_KEYS),
+            "required": list(required_keys(draft=False)),
             "properties": _properties(_value, draft=False),
         },
     }

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.db.models import Model, Prefetch, QuerySet
 
-from .document import FIELDS, TERM_COLUMNS, TermDocument
+from .document import FIELDS, TERM_COLUMNS, LanguageLabels, TermDocument
 from .models import (
     Alias,
     Citation,
     Example,
     ExampleKind,
+    Label,
+    LabelKind,
     RelationKind,
     Relationship,
     Term,
@@ -63,6 +65,7 @@ class Part:
 
 PARTS = (
     Part("aliases", Alias, "aliases", ("name",)),
+    Part("labels", Label, "labels", ("language", "kind", "text")),
     Part("categories", TermCategory, "term_categories", ("category__name",)),
     Part("roles", TermRole, "term_roles", ("role__slug",)),
     Part("tags", TermTag, "term_tags", ("tag__name",)),
@@ -76,6 +79,7 @@ COLUMN_ATTRS = {f.column: f.attr for f in FIELDS if f.column}
 
 TERM_DOCUMENT_PREFETCH = (
     "aliases",
+    "labels",
     Prefetch(
         "term_categories", queryset=TermCategory.objects.select_related("category")
     ),
@@ -97,6 +101,7 @@ def assemble(row: Mapping[str, Any], parts: Mapping[str, list]) -> TermDocument:
     return TermDocument(
         **{attr: row.get(column) for column, attr in COLUMN_ATTRS.items()},
         aliases=tuple(parts.get("aliases", ())),
+        labels=labels_from_rows(parts.get("labels", ())),
         categories=tuple(parts.get("categories", ())),
         roles=tuple(parts.get("roles", ())),
         nist_rmf_tags=tuple(parts.get("tags", ())),
@@ -110,6 +115,49 @@ def assemble(row: Mapping[str, Any], parts: Mapping[str, list]) -> TermDocument:
         },
         citations=tuple(parts.get("citations", ())),
     )
+
+
+def labels_from_rows(rows: Iterable[tuple[str, str, str]]) -> tuple:
+    """``LanguageLabels`` by language tag from ``(language, kind, text)`` rows."""
+    found: dict[str, dict[str, Any]] = {}
+    for language, kind, text in rows:
+        entry = found.setdefault(language, {"aliases": []})
+        if kind == LabelKind.ALIAS:
+            entry["aliases"].append(text)
+        else:
+            entry[kind] = text
+    return tuple(
+        LanguageLabels(
+            language,
+            entry.get(LabelKind.NAME, ""),
+            tuple(entry["aliases"]),
+            entry.get(LabelKind.SHORT_DEF, ""),
+        )
+        for language, entry in sorted(found.items())
+    )
+
+
+def label_rows(document: TermDocument, term: Term) -> list[Label]:
+    """Unsaved label rows of a document: per language its name, aliases, definition."""
+    rows = []
+    for labels in document.labels:
+        texts = [(LabelKind.NAME, labels.name)]
+        texts += [(LabelKind.ALIAS, alias) for alias in labels.aliases]
+        if labels.short_def:
+            texts.append((LabelKind.SHORT_DEF, labels.short_def))
+        for kind, text in texts:
+            key = "" if kind == LabelKind.SHORT_DEF else lookup_key(text)
+            rows.append(
+                Label(
+                    term=term,
+                    language=labels.language,
+                    kind=kind,
+                    text=text,
+                    key=key,
+                    position=len(rows),
+                )
+            )
+    return rows
 
 
 def document_from_term(term: Term) -> TermDocument:
@@ -163,7 +211,13 @@ def term_field_values(document: TermDocument) -> dict[str, Any]:
         "name_key": lookup_key(document.term),
         "search_names": "\n".join(
             dict.fromkeys(
-                lookup_key(text) for text in (document.term, *document.aliases)
+                lookup_key(text)
+                for text in (
+                    document.term,
+                    *document.aliases,
+                    *(labels.name for labels in document.labels),
+                    *(alias for labels in document.labels for alias in labels.aliases),
+                )
             )
         ),
         "search_categories": "\n".join(document.categories),
@@ -202,6 +256,7 @@ def term_child_rows(
             Alias(term=term, name=alias, key=lookup_key(alias), position=index)
             for index, alias in enumerate(document.aliases)
         ],
+        Label: label_rows(document, term),
         TermCategory: [
             TermCategory(term=term, category=categories[name], position=index)
             for index, name in enumerate(document.categories)

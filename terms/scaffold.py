@@ -16,6 +16,7 @@ from .document import (
     DATE,
     FIELDS,
     GROUPS,
+    LABELS,
     TERM_KEYS,
     TEXTS,
     DocumentField,
@@ -92,6 +93,11 @@ def term_skeleton(
             continue
         [spec] = by_key[key]
         needs = _needs(spec, roles, categories)
+        if spec.kind == LABELS:
+            # Optional and shaped by language: shown, not written.
+            lines.append(f"# {key}: {needs}, for example:")
+            lines.append("#   fr: {name: ..., aliases: [...], short_def: ...}")
+            continue
         if spec.attr == "term":
             value = json.dumps(name.strip(), ensure_ascii=False)
         elif spec.attr == "status":

@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 from django.test import Client
 
-from terms.document import CHOICE, CITATIONS, DATE, FIELDS, TERM_COLUMNS, TEXTS
+from terms.document import CHOICE, CITATIONS, DATE, FIELDS, LABELS, TERM_COLUMNS, TEXTS
 from terms.forms import FORM_COLUMNS, TermForm, admin_fieldsets
 from terms.models import Term
 from terms.rendering import other_values
@@ -45,6 +45,14 @@ def _marker(spec) -> object:
         return "2026-03-04"
     if spec.kind == CITATIONS:
         return [{"source": "marker source", "url": "https://example.org/marker"}]
+    if spec.kind == LABELS:
+        return {
+            "fr": {
+                "name": "marker label name",
+                "aliases": ["marker label alias"],
+                "short_def": "marker label definition",
+            }
+        }
     return f"marker {word} text"
 
 

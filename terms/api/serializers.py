@@ -17,6 +17,9 @@ from terms.document import (
     DATE,
     FIELDS,
     GROUPS,
+    LABEL_DEF_MAX_CHARS,
+    LABELS,
+    NAME_MAX_CHARS,
     TERM_KEYS,
     TEXT,
     required_keys,
@@ -49,6 +52,18 @@ class CitationSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class LanguageLabelsSerializer(serializers.Serializer):
+    """A term's name, aliases and short definition in one other language."""
+
+    name = serializers.CharField(max_length=NAME_MAX_CHARS)
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=NAME_MAX_CHARS), required=False
+    )
+    short_def = serializers.CharField(
+        max_length=LABEL_DEF_MAX_CHARS, required=False, allow_blank=True
+    )
+
+
 def _value_field(spec, **kwargs) -> serializers.Field:
     # An editorial value may be null or empty in a draft (terms.document).
     lenient = spec.draft_may_omit
@@ -70,6 +85,13 @@ def _value_field(spec, **kwargs) -> serializers.Field:
         return serializers.DateField(**kwargs)
     if spec.kind == CITATIONS:
         return CitationSerializer(many=True, allow_null=lenient, **kwargs)
+    if spec.kind == LABELS:
+        return serializers.DictField(
+            child=LanguageLabelsSerializer(),
+            allow_null=True,
+            help_text="By BCP 47 language tag.",
+            **kwargs,
+        )
     return serializers.ListField(
         child=serializers.CharField(max_length=spec.max_chars),
         min_length=None if lenient else spec.min_items or None,

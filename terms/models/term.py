@@ -119,6 +119,55 @@ class Alias(models.Model):
         return self.name
 
 
+class LabelKind(models.TextChoices):
+    """What a label row holds."""
+
+    NAME = "name", "Name"
+    ALIAS = "alias", "Alias"
+    SHORT_DEF = "short_def", "Short definition"
+
+
+class Label(models.Model):
+    """A term's name, an alias or its short definition in another language.
+
+    The default language's are the term's own columns and aliases; labels add
+    other languages, keyed by BCP 47 tag. Names and aliases carry a lookup key,
+    so lookups, autocomplete and annotation find them like English ones.
+    """
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="labels")
+    language = models.CharField(max_length=35, help_text="BCP 47 language tag.")
+    kind = models.CharField(max_length=10, choices=LabelKind.choices)
+    text = models.TextField()
+    key = models.CharField(
+        max_length=200, blank=True, help_text="Lookup key of a name or alias."
+    )
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["term_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "position"], name="label_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["term", "language", "key"],
+                condition=~Q(kind=LabelKind.SHORT_DEF),
+                name="label_key_unique_per_language",
+            ),
+            models.UniqueConstraint(
+                fields=["term", "language", "kind"],
+                condition=~Q(kind=LabelKind.ALIAS),
+                name="label_one_name_and_definition",
+            ),
+            choices_check("kind", LabelKind, "label_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["key"], name="label_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.language})"
+
+
 class TermCategory(models.Model):
     """A term's membership in a category; position 0 is the primary category."""
 
