@@ -15,6 +15,13 @@ from terms.similarity import similarity_index
 
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
+from ..lookup_serializers import (
+    AnnotateRequestSerializer,
+    AnnotateResponseSerializer,
+    AutocompleteResponseSerializer,
+    LookupResponseSerializer,
+    SimilarResponseSerializer,
+)
 from ..params import (
     KnownParameters,
     checked_statuses,
@@ -24,13 +31,6 @@ from ..params import (
 )
 from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
 from ..schema import ERRORS, QUERY_SCHEMA, STATUS_PARAM, errors
-from ..serializers import (
-    AnnotateRequestSerializer,
-    AnnotateResponseSerializer,
-    AutocompleteResponseSerializer,
-    LookupResponseSerializer,
-    SimilarResponseSerializer,
-)
 
 AUTOCOMPLETE_MAX = 50
 
