@@ -31,15 +31,17 @@ from .inflection import (
     is_acronym,
     variant_keys,
 )
-from .naming import QUOTES, lookup_key
+from .naming import ARABIC_MARKS, QUOTES, lookup_key
 
 _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"}
 
 
 #: How a span matched, best first: a term's name, one of its aliases, an
-#: acronym in its capitals, another form of a name or alias, or an abbreviation
+#: acronym in its capitals, a name or alias in another language (as written:
+#: no English inflection), another form of a name or alias, or an abbreviation
 #: the text itself defined ("Wilson disease (WD) ... WD").
-MATCH_KINDS = ("exact", "alias", ACRONYM, INFLECTION, "defined_abbreviation")
+LABEL = "label"
+MATCH_KINDS = ("exact", "alias", ACRONYM, LABEL, INFLECTION, "defined_abbreviation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Candidate:
     """A term a key may stand for, and how the key stands for it."""
 
     slug: str
-    matched_on: str  # "name" or "alias"
+    matched_on: str  # "name", "alias" or "label"
     match: str = "exact"  # one of MATCH_KINDS
     #: For acronyms: the written forms (capitals kept) the text must show.
     case: tuple[str, ...] | None = None
@@ -81,6 +83,10 @@ class Span:
 
 def _entry_keys(text: str, matched_on: str, verbs: bool):
     """``(key, match, case forms)`` for one name or alias and its other forms."""
+    if matched_on == LABEL:
+        # Another language: as written; an acronym only in its own capitals.
+        yield lookup_key(text), LABEL, (case_form(text),) if is_acronym(text) else None
+        return
     if is_acronym(text):
         forms = acronym_forms(text)
         for form in forms:
@@ -147,6 +153,8 @@ def _normalise(text: str) -> tuple[str, list[int]]:
             chars.append(" ")
             origin.append(-1)  # a separator run; resolved below
             continue
+        if ARABIC_MARKS.match(char):
+            continue  # left out of keys (terms.naming)
         for folded in unicodedata.normalize("NFKC", char).casefold().translate(QUOTES):
             chars.append(folded)
             origin.append(index)
@@ -408,7 +416,7 @@ def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
     process; see ``MatcherCache`` for how a change is picked up)."""
     from django.conf import settings
 
-    from .models import Alias, Term
+    from .models import Alias, Label, LabelKind, Term
 
     def build() -> Matcher:
         terms = Term.objects.filter(status__in=statuses)
@@ -421,6 +429,12 @@ def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
             for slug, alias, part in Alias.objects.filter(
                 term__status__in=statuses
             ).values_list("term__slug", "name", "term__part_of_speech")
+        ]
+        entries += [
+            (text, slug, LABEL)
+            for slug, text in Label.objects.filter(
+                term__status__in=statuses, kind__in=[LabelKind.NAME, LabelKind.ALIAS]
+            ).values_list("term__slug", "text")
         ]
         return build_matcher(entries)
 

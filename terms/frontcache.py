@@ -2,7 +2,8 @@
 
 A WSGI wrapper around the Django application (``glossary.wsgi``). Each worker
 process keeps the rendered bytes of the anonymous reads it has served, keyed on
-what the response depends on (path, query, ``Accept``, ``Origin``) and on the
+what the response depends on (path, query, ``Accept``, ``Accept-Language``,
+``Origin``) and on the
 glossary's stamp. A request it can answer costs one Redis round trip, which
 reads the stamp and counts the request for the anonymous throttle together,
 then a dictionary lookup: no middleware, no view, no SQL, no rendering.
@@ -73,6 +74,7 @@ class FrontCache:
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             environ.get("HTTP_ORIGIN", ""),
         )
         with self.lock:

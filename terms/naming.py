@@ -30,14 +30,14 @@ QUOTES = str.maketrans(
 #: Arabic short vowels and other marks (harakat, U+064B-U+065F, the dagger alif
 #: U+0670) and the tatweel (U+0640) are left out of keys: everyday Arabic text
 #: rarely writes them, so "صُمِّم" and "صمم" compare equal.
-_ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")
+ARABIC_MARKS = re.compile("[\u0640\u064b-\u065f\u0670]")
 
 
 def lookup_key(text: str) -> str:
     """Return the case-, width-, quote- and separator-insensitive key of a name
     or alias (Arabic vowel marks ignored)."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(QUOTES)
-    return _KEY_SEPARATORS.sub(" ", _ARABIC_MARKS.sub("", folded)).strip()
+    return _KEY_SEPARATORS.sub(" ", ARABIC_MARKS.sub("", folded)).strip()
 
 
 # A well-formed BCP 47 tag, simplified: language, optional script, optional

@@ -42,7 +42,7 @@ from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
 from .inflection import base_keys, word_forms
-from .models import Alias, Term
+from .models import Alias, Label, LabelKind, Term
 from .naming import lookup_key, term_slug
 
 # Minimum pg_trgm word similarity for a typo match in full-text search; set on
@@ -209,6 +209,8 @@ class Match:
     term: Term
     matched_on: str
     alias: str | None = None
+    #: For ``label``: the language of the label matched.
+    language: str | None = None
 
 
 def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
@@ -232,7 +234,9 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     matches = [
         Match(term, "name" if term.name_key == key else "slug") for term in named
     ]
-    matches += _alias_matches(queryset, [key], {term.pk for term in named}, "alias")
+    seen = {term.pk for term in named}
+    matches += _alias_matches(queryset, [key], seen, "alias")
+    matches += _label_matches(queryset, [key], seen)
     if matches:
         return matches
     forms = base_keys(text)
@@ -259,6 +263,26 @@ def _alias_matches(queryset, keys, seen: set[int], matched_on: str) -> list[Matc
     return matches
 
 
+#: Label rows that name a term (not its definitions).
+_NAMING = Q(kind__in=[LabelKind.NAME, LabelKind.ALIAS])
+
+
+def _label_matches(queryset, keys, seen: set[int]) -> list[Match]:
+    """Terms (not in ``seen``) with a name or alias in another language whose
+    key is one of ``keys``; no inflection: English rules do not apply to them."""
+    labels = (
+        Label.objects.filter(_NAMING, key__in=keys, term__in=queryset.values("pk"))
+        .select_related("term")
+        .order_by("term__name_key", "position")
+    )
+    matches = []
+    for label in labels:
+        if label.term_id not in seen:
+            seen.add(label.term_id)
+            matches.append(Match(label.term, "label", label.text, label.language))
+    return matches
+
+
 def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[Term]:
     """Terms whose name or an alias is close to ``text``: typos, near misses.
 
@@ -277,7 +301,10 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
         aliased = Alias.objects.filter(
             term__in=queryset.values("pk"), key__trigram_similar=key
         )
-        # The % operator's bar, lowered for these two queries only.
+        labelled = Label.objects.filter(
+            _NAMING, term__in=queryset.values("pk"), key__trigram_similar=key
+        )
+        # The % operator's bar, lowered for these queries only.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('pg_trgm.similarity_threshold', %s, false)",
@@ -286,6 +313,7 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
             try:
                 pool = set(named.values_list("pk", flat=True)[:SUGGEST_POOL])
                 pool |= set(aliased.values_list("term_id", flat=True)[:SUGGEST_POOL])
+                pool |= set(labelled.values_list("term_id", flat=True)[:SUGGEST_POOL])
             finally:
                 # Back to pg_trgm's default for whatever this connection runs next.
                 cursor.execute(
@@ -309,7 +337,8 @@ def autocomplete(
 
     Name matches beat alias matches, a match at the start beats one inside, and
     shorter names come first. With no such term, falls back to close matches.
-    Names and aliases are searched in two queries, each able to use its index.
+    Names, aliases and labels are searched in three queries, each able to use
+    its index.
     """
     key = lookup_key(text)
     if not key:
@@ -343,6 +372,21 @@ def autocomplete(
         if alias.term_id not in seen:
             seen.add(alias.term_id)
             results.append(Match(alias.term, "alias", alias.name))
+    labels = list(
+        Label.objects.filter(_NAMING)
+        .filter(Q(key__startswith=key) | Q(key__contains=inner))
+        .filter(term__in=queryset.values("pk"))
+        .select_related("term")
+        .annotate(match_rank=ranked("key"))
+        .order_by("match_rank", Length("key"), "key")[: limit * 2]
+    )
+    if len(results) < limit:
+        for label in labels:
+            if len(results) >= limit:
+                break
+            if label.term_id not in seen:
+                seen.add(label.term_id)
+                results.append(Match(label.term, "label", label.text, label.language))
     if results:
         return results
     return [Match(term, "fuzzy") for term in suggestions(queryset, text, limit=limit)]

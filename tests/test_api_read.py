@@ -186,7 +186,12 @@ def test_lookup_is_case_space_hyphen_underscore_insensitive(corpus_db, api, quer
         "url",
         "matched_on",
         "alias",
+        "matched_language",
+        "language",
+        "short_def_language",
     }
+    assert match["language"] == match["short_def_language"] == "en"
+    assert match["matched_language"] is None
 
 
 def test_lookup_ambiguous_alias_returns_every_candidate(corpus_db, api):
@@ -231,6 +236,9 @@ def test_autocomplete_prefix_and_alias(corpus_db, api):
         "short_def": by_alias["results"][0]["short_def"],
         "matched_on": "alias",
         "alias": "logprob",
+        "matched_language": None,
+        "language": "en",
+        "short_def_language": "en",
     }
     # "ability" starts no word of any name or alias: only fuzzy matches come back.
     inside = api.get("/api/v1/autocomplete/", {"q": "ability", "limit": 50}).json()

@@ -63,11 +63,12 @@ READS = [
     ),
     ("detail .md", f"/api/v1/terms/{FEW}.md", f"/api/v1/terms/{MANY}.md", 200, 12),
     (
+        # The stamp; names and slugs, aliases, labels in other languages.
         "lookup",
         "/api/v1/lookup/?q=logprob",
         "/api/v1/lookup/?q=supervised fine-tuning",
         200,
-        3,
+        4,
     ),
     (
         # Names and aliases as written, then as other forms; suggestions (on

@@ -27,6 +27,7 @@ from terms.frontcache import MARK_HEADER
 from terms.selectors import glossary_stamp, visible_statuses
 
 from .errors import PreconditionFailed
+from .params import reader_languages
 
 
 def term_token(term) -> str:
@@ -103,6 +104,10 @@ class GlossaryCacheMixin:
     etag_term = None
     #: Response statuses worth caching.
     cached_statuses = (200,)
+    #: The view shows terms in the reader's languages (``?lang=``).
+    localized = False
+    #: The reader's languages other than the default (set in ``initial``).
+    languages: tuple[str, ...] = ()
 
     @cached_property
     def statuses(self) -> list[str]:
@@ -112,6 +117,8 @@ class GlossaryCacheMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.cache_key = None
+        if self.localized:
+            self.languages = reader_languages(request)
         if request.method not in ("GET", "HEAD"):
             return
         state = glossary_stamp()
@@ -122,6 +129,7 @@ class GlossaryCacheMixin:
             request.META.get("QUERY_STRING", ""),
             getattr(request.accepted_renderer, "format", ""),
             ",".join(self.statuses),
+            ",".join(self.languages),
         ]
         digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
         # The change time guards against a version number seen twice (a restored
@@ -171,7 +179,7 @@ class GlossaryCacheMixin:
         response["Last-Modified"] = last_modified
         private = request.user.is_authenticated
         response["Cache-Control"] = ("private" if private else "public") + ", no-cache"
-        response["Vary"] = "Accept, Authorization, Cookie, Origin"
+        response["Vary"] = "Accept, Accept-Language, Authorization, Cookie, Origin"
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

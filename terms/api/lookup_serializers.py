@@ -6,40 +6,91 @@ each shown text beside it.
 """
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from terms.annotation import MATCH_KINDS
-from terms.models import Status
+from terms.languages import Localized, localize
+from terms.models import Status, Term
 
 from .serializers import TermUrlField, TextField
 
 
-class MatchSerializer(serializers.Serializer):
+def shown(context: dict, term: Term) -> Localized:
+    """The term in the reader's languages (``context["languages"]``), once per term."""
+    cache = context.setdefault("shown", {})
+    if term.pk not in cache:
+        cache[term.pk] = localize(term, context.get("languages", ()))
+    return cache[term.pk]
+
+
+@extend_schema_field({"type": "string"})
+class ShownField(serializers.Field):
+    """A term's name or short definition as shown to the reader, or its language."""
+
+    def __init__(self, what: str, **kwargs):
+        self.what = what
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, term):
+        """Read from ``shown`` (the source is the term)."""
+        return getattr(shown(self.context, term), self.what)
+
+
+def shown_base(source: str) -> type[serializers.Serializer]:
+    """A serializer base with ``term``, ``short_def`` and the language of each,
+    for the term at ``source``."""
+    fields = {
+        # DRF refuses a source equal to the field's name.
+        "term": ShownField(
+            "name",
+            **({} if source == "term" else {"source": source}),
+            help_text="In the reader's language if it has one.",
+        ),
+        "language": ShownField(
+            "name_language", source=source, help_text="BCP 47 tag of `term`."
+        ),
+        "short_def": ShownField("short_def", source=source),
+        "short_def_language": ShownField(
+            "short_def_language", source=source, help_text="BCP 47 tag of `short_def`."
+        ),
+    }
+    name = "ShownTerm" if source == "term" else "Shown"
+    return serializers.SerializerMetaclass(name, (serializers.Serializer,), fields)
+
+
+ShownTerm = shown_base("term")
+Shown = shown_base("*")
+
+
+class MatchSerializer(ShownTerm):
     """A term found by lookup, and what it was found by."""
 
     slug = serializers.CharField(source="term.slug")
-    term = serializers.CharField(source="term.name")
-    short_def = serializers.CharField(source="term.short_def")
     status = serializers.CharField(source="term.status")
     url = TermUrlField(source="term.slug")
     matched_on = serializers.ChoiceField(
-        choices=["name", "slug", "alias", "inflection"],
+        choices=["name", "slug", "alias", "label", "inflection"],
         help_text=(
             "inflection: the query is another form (plural, verb form) of the "
-            "name or alias in `alias`."
+            "name or alias in `alias`; label: a name or alias in the language "
+            "`matched_language`."
         ),
     )
     alias = serializers.CharField(
-        allow_null=True, help_text="The alias matched, or the form inflected."
+        allow_null=True,
+        help_text="The alias or label matched, or the form inflected.",
+    )
+    matched_language = serializers.CharField(
+        source="language", allow_null=True, help_text="For a label: its language."
     )
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(Shown):
     """A term whose name is close to what was asked for."""
 
     slug = serializers.CharField()
-    term = serializers.CharField(source="name")
-    short_def = serializers.CharField()
     url = TermUrlField(source="slug")
 
 
@@ -51,14 +102,15 @@ class LookupResponseSerializer(serializers.Serializer):
     suggestions = SuggestionSerializer(many=True, required=False)
 
 
-class AutocompleteItemSerializer(serializers.Serializer):
+class AutocompleteItemSerializer(ShownTerm):
     """One type-ahead result."""
 
     slug = serializers.CharField(source="term.slug")
-    term = serializers.CharField(source="term.name")
-    short_def = serializers.CharField(source="term.short_def")
-    matched_on = serializers.ChoiceField(choices=["name", "alias", "fuzzy"])
+    matched_on = serializers.ChoiceField(choices=["name", "alias", "label", "fuzzy"])
     alias = serializers.CharField(allow_null=True)
+    matched_language = serializers.CharField(
+        source="language", allow_null=True, help_text="For a label: its language."
+    )
 
 
 class AutocompleteResponseSerializer(serializers.Serializer):
@@ -118,7 +170,7 @@ class SpanSerializer(serializers.Serializer):
     short_def = serializers.SerializerMethodField()
     url = TermUrlField(source="best.slug")
     matched_on = serializers.ChoiceField(
-        choices=["name", "alias"], source="best.matched_on"
+        choices=["name", "alias", "label"], source="best.matched_on"
     )
     match = serializers.ChoiceField(
         choices=list(MATCH_KINDS),
@@ -139,22 +191,20 @@ class SpanSerializer(serializers.Serializer):
 
     def get_term(self, span) -> str:
         """The name of the best candidate."""
-        return self.context["terms"][span.best.slug].name
+        return shown(self.context, self.context["terms"][span.best.slug]).name
 
     def get_short_def(self, span) -> str:
         """The short definition of the best candidate."""
-        return self.context["terms"][span.best.slug].short_def
+        return shown(self.context, self.context["terms"][span.best.slug]).short_def
 
     def get_ambiguous(self, span) -> list[str]:
         """Every candidate's slug when there is more than one."""
         return [c.slug for c in span.candidates] if len(span.candidates) > 1 else []
 
 
-class AnnotatedTermSerializer(serializers.Serializer):
+class AnnotatedTermSerializer(Shown):
     """A term found in the text, for a tooltip."""
 
-    term = serializers.CharField(source="name")
-    short_def = serializers.CharField()
     status = serializers.CharField()
     url = TermUrlField(source="slug")
     page = serializers.SerializerMethodField()

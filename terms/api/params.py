@@ -3,12 +3,25 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from terms.languages import LanguageError, preference
 from terms.models import Status
 
 from .filters import MultiValueField
 
 #: The longest ``q`` any endpoint takes.
 QUERY_MAX_CHARS = 200
+
+
+def reader_languages(request) -> tuple[str, ...]:
+    """The reader's languages other than the default (``?lang=``, else
+    ``Accept-Language``); a malformed ``lang`` is a 400 naming it."""
+    try:
+        return preference(
+            request.query_params.get("lang"),
+            request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+        )
+    except LanguageError as exc:
+        raise ValidationError({"lang": [str(exc)]}) from None
 
 
 def multi(request, name: str) -> list[str]:

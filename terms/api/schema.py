@@ -64,6 +64,23 @@ STATUS_PARAM = OpenApiParameter(
     explode=True,
 )
 
+_TAG = r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*"
+_LANGS = rf"^{_TAG}(,{_TAG})*$"
+
+LANG_PARAM = OpenApiParameter(
+    "lang",
+    {
+        "type": "string",
+        "pattern": _LANGS,
+    },
+    description=(
+        "The reader's languages as BCP 47 tags, best first (`fr`, `pt-BR,pt`); "
+        "without it, the Accept-Language header. Names and short definitions "
+        "are shown in the first language a term has a label in, else in the "
+        "default language; each says which language it is in."
+    ),
+)
+
 PAGE_PARAMETERS = [
     OpenApiParameter(
         "page", {"type": "integer", "minimum": 1}, description="Page number, from 1."

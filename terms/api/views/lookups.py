@@ -1,6 +1,7 @@
 """Embedding lookups: resolve a name, type-ahead, and find terms in a text."""
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -30,7 +31,7 @@ from ..params import (
     required_text,
 )
 from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
-from ..schema import ERRORS, QUERY_SCHEMA, STATUS_PARAM, errors
+from ..schema import ERRORS, LANG_PARAM, QUERY_SCHEMA, STATUS_PARAM, errors
 
 AUTOCOMPLETE_MAX = 50
 
@@ -39,6 +40,17 @@ class ReadView(KnownParameters, GlossaryCacheMixin, APIView):
     """Base of the read-only endpoints: anyone may read, responses are cached."""
 
     permission_classes = [AllowAny]
+
+    def context(self) -> dict:
+        """Serializer context: the request and the reader's languages."""
+        return {"request": self.request, "languages": self.languages}
+
+
+def with_labels(view, *groups) -> None:
+    """Fetch the labels of the terms shown, in one query, when the reader asked
+    for another language."""
+    if view.languages:
+        prefetch_related_objects([t for group in groups for t in group], "labels")
 
 
 @extend_schema(
@@ -54,6 +66,7 @@ class ReadView(KnownParameters, GlossaryCacheMixin, APIView):
             ),
         ),
         STATUS_PARAM,
+        LANG_PARAM,
     ],
     responses={
         200: LookupResponseSerializer,
@@ -69,7 +82,8 @@ class LookupView(ReadView):
 
     # A miss (with its suggestions) is as worth caching as a hit.
     cached_statuses = (200, 404)
-    known_parameters = frozenset({"q", "status"})
+    known_parameters = frozenset({"q", "status", "lang"})
+    localized = True
 
     def get(self, request):
         """200 with the matches, or 404 with suggestions."""
@@ -80,7 +94,8 @@ class LookupView(ReadView):
         body = {"query": text, "matches": matches}
         if not matches:
             body["suggestions"] = search.suggestions(queryset, text)
-        data = LookupResponseSerializer(body, context={"request": request}).data
+        with_labels(self, [m.term for m in matches], body.get("suggestions", []))
+        data = LookupResponseSerializer(body, context=self.context()).data
         if matches:
             return Response(data)
         elsewhere = _elsewhere(text, statuses, self, search.lookup)
@@ -128,13 +143,15 @@ def _prefix_matches(terms, text: str) -> list:
             description=f"At most this many results (1-{AUTOCOMPLETE_MAX}; 10).",
         ),
         STATUS_PARAM,
+        LANG_PARAM,
     ],
     responses={200: AutocompleteResponseSerializer, **errors(400, 429)},
 )
 class AutocompleteView(ReadView):
     """Terms whose name or alias has a word starting with the prefix; typo fallback."""
 
-    known_parameters = frozenset({"q", "limit", "status"})
+    known_parameters = frozenset({"q", "limit", "status", "lang"})
+    localized = True
 
     def get(self, request):
         """The best completions of ``q``."""
@@ -148,6 +165,7 @@ class AutocompleteView(ReadView):
         queryset = Term.objects.filter(status__in=statuses)
         results = search.autocomplete(queryset, text, limit=int(raw_limit))
         body = {"query": text, "results": results}
+        with_labels(self, [match.term for match in results])
         if all(match.matched_on == "fuzzy" for match in results):
             elsewhere = _elsewhere(
                 text,
@@ -157,7 +175,9 @@ class AutocompleteView(ReadView):
             )
             if elsewhere:
                 body["hint"] = elsewhere
-        return Response(AutocompleteResponseSerializer(body).data)
+        return Response(
+            AutocompleteResponseSerializer(body, context=self.context()).data
+        )
 
 
 @extend_schema(
@@ -174,14 +194,14 @@ class AutocompleteView(ReadView):
         "application/json": AnnotateRequestSerializer,
         "text/plain": OpenApiTypes.STR,
     },
-    parameters=[STATUS_PARAM],
+    parameters=[STATUS_PARAM, LANG_PARAM],
     responses={200: AnnotateResponseSerializer, 413: ERRORS[413], **errors(400, 429)},
 )
-class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
+class AnnotateView(ReadView):
     """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""
 
-    known_parameters = frozenset({"status"})
-    permission_classes = [AllowAny]
+    known_parameters = frozenset({"status", "lang"})
+    localized = True
     parser_classes = [GlossaryJSONParser, PlainTextParser]
 
     def _text_and_statuses(self, request) -> tuple[str, list[str]]:
@@ -229,12 +249,13 @@ class AnnotateView(KnownParameters, GlossaryCacheMixin, APIView):
                 "slug", "name", "short_def", "status"
             )
         }
+        with_labels(self, terms.values())
         if len(terms) < len(chosen):
             # A matcher from before a change (its successor is being built) may
             # name a term that is gone or hidden now: leave those out.
             spans = annotation.without_missing(spans, terms)
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
-        context = {"request": request, "text": text, "terms": terms}
+        context = {**self.context(), "text": text, "terms": terms}
         return Response(AnnotateResponseSerializer(body, context=context).data)
 
 
