@@ -81,11 +81,12 @@ READS = [
         15,
     ),
     (
+        # The stamp; names, aliases, labels in other languages.
         "autocomplete",
         "/api/v1/autocomplete/?q=a&limit=2",
         "/api/v1/autocomplete/?q=a&limit=50",
         200,
-        3,
+        4,
     ),
     ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
     ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),
