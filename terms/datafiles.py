@@ -90,8 +90,13 @@ def parse_roles_file(raw: bytes, *, file: str) -> tuple[list[RoleData], list[Pro
         if entry is None:
             continue
         values = {
+            # Summary and takeaway may be empty, as in the roles a new database
+            # starts with: an export must import again.
             key: check.string(
-                (*path, key), entry[key], max_chars=200 if key == "title" else None
+                (*path, key),
+                entry[key],
+                max_chars=200 if key == "title" else None,
+                allow_empty=key in ("summary", "takeaway"),
             )
             for key in ("slug", "title", "summary", "takeaway")
             if key in entry

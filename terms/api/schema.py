@@ -93,6 +93,7 @@ PAGE_PARAMETERS = [
 ]
 
 TERM_LIST_PARAMETERS = [
+    LANG_PARAM,
     OpenApiParameter(
         "q",
         QUERY_SCHEMA,

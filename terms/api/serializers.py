@@ -23,6 +23,7 @@ from terms.document import (
     TEXT,
     required_keys,
 )
+from terms.languages import default_language, localize
 from terms.mapping import document_from_term
 from terms.selectors import term_relationships
 
@@ -161,8 +162,40 @@ class TermSummarySerializer(serializers.Serializer):
     last_reviewed = serializers.DateField()
     updated_at = serializers.DateTimeField()
 
+    localized = serializers.SerializerMethodField(
+        help_text=(
+            "The name, aliases and short definition as shown to a reader who "
+            "asked for other languages (?lang=, Accept-Language), with the "
+            "language of each."
+        )
+    )
+
     def get_url(self, term) -> str:
         return term_url(self.context.get("request"), term.slug)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "term": {"type": "string"},
+                "language": {"type": "string"},
+                "aliases": {"type": "array", "items": {"type": "string"}},
+                "short_def": {"type": "string"},
+                "short_def_language": {"type": "string"},
+            },
+        }
+    )
+    def get_localized(self, term) -> dict:
+        shown = localize(term, self.context.get("languages", ()))
+        return {
+            "term": shown.name,
+            "language": shown.name_language,
+            "aliases": list(shown.aliases)
+            if shown.name_language != default_language()
+            else [alias.name for alias in term.aliases.all()],
+            "short_def": shown.short_def,
+            "short_def_language": shown.short_def_language,
+        }
 
     def get_aliases(self, term) -> list[str]:
         return [alias.name for alias in term.aliases.all()]

@@ -21,7 +21,13 @@ from ..filters import TermFilterSet, TermOrdering
 from ..pagination import GlossaryPagination
 from ..params import KnownParameters, required_text
 from ..renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRenderer
-from ..schema import IF_MATCH_PARAM, SKOS_RESPONSES, TERM_LIST_PARAMETERS, errors
+from ..schema import (
+    IF_MATCH_PARAM,
+    LANG_PARAM,
+    SKOS_RESPONSES,
+    TERM_LIST_PARAMETERS,
+    errors,
+)
 from ..serializers import (
     TermDetailSerializer,
     TermDocumentSerializer,
@@ -105,6 +111,7 @@ EDIT_RESPONSES = {
     ),
     retrieve=extend_schema(
         summary="One term, every field (also .yaml, .md and SKOS: .ttl, .rdf, .jsonld)",
+        parameters=[LANG_PARAM],
         responses={
             (200, "application/json"): TermDetailSerializer,
             (200, "application/yaml"): TermDocumentSerializer,
@@ -162,13 +169,16 @@ class TermViewSet(
     repeatable_parameters = frozenset(
         {"status", "category", "role", "tag", "part_of_speech"}
     )
+    localized = True
 
     def get_known_parameters(self) -> frozenset[str]:
         """Filters, search, ordering and pages for the list; nothing otherwise."""
+        if self.action == "retrieve":
+            return frozenset({"lang"})
         if self.action != "list":
             return frozenset()
         filters = TermFilterSet.base_filters
-        return frozenset({*filters, "q", "ordering", "page", "page_size"})
+        return frozenset({*filters, "q", "ordering", "page", "page_size", "lang"})
 
     def get_renderers(self):
         """YAML and Markdown for one term; every other action answers JSON only.
@@ -183,7 +193,8 @@ class TermViewSet(
     def get_queryset(self):
         """Visible terms with what the action's representation needs."""
         if self.action == "list":
-            return selectors.term_list_queryset(self.statuses)
+            queryset = selectors.term_list_queryset(self.statuses)
+            return queryset.prefetch_related("labels") if self.languages else queryset
         if self.action == "retrieve":
             return selectors.term_detail_queryset(self.statuses)
         # Writes see every term; the workflow decides what may happen to it.
@@ -195,7 +206,11 @@ class TermViewSet(
 
     def get_serializer_context(self):
         """The statuses the reader may see decide which links resolve."""
-        return {**super().get_serializer_context(), "statuses": self.statuses}
+        return {
+            **super().get_serializer_context(),
+            "statuses": self.statuses,
+            "languages": self.languages,
+        }
 
     def get_object(self):
         """The term of the URL's slug (404 naming it), remembered for its ETag."""
