@@ -76,9 +76,6 @@ __all__ = [
     "validate_term_data",
 ]
 
-# A slug is a file name and a URL path segment.
-_UNSAFE_SLUG_CHARACTERS = frozenset('/\\?#%"<>|*:')
-
 
 @dataclass(frozen=True)
 class TermDocument:
@@ -372,7 +369,6 @@ def required_keys(*, draft: bool) -> tuple[str, ...]:
 
 def _check_name(check: Checker, name: str, expected_slug: str | None) -> None:
     slug = term_slug(name)
-    unsafe = sorted(set(slug) & _UNSAFE_SLUG_CHARACTERS)
     if not slug.strip("-"):
         check.add(("term",), f"{name!r} gives an empty slug")
     elif not slug.strip("-."):
@@ -382,12 +378,6 @@ def _check_name(check: Checker, name: str, expected_slug: str | None) -> None:
             ("term",),
             f"{name!r} gives the slug {slug!r}, which is reserved for the data file "
             f"{slug}.yml; choose another name",
-        )
-    elif unsafe:
-        check.add(
-            ("term",),
-            f"{name!r} gives the slug {slug!r}, which cannot be a file "
-            f"name or URL: remove {' '.join(repr(c) for c in unsafe)}",
         )
     elif expected_slug is not None and slug != expected_slug:
         check.add(

@@ -9,7 +9,7 @@ event. Importing unchanged content therefore writes nothing at all.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,13 @@ from .datafiles import (
     parse_roles_file,
     parse_site_file,
 )
-from .document import Problem, TermDocument, category_clash_message, parse_term_file
+from .document import (
+    Problem,
+    TermDocument,
+    category_clash_message,
+    parse_term_file,
+    validate_term_data,
+)
 from .mapping import documents_for
 from .models import (
     Category,
@@ -42,6 +48,8 @@ from .resolver import TargetIndex
 from .selectors import known_roles
 
 TERM_SUFFIXES = (".yml", ".yaml")
+#: Files that hold many terms: SKOS (``terms.skos_import``) and CSV (``terms.csvfile``).
+MANY_SUFFIXES = (".ttl", ".rdf", ".jsonld", ".csv")
 
 Progress = Callable[[str, int, int], None]
 
@@ -60,6 +68,10 @@ class ImportReport:
     errors: list[Problem] = field(default_factory=list)
     dry_run: bool = False
     files: int = 0
+    #: One per document read: ``file``, ``line`` (CSV), ``slug``, ``action``
+    #: (created, updated, unchanged; invalid, or not_written when another
+    #: document made the batch fail) and ``errors``.
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +88,7 @@ class ImportReport:
             "warnings": [warning.as_dict() for warning in self.warnings],
             "errors": [error.as_dict() for error in self.errors],
             "dry_run": self.dry_run,
+            "rows": self.rows,
         }
 
 
@@ -89,6 +102,10 @@ class _Batch:
     site: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    #: What readers of SKOS and CSV files left out, reported as warnings.
+    warnings: list[Problem] = field(default_factory=list)
+    #: Each document's source: (file label, line, slug or None).
+    sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
 
 
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -118,8 +135,14 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
                 )
             files.extend(found)
         elif path.is_file():
-            if path.suffix not in TERM_SUFFIXES:
-                problems.append(Problem("not a .yml file", file=str(path)))
+            if path.suffix.lower() not in (*TERM_SUFFIXES, *MANY_SUFFIXES):
+                problems.append(
+                    Problem(
+                        "not a term file: import takes .yml, .ttl, .rdf, .jsonld "
+                        "and .csv files",
+                        file=str(path),
+                    )
+                )
             else:
                 files.append(path)
         else:
@@ -193,27 +216,89 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
     roles = known_roles() | {role.slug for role in batch.roles}
     for done, path in enumerate(term_files, start=1):
         raw = _read(path, batch.problems)
-        if raw is not None:
+        if raw is not None and path.suffix.lower() in MANY_SUFFIXES:
+            _parse_many(batch, path, raw, roles)
+        elif raw is not None:
             document, problems = parse_term_file(
                 raw, file=str(path), expected_slug=path.stem, known_roles=roles
             )
             batch.problems.extend(problems)
-            if document is not None:
-                if document.slug in batch.terms:
-                    other = batch.terms[document.slug][0]
-                    batch.problems.append(
-                        Problem(
-                            f"term {document.slug!r} is also defined in {other}",
-                            file=str(path),
-                            field="term",
-                        )
-                    )
-                else:
-                    batch.terms[document.slug] = (str(path), document)
+            _add_document(batch, str(path), None, document)
         if progress:
             progress("validating", done, len(term_files))
     _check_category_slugs(batch)
     return batch
+
+
+def _add_document(
+    batch: _Batch, where: str, line: int | None, document: TermDocument | None
+) -> None:
+    """Record a parsed document (None: refused) and its source; a slug defined
+    twice in the batch is a problem."""
+    batch.sources.append((where, line, document.slug if document else None))
+    if document is None:
+        return
+    if document.slug in batch.terms:
+        other = batch.terms[document.slug][0]
+        batch.problems.append(
+            Problem(
+                f"term {document.slug!r} is also defined in {other}",
+                file=where,
+                line=line,
+                field="term",
+            )
+        )
+    else:
+        batch.terms[document.slug] = (where, document)
+
+
+def _parse_many(batch: _Batch, path: Path, raw: bytes, roles) -> None:
+    """The documents of a SKOS or CSV file, each validated like a YAML file."""
+    from . import csvfile, skos_import
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        entries, problems = csvfile.read_csv(raw, file=str(path))
+    else:
+        entries, problems = skos_import.read_skos(raw, file=str(path), suffix=suffix)
+    batch.problems.extend(problems)
+    for entry in entries:
+        batch.warnings.extend(entry.warnings)
+        document, problems = validate_term_data(
+            entry.data, file=entry.where, known_roles=roles
+        )
+        batch.problems.extend(
+            replace(problem, line=entry.line) if problem.line is None else problem
+            for problem in problems
+        )
+        _add_document(batch, entry.where, entry.line, document)
+
+
+def _report_rows(report: ImportReport, batch: _Batch) -> None:
+    """One row per document read, with what happened to it and its errors."""
+    by_file: dict[str, list[str]] = defaultdict(list)
+    by_row: dict[tuple[str, int | None], list[str]] = defaultdict(list)
+    for problem in report.errors:
+        message = (
+            f"{problem.field}: {problem.message}" if problem.field else problem.message
+        )
+        by_file[problem.file or ""].append(message)
+        by_row[(problem.file or "", problem.line)].append(message)
+    action = {slug: "created" for slug in report.created}
+    action |= {slug: "updated" for slug in report.updated}
+    action |= {slug: "unchanged" for slug in report.unchanged}
+    for where, line, slug in batch.sources:
+        # A CSV row is told apart by its line; other documents by their file label.
+        mine = by_file[where] if line is None else by_row[(where, line)]
+        if mine or slug is None:
+            done = "invalid"
+        elif report.errors:
+            done = "not_written"
+        else:
+            done = action.get(slug, "unchanged")
+        report.rows.append(
+            {"file": where, "line": line, "slug": slug, "action": done, "errors": mine}
+        )
 
 
 def _check_category_slugs(batch: _Batch) -> None:
@@ -409,6 +494,7 @@ def import_paths(
     report.files = batch.files
     report.errors.extend(batch.problems)
     if report.errors:
+        _report_rows(report, batch)
         return report
 
     stored = _stored_documents(batch.terms)
@@ -431,7 +517,7 @@ def import_paths(
         report.deleted = sorted(deleted)
 
     index = _planned_index(batch, deleted)
-    report.warnings = _warnings(batch, index)
+    report.warnings = batch.warnings + _warnings(batch, index)
     pending = set(report.updated) & set(
         PendingChange.objects.values_list("term__slug", flat=True)
     )
@@ -445,6 +531,7 @@ def import_paths(
             )
         )
     data_plan = _plan_data(batch, report)
+    _report_rows(report, batch)
     if dry_run or not (plan or deleted or any(data_plan.values())):
         return report
 
@@ -496,4 +583,6 @@ def _apply(
         # Fresh statistics after a bulk load, so the planner uses the search
         # indexes rather than guessing from an empty table.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE terms_term, terms_alias, terms_relationship")
+            cursor.execute(
+                "ANALYZE terms_term, terms_alias, terms_label, terms_relationship"
+            )

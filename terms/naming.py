@@ -15,10 +15,15 @@ _REPEATED_HYPHENS = re.compile(r"-{2,}")
 _KEY_SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015]+")
 
 
+#: Characters a file name or a URL path segment cannot hold as they are; a
+#: slug has ``-`` in their place ("TV/radio producers" -> ``tv-radio-producers``).
+_UNSAFE_IN_SLUG = re.compile(r'[/\\?#%"<>|*:]')
+
+
 def term_slug(name: str) -> str:
     """Return the slug of a term name, as term-format.md defines it."""
     slug = _SLUG_SEPARATORS.sub("-", name.strip().lower())
-    return _REPEATED_HYPHENS.sub("-", slug)
+    return _REPEATED_HYPHENS.sub("-", _UNSAFE_IN_SLUG.sub("-", slug))
 
 
 #: Typographic quotes compare as the plain ones (U+2019 is an apostrophe).

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import history, stamp
+from .bulk import insert_rows
 from .document import TermDocument
 from .mapping import term_child_rows, term_field_values
 from .models import (
@@ -154,8 +155,8 @@ def terms_write(
         if progress:
             progress("writing", done, len(changes))
     _write_parts(rows)
-    TermRevision.objects.bulk_create(revisions, batch_size=500)
-    TermEvent.objects.bulk_create(events, batch_size=500)
+    insert_rows(TermRevision, revisions)
+    insert_rows(TermEvent, events)
     glossary_touch()
     return written
 
@@ -213,13 +214,13 @@ def _write_parts(rows: dict[type, list]) -> None:
     """Insert part rows; relationships resolved as they are written."""
     relationships = rows.pop(Relationship, [])
     for model, instances in rows.items():
-        model.objects.bulk_create(instances, batch_size=1000)
+        insert_rows(model, instances)
     # New relationships are resolved as they are written; the pass below then
     # only has to re-point older ones that the new names and aliases affect.
     index = database_index()
     for relationship in relationships:
         relationship.target_id = index.resolve(relationship.target_name)
-    Relationship.objects.bulk_create(relationships, batch_size=1000)
+    insert_rows(Relationship, relationships)
     relationships_resolve(index=index)
 
 

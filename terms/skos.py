@@ -29,6 +29,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
 from .document import TermDocument
@@ -41,7 +42,8 @@ SCHEMA = Namespace("https://schema.org/")
 #: format -> (rdflib serialiser, media type, file suffix)
 FORMATS = {
     "ttl": ("turtle", "text/turtle", ".ttl"),
-    "rdf": ("pretty-xml", "application/rdf+xml", ".rdf"),
+    # Plain RDF/XML: the pretty writer cannot write lists of literals.
+    "rdf": ("xml", "application/rdf+xml", ".rdf"),
     "jsonld": ("json-ld", "application/ld+json", ".jsonld"),
 }
 
@@ -97,7 +99,7 @@ def glossary_graph(
     collections: dict[str, URIRef] = {}
     for document in documents:
         concept = concept_uri(document.slug)
-        _add_concept(graph, gl, concept, document, language, by_key)
+        _add_concept(graph, gl, concept, document, language, by_key, known)
         graph.add((concept, SKOS.inScheme, scheme))
         if modified and document.slug in modified:
             graph.add((concept, DCTERMS.modified, Literal(modified[document.slug])))
@@ -128,25 +130,46 @@ def _slug(name: str) -> str:
     return slugify(name)
 
 
-def _add_concept(graph, gl, concept, document: TermDocument, language, by_key) -> None:
+def _add_concept(
+    graph, gl, concept, document: TermDocument, language, by_key, names
+) -> None:
     def text(predicate, value, lang=language):
         if value:
             graph.add((concept, predicate, Literal(value, lang=lang)))
+
+    def ordered(name: str, values, key=str) -> None:
+        # RDF keeps no order among repeated values: an import sorts them. When
+        # that would change the document's order, an rdf:List keeps it (and
+        # the words as written) for an import that reads this graph back.
+        if list(values) != sorted(values, key=key):
+            node = BNode()
+            Collection(graph, node, [Literal(value) for value in values])
+            graph.add((concept, gl[f"{name}Order"], node))
 
     graph.add((concept, RDF.type, SKOS.Concept))
     text(SKOS.prefLabel, document.term)
     for alias in document.aliases:
         if alias != document.term:
             text(SKOS.altLabel, alias)
+    ordered("alias", document.aliases)
+    for labels in document.labels:
+        text(SKOS.prefLabel, labels.name, labels.language)
+        for alias in labels.aliases:
+            text(SKOS.altLabel, alias, labels.language)
+        ordered(f"alias_{labels.language}", labels.aliases)
+        text(SKOS.definition, labels.short_def, labels.language)
     text(SKOS.definition, document.short_def)
     text(DCTERMS.description, document.long_def)
     text(SKOS.scopeNote, document.risk_notes)
+    text(gl.riskNotes, document.risk_notes)
     text(gl.execPerspective, document.exec_perspective)
     text(gl.engineerPerspective, document.engineer_perspective)
     for example in document.examples_do:
         text(gl.exampleDo, example)
+    ordered("exampleDo", document.examples_do)
     for example in document.examples_dont:
         text(gl.exampleDont, example)
+    ordered("exampleDont", document.examples_dont)
     for index, category in enumerate(document.categories):
         node = BNode()
         graph.add((concept, gl.category, node))
@@ -154,8 +177,10 @@ def _add_concept(graph, gl, concept, document: TermDocument, language, by_key) -
         graph.add((node, gl.position, Literal(index)))
     for role in document.roles:
         graph.add((concept, gl.role, Literal(role)))
+    ordered("role", document.roles)
     for tag in document.nist_rmf_tags:
         graph.add((concept, gl.nistTag, Literal(tag)))
+    ordered("nistTag", document.nist_rmf_tags)
     if document.part_of_speech:
         graph.add((concept, gl.partOfSpeech, Literal(document.part_of_speech)))
     links = {
@@ -165,6 +190,7 @@ def _add_concept(graph, gl, concept, document: TermDocument, language, by_key) -
     }
     hierarchy = set()
     for kind in ("broader", "narrower", "related"):
+        ordered(kind, getattr(document, kind), key=lookup_key)
         for target in getattr(document, kind):
             slug = by_key.get(lookup_key(target))
             written = Literal(target)
@@ -176,17 +202,18 @@ def _add_concept(graph, gl, concept, document: TermDocument, language, by_key) -
             if kind != "related":
                 hierarchy.add(slug)
             graph.add((concept, links[kind], concept_uri(slug)))
-            if target != slug:
-                # How the link was written, when it is not the slug itself.
+            if target not in (slug, names.get(slug)):
+                # How the link was written, when it is not the slug or name.
                 node = BNode()
                 graph.add((concept, gl[f"{kind}As"], node))
                 graph.add((node, gl.target, concept_uri(slug)))
                 graph.add((node, gl.written, written))
-    for source, url in document.citations:
+    for index, (source, url) in enumerate(document.citations):
         node = BNode()
         graph.add((concept, DCTERMS.source, node))
         graph.add((node, DCTERMS.title, Literal(source)))
         graph.add((node, SCHEMA.url, URIRef(url)))
+        graph.add((node, gl.position, Literal(index)))
     if document.license:
         graph.add((concept, DCTERMS.license, Literal(document.license)))
     graph.add((concept, gl.status, Literal(document.status)))

@@ -1,0 +1,358 @@
+"""CSV in and out, in the column layout of OpenMetadata's glossary CSV.
+
+OpenMetadata documents its glossary CSV (``glossaryCsvDocumentation.json`` in
+its repository) with these columns, in this order: ``parent``, ``name*``,
+``displayName``, ``description``, ``synonyms``, ``relatedTerms``,
+``references``, ``tags``, ``reviewers``, ``owner``, ``glossaryStatus``,
+``color``, ``iconURL``, ``extension``. A glossary moves between the two tools
+through it. How a term fills them:
+
+- ``name*`` and ``displayName``: the term's name (on import ``displayName``
+  wins, and a different ``name`` becomes an alias);
+- ``description``: the short definition, a blank line, the long definition;
+- ``synonyms``: aliases, ``;``-separated;
+- ``parent``: the first broader term, as a fully qualified name
+  (``Glossary.Parent``; names holding a dot are double-quoted);
+- ``relatedTerms``: ``relationType:FQN`` items, ``;``-separated: related terms
+  (``relatedTo``, the default), further broader and narrower terms;
+- ``references``: citations as ``source;URL`` pairs;
+- ``tags``: categories as ``Category.<name>``, roles as ``Role.<slug>``, NIST
+  AI RMF tags as ``NISTAIRMF.<tag>``;
+- ``glossaryStatus``: Draft, In Review (our ``reviewed``), Approved, Deprecated;
+- ``extension``: what OpenMetadata has no column for, as its custom
+  properties (``name:value`` items, ``;``-separated, a value holding ``;``,
+  ``|`` or ``"`` double-quoted): ``partOfSpeech``, ``execPerspective``,
+  ``engineerPerspective``, ``examplesDo`` and ``examplesDont`` (items
+  ``|``-separated), ``riskNotes``, ``license``, ``lastReviewed``.
+
+What CSV cannot carry: labels in other languages (OpenMetadata's CSV has no
+column for them), a ``;`` inside an alias, a citation's source or a link
+target (the separator), and reviewers, owners, colours and icons of
+OpenMetadata (nothing here holds them; import ignores them).
+"""
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from .document import TermDocument
+from .fields import SHORT_DEF_MAX_CHARS
+from .skos_import import Entry
+from .yaml_loader import Problem
+
+__all__ = ["COLUMNS", "read_csv", "write_csv"]
+
+COLUMNS = (
+    "parent",
+    "name*",
+    "displayName",
+    "description",
+    "synonyms",
+    "relatedTerms",
+    "references",
+    "tags",
+    "reviewers",
+    "owner",
+    "glossaryStatus",
+    "color",
+    "iconURL",
+    "extension",
+)
+STATUS_OUT = {
+    "draft": "Draft",
+    "reviewed": "In Review",
+    "approved": "Approved",
+    "deprecated": "Deprecated",
+}
+STATUS_IN = {value.lower(): key for key, value in STATUS_OUT.items()}
+#: OpenMetadata's relation types that have a counterpart here.
+RELATIONS_IN = {"relatedto": "related", "broader": "broader", "narrower": "narrower"}
+TAG_GROUPS = {"Category": "categories", "Role": "roles", "NISTAIRMF": "nist_rmf_tags"}
+#: extension property -> (document path, a list of items?)
+EXTENSION = {
+    "partOfSpeech": (("part_of_speech",), False),
+    "execPerspective": (("audiences", "exec"), False),
+    "engineerPerspective": (("audiences", "engineer"), False),
+    "examplesDo": (("examples", "do"), True),
+    "examplesDont": (("examples", "dont"), True),
+    "riskNotes": (("governance", "risk_notes"), False),
+    "license": (("license",), False),
+    "lastReviewed": (("last_reviewed",), False),
+}
+
+
+def glossary_name() -> str:
+    """The first part of every fully qualified name written."""
+    return getattr(settings, "GLOSSARY_CSV_GLOSSARY", "Glossary")
+
+
+# --- fully qualified names and delimited values -----------------------------------
+
+
+def fqn(*parts: str) -> str:
+    """``Glossary.Parent``; a part holding a dot is double-quoted."""
+    return ".".join(f'"{part}"' if "." in part else part for part in parts)
+
+
+def fqn_last(text: str) -> str:
+    """The last part of a fully qualified name (quotes removed)."""
+    parts = re.findall(r'"([^"]*)"|([^.]+)', text.strip())
+    return (parts[-1][0] or parts[-1][1]).strip() if parts else ""
+
+
+def _quoted(value: str) -> str:
+    if any(char in value for char in ';|"\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` split on ``separator`` outside double quotes; quotes undone."""
+    items, current, quoted, index = [], [], False, 0
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            if quoted and text[index + 1 : index + 2] == '"':
+                current.append('"')
+                index += 1
+            else:
+                quoted = not quoted
+        elif char == separator and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+# --- out --------------------------------------------------------------------------
+
+
+def write_csv(documents: Iterable[TermDocument]) -> tuple[str, list[str]]:
+    """The CSV text of ``documents`` and what it could not carry, per term."""
+    documents = list(documents)
+    broader_of = {d.term: d.broader[0] for d in documents if d.broader}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    losses = []
+    for document in documents:
+        row, lost = _row(document, broader_of)
+        writer.writerow(row)
+        losses.extend(f"{document.slug}: {what}" for what in lost)
+    return out.getvalue(), losses
+
+
+def _chain(name: str, broader_of: dict[str, str]) -> list[str]:
+    """The term's ancestors, nearest last, following first broader links."""
+    chain, seen = [], {name}
+    while name in broader_of and broader_of[name] not in seen:
+        name = broader_of[name]
+        seen.add(name)
+        chain.insert(0, name)
+    return chain
+
+
+def _row(document: TermDocument, broader_of: dict[str, str]) -> tuple[list[str], list]:
+    lost = []
+    if document.labels:
+        lost.append("labels in other languages")
+    glossary = glossary_name()
+    parent = ""
+    if document.broader:
+        parent = fqn(glossary, *_chain(document.term, broader_of))
+    related = [fqn(glossary, target) for target in document.related]
+    related += [f"broader:{fqn(glossary, t)}" for t in document.broader[1:]]
+    related += [f"narrower:{fqn(glossary, t)}" for t in document.narrower]
+    for value in (
+        *document.aliases,
+        *document.broader,
+        *document.narrower,
+        *document.related,
+    ):
+        if ";" in value:
+            lost.append(f"{value!r} holds ';'")
+    references = []
+    for source, url in document.citations:
+        if ";" in source:
+            lost.append(f"citation {source!r} holds ';'")
+        references += [source, url]
+    tags = [fqn("Category", name) for name in document.categories]
+    tags += [fqn("Role", slug) for slug in document.roles]
+    tags += [fqn("NISTAIRMF", tag) for tag in document.nist_rmf_tags]
+    data = document.to_data()
+    extension = []
+    for name, (path, many) in EXTENSION.items():
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value in (None, "", []):
+            continue
+        if many:
+            value = "|".join(_quoted(item) for item in value)
+        extension.append(f"{name}:{_quoted(str(value))}")
+    description = document.short_def
+    if document.long_def:
+        description = f"{description}\n\n{document.long_def}"
+    row = [
+        parent,
+        document.term,
+        document.term,
+        description,
+        ";".join(document.aliases),
+        ";".join(related),
+        ";".join(references),
+        ";".join(tags),
+        "",
+        "",
+        STATUS_OUT[document.status],
+        "",
+        "",
+        ";".join(extension),
+    ]
+    return row, lost
+
+
+# --- in ---------------------------------------------------------------------------
+
+
+def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
+    """The term documents of an OpenMetadata-layout glossary CSV, one per row."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [Problem(f"not UTF-8 text (byte {exc.start})", file=file)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return [], [Problem("empty file: a CSV needs a header row", file=file, line=1)]
+    columns = [name.strip().rstrip("*") for name in header]
+    known = [name.rstrip("*") for name in COLUMNS]
+    unknown = [name for name in columns if name not in known]
+    problems = []
+    if unknown:
+        problems.append(
+            Problem(
+                f"unknown column(s) {', '.join(map(repr, unknown))}; the columns "
+                f"are: {', '.join(COLUMNS)}",
+                file=file,
+                line=1,
+            )
+        )
+    if "name" not in columns:
+        problems.append(Problem("no name column", file=file, line=1))
+    if problems:
+        return [], problems
+    entries = []
+    line = reader.line_num + 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            row = dict(zip(columns, cells, strict=False))
+            data, row_problems = _document(row)
+            for message, field in row_problems:
+                problems.append(Problem(message, file=file, line=start, field=field))
+            entries.append(Entry(data, file, start))
+    except csv.Error as exc:
+        problems.append(Problem(f"not valid CSV: {exc}", file=file, line=line))
+    return entries, problems
+
+
+def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    problems = []
+    name = (row.get("displayName") or "").strip() or (row.get("name") or "").strip()
+    aliases = _split(row.get("synonyms", ""), ";")
+    other = (row.get("name") or "").strip()
+    if other and other != name:
+        aliases.insert(0, other)
+    description = (row.get("description") or "").strip()
+    short_def, _, long_def = description.partition("\n\n")
+    if len(short_def) > SHORT_DEF_MAX_CHARS and not long_def:
+        short_def, long_def = "", description
+    links: dict[str, list[str]] = {}
+    parent = fqn_last(row.get("parent", ""))
+    if parent:
+        links["broader"] = [parent]
+    for item in _split(row.get("relatedTerms", ""), ";"):
+        kind, _, target = item.partition(":")
+        relation = RELATIONS_IN.get(kind.strip().lower())
+        if relation is None or not target:
+            relation, target = "related", item  # no known type: all of it is the name
+        links.setdefault(relation, []).append(fqn_last(target))
+    references = _split(row.get("references", ""), ";")
+    if len(references) % 2:
+        problems.append(("must hold source;URL pairs", "references"))
+    citations = [
+        {"source": references[i], "url": references[i + 1]}
+        for i in range(0, len(references) - 1, 2)
+    ]
+    grouped: dict[str, list[str]] = {key: [] for key in TAG_GROUPS.values()}
+    for tag in _split(row.get("tags", ""), ";"):
+        group, _, rest = tag.partition(".")
+        if group in TAG_GROUPS and rest:
+            grouped[TAG_GROUPS[group]].append(fqn_last(tag))
+        else:
+            problems.append(
+                (
+                    f"tag {tag!r} is in no classification kept here "
+                    f"({', '.join(TAG_GROUPS)})",
+                    "tags",
+                )
+            )
+    raw_status = (row.get("glossaryStatus") or "Draft").strip()
+    status = STATUS_IN.get(raw_status.lower())
+    if status is None:
+        problems.append(
+            (
+                f"unknown status {raw_status!r}; one of: "
+                + ", ".join(STATUS_OUT.values()),
+                "glossaryStatus",
+            )
+        )
+        status = "draft"
+    data: dict[str, Any] = {
+        "term": name,
+        "aliases": aliases,
+        "categories": grouped["categories"],
+        "roles": grouped["roles"],
+        "part_of_speech": "",
+        "short_def": short_def.strip(),
+        "long_def": long_def.strip(),
+        "audiences": {"exec": "", "engineer": ""},
+        "examples": {"do": [], "dont": []},
+        "governance": {},
+        "relationships": links,
+        "citations": citations,
+        "license": "",
+        "status": status,
+        "last_reviewed": datetime.date.today().isoformat(),
+    }
+    if grouped["nist_rmf_tags"]:
+        data["governance"]["nist_rmf_tags"] = grouped["nist_rmf_tags"]
+    for item in _split(row.get("extension", ""), ";"):
+        prop, _, value = item.partition(":")
+        if prop not in EXTENSION:
+            problems.append(
+                (
+                    f"custom property {prop!r} is not kept here; known: "
+                    f"{', '.join(EXTENSION)}",
+                    "extension",
+                )
+            )
+            continue
+        path, many = EXTENSION[prop]
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = _split(value, "|") if many else value.strip()
+    return data, problems
