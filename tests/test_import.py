@@ -237,7 +237,10 @@ def test_missing_path_and_non_yaml_file_are_errors(tmp_path):
     report, _ = run_import(tmp_path / "nope", other, tmp_path)
     messages = {(Path(e["file"]).name, e["message"]) for e in report["errors"]}
     assert ("nope", "no such file or directory") in messages
-    assert ("notes.txt", "not a .yml file") in messages
+    assert (
+        "notes.txt",
+        "not a term file: import takes .yml, .ttl, .rdf, .jsonld and .csv files",
+    ) in messages
     assert (tmp_path.name, "directory holds no .yml files") in messages
 
 
