@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import skos
+from . import csvfile, skos
 from .document import TermDocument, dump_yaml
 from .importer import TERM_SUFFIXES
 from .mapping import documents_for
@@ -126,6 +126,20 @@ def export_glossary(directory: str | Path, *, clean: bool = False) -> ExportRepo
             else:
                 report.stale.append(child.name)
     return report
+
+
+def glossary_csv(statuses: Iterable[str] | None = None) -> tuple[str, list[str]]:
+    """The glossary as OpenMetadata-layout CSV, and what CSV could not carry."""
+    return csvfile.write_csv(term_documents(statuses))
+
+
+def export_csv(path: str | Path) -> tuple[int, list[str]]:
+    """Write the whole glossary as CSV to ``path``; the term count and losses."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text, losses = glossary_csv()
+    _write_atomic(path, text)
+    return Term.objects.count(), losses
 
 
 def export_skos(path: str | Path, fmt: str) -> int:

@@ -202,8 +202,8 @@ def _add_concept(
             if kind != "related":
                 hierarchy.add(slug)
             graph.add((concept, links[kind], concept_uri(slug)))
-            if target not in (slug, names.get(slug)):
-                # How the link was written, when it is not the slug or name.
+            if target != names.get(slug):
+                # How the link was written, when it is not the target's name.
                 node = BNode()
                 graph.add((concept, gl[f"{kind}As"], node))
                 graph.add((node, gl.target, concept_uri(slug)))

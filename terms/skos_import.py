@@ -254,7 +254,7 @@ class _Reader:
                 continue  # only notes in this language: nothing to call it by
             name = names[0]
             entry: dict[str, Any] = {"name": name}
-            aliases = _distinct(sorted(found["aliases"]), exclude=name)
+            aliases = _distinct(sorted(found["aliases"]), exclude=name, by_key=True)
             aliases = self.ordered(concept, f"alias_{tag}", aliases)
             if aliases:
                 entry["aliases"] = aliases
@@ -339,13 +339,15 @@ class _Reader:
         return datetime.date.today().isoformat()
 
 
-def _distinct(values: list[str], *, exclude: str) -> list[str]:
-    """Values without repeats (by lookup key) and without ``exclude``."""
-    seen = {lookup_key(exclude)} if exclude else set()
+def _distinct(values: list[str], *, exclude: str, by_key: bool = False) -> list[str]:
+    """Values without repeats (by lookup key) and without ``exclude``: itself
+    (a term's alias may differ from its name by case or hyphens only), or
+    ``by_key`` anything with its lookup key (a label's aliases may not)."""
+    seen = {lookup_key(exclude)} if by_key and exclude else set()
     kept = []
     for value in values:
         key = lookup_key(value)
-        if key and key not in seen:
+        if key and key not in seen and value != exclude:
             seen.add(key)
             kept.append(value)
     return kept

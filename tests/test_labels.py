@@ -53,7 +53,8 @@ def test_labels_round_trip_through_yaml_sorted_by_language(glossary, tmp_path):
     # Importing the export changes nothing.
     # The whole export (roles.yml with the starting roles' empty summaries too).
     again = import_folders(tmp_path / "out")
-    assert again["updated"] == [] and "log-probability" in again["unchanged"]
+    assert again["updated"] == []
+    assert "log-probability" in again["unchanged"]
 
 
 @pytest.mark.parametrize(
@@ -177,9 +178,7 @@ def test_autocomplete_completes_labels(glossary, api):
 
 def test_annotate_finds_labels_in_french_and_arabic_prose(glossary, api):
     text = f"On calcule la {FRENCH} de chaque jeton. ثم نحسب {ARABIC} لكل رمز."
-    response = api.post(
-        "/api/v1/annotate/?lang=fr", {"text": text}, format="json"
-    )
+    response = api.post("/api/v1/annotate/?lang=fr", {"text": text}, format="json")
     assert response.status_code == 200, response.content
     spans = response.json()["spans"]
     found = [(text[s["start"] : s["end"]], s["match"]) for s in spans]

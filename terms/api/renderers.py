@@ -83,5 +83,12 @@ class JSONLDRenderer(RDFRenderer):
     format = "jsonld"
 
 
+class CSVRenderer(RDFRenderer):
+    """The glossary as CSV in OpenMetadata's glossary layout (``terms.csvfile``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+
 #: The SKOS renderers, for views that offer them.
 SKOS_RENDERERS = [TurtleRenderer, RDFXMLRenderer, JSONLDRenderer]

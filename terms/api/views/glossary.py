@@ -15,7 +15,7 @@ from terms import exporter, jsonschema, selectors, skos
 
 from ..errors import error_body
 from ..pagination import GlossaryPagination
-from ..renderers import SKOS_RENDERERS, ZipRenderer
+from ..renderers import SKOS_RENDERERS, CSVRenderer, ZipRenderer
 from ..schema import PAGE_PARAMETERS, SKOS_RESPONSES, errors
 from ..serializers import (
     CategorySerializer,
@@ -114,15 +114,17 @@ class WantedView(ReadView):
 
 
 @extend_schema(
-    summary="The whole glossary for sync (JSON, a zip of YAML files, or SKOS)",
+    summary="The whole glossary for sync (JSON, a zip of YAML files, SKOS or CSV)",
     parameters=[
         OpenApiParameter(
             "format",
             str,
-            enum=["json", "yaml", *skos.FORMATS],
+            enum=["json", "yaml", *skos.FORMATS, "csv"],
             description=(
-                "json (default), yaml (a zip archive of the term files), or SKOS "
-                "as ttl (Turtle), rdf (RDF/XML) or jsonld (JSON-LD)"
+                "json (default), yaml (a zip archive of the term files), SKOS "
+                "as ttl (Turtle), rdf (RDF/XML) or jsonld (JSON-LD), or csv "
+                "(OpenMetadata's glossary CSV columns). Each format can also be "
+                "asked for with the Accept header."
             ),
         )
     ],
@@ -130,18 +132,29 @@ class WantedView(ReadView):
         (200, "application/json"): OpenApiTypes.OBJECT,
         (200, "application/zip"): OpenApiTypes.BINARY,
         **SKOS_RESPONSES,
+        (200, "text/csv"): OpenApiTypes.STR,
     },
 )
 class ExportView(ReadView):
     """``GET /export/``: what ``export_terms`` writes, of the visible terms."""
 
-    renderer_classes = [renderers.JSONRenderer, ZipRenderer, *SKOS_RENDERERS]
+    renderer_classes = [
+        renderers.JSONRenderer,
+        ZipRenderer,
+        *SKOS_RENDERERS,
+        CSVRenderer,
+    ]
 
     def get(self, request):
-        """JSON, a zip archive of the YAML files, or SKOS."""
+        """JSON, a zip archive of the YAML files, SKOS or CSV."""
         fmt = request.accepted_renderer.format
         if fmt in skos.FORMATS:
             return Response(exporter.glossary_skos(fmt, self.statuses))
+        if fmt == "csv":
+            text, _ = exporter.glossary_csv(self.statuses)
+            response = Response(text.encode("utf-8"))
+            response["Content-Disposition"] = 'attachment; filename="glossary.csv"'
+            return response
         if fmt == "yaml":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

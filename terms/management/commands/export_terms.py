@@ -1,12 +1,12 @@
 """``manage.py export_terms``: write the glossary as canonical YAML files, or as
-one SKOS file (``--format ttl|rdf|jsonld``)."""
+one SKOS file (``--format ttl|rdf|jsonld``) or CSV file (``--format csv``)."""
 
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from terms.exporter import export_glossary, export_skos
+from terms.exporter import export_csv, export_glossary, export_skos
 from terms.jsonschema import term_document_schema
 from terms.skos import FORMATS
 
@@ -33,11 +33,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--format",
-            choices=["yaml", *FORMATS],
+            choices=["yaml", *FORMATS, "csv"],
             default="yaml",
             help=(
                 "yaml (default): DIR is a folder of term files; ttl, rdf or jsonld: "
-                "DIR is the file to write the glossary to as SKOS."
+                "DIR is the file to write the glossary to as SKOS; csv: the file "
+                "to write it to in OpenMetadata's glossary CSV layout."
             ),
         )
         parser.add_argument(
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 return
         elif not options["directory"]:
             raise CommandError("give a folder to export to, or --schema FILE")
+        if options["format"] == "csv":
+            self.write_csv(options["directory"])
+            return
         if options["format"] != "yaml":
             self.write_skos(options["directory"], options["format"])
             return
@@ -87,6 +91,20 @@ class Command(BaseCommand):
             raise CommandError(f"cannot write {path}: {exc}") from exc
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {count} term(s) to {path} as SKOS ({fmt}).")
+        )
+
+    def write_csv(self, path: str) -> None:
+        """The whole glossary as one CSV file; what CSV cannot carry, as warnings."""
+        if Path(path).is_dir():
+            raise CommandError(f"{path} is a folder; --format csv writes one file")
+        try:
+            count, losses = export_csv(path)
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc}") from exc
+        for loss in losses:
+            self.stderr.write(self.style.WARNING(f"warning: not in the CSV: {loss}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote {count} term(s) to {path} as CSV.")
         )
 
     def write_schema(self, path: str) -> None:

@@ -1,0 +1,201 @@
+"""SKOS and CSV in: the reference corpus exported in every format imports back
+unchanged; bad files are reported with their lines and write nothing."""
+
+import csv
+import io
+
+import pytest
+from rdflib import BNode, Graph
+
+from terms.csvfile import COLUMNS
+from terms.models import Term
+from terms.skos_import import read_skos
+
+from .helpers import corpus_documents, run_import
+
+pytestmark = pytest.mark.django_db
+
+
+def _export(api, fmt: str) -> bytes:
+    response = api.get("/api/v1/export/", {"format": fmt})
+    assert response.status_code == 200, response.content
+    return response.content
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "rdf", "jsonld", "csv"])
+def test_every_export_format_imports_back_unchanged(corpus_db, api, tmp_path, fmt):
+    path = tmp_path / f"glossary.{fmt}"
+    path.write_bytes(_export(api, fmt))
+    report, _ = run_import(path)
+    assert not report["errors"], report["errors"][:3]
+    assert report["created"] == report["updated"] == []
+    assert len(report["unchanged"]) == 112
+    # One row per term, each unchanged.
+    assert {row["action"] for row in report["rows"]} == {"unchanged"}
+    assert len(report["rows"]) == 112
+
+
+def test_the_three_rdf_formats_hold_the_same_graph(corpus_db, api):
+    # rdflib's isomorphism test takes minutes on a graph with this many blank
+    # nodes (citations, order lists); equal sizes, equal ground triples and
+    # equal documents read from each say the same, and would catch a loss.
+    exports = {fmt: _export(api, fmt) for fmt in ("ttl", "rdf", "jsonld")}
+    parsers = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld"}
+    graphs = {
+        fmt: Graph().parse(data=data, format=parsers[fmt])
+        for fmt, data in exports.items()
+    }
+    assert len(graphs["ttl"]) > 112 * 10
+    assert len(graphs["rdf"]) == len(graphs["jsonld"]) == len(graphs["ttl"])
+
+    def ground(graph):
+        return {t for t in graph if not any(isinstance(n, BNode) for n in t)}
+
+    assert ground(graphs["rdf"]) == ground(graphs["ttl"]) == ground(graphs["jsonld"])
+    documents = {
+        fmt: [e.data for e in read_skos(data, file="x", suffix=f".{fmt}")[0]]
+        for fmt, data in exports.items()
+    }
+    assert documents["rdf"] == documents["ttl"] == documents["jsonld"]
+
+
+def test_csv_has_openmetadata_columns_and_carries_the_document(corpus_db, api):
+    rows = list(csv.DictReader(io.StringIO(_export(api, "csv").decode())))
+    assert list(rows[0]) == list(COLUMNS)
+    by_name = {row["name*"]: row for row in rows}
+    docs = corpus_documents(corpus_db)
+    log = docs["log-probability"]
+    row = by_name[log["term"]]
+    assert row["synonyms"].split(";") == log["aliases"]
+    assert row["description"].startswith(log["short_def"] + "\n\n")
+    assert row["glossaryStatus"] == "Approved"
+    assert f"Category.{log['categories'][0]}" in row["tags"].split(";")
+    assert row["references"].split(";")[:2] == [
+        log["citations"][0]["source"],
+        log["citations"][0]["url"],
+    ]
+    assert "lastReviewed:" in row["extension"]
+    # A term with a broader term names it as its parent, fully qualified.
+    child = next(d for d in docs.values() if d["relationships"].get("broader"))
+    parent = by_name[child["term"]]["parent"]
+    assert parent.startswith("Glossary.")
+    assert parent.endswith(child["relationships"]["broader"][0])
+
+
+CSV_HEADER = ",".join(COLUMNS)
+
+
+def test_a_csv_from_elsewhere_imports_as_drafts_with_a_row_report(db, tmp_path):
+    path = tmp_path / "from-openmetadata.csv"
+    path.write_text(
+        f"{CSV_HEADER}\n"
+        ',CustomerId,Customer identifier,"The id a customer has.\n\nLonger text.",'
+        "cid;customer_id,,,,john,team;sales,Draft,#FF5733,,\n"
+        "Glossary.CustomerId,Customer name,,The name.,,relatedTo:Glossary.CustomerId,"
+        "Wiki;https://example.org/name,Category.People,,,,,,\n",
+        "utf-8",
+    )
+    before = Term.objects.count()
+    report, _ = run_import(path, dry_run=True)
+    assert not report["errors"], report["errors"]
+    assert [(r["line"], r["slug"], r["action"]) for r in report["rows"]] == [
+        (2, "customer-identifier", "created"),
+        (5, "customer-name", "created"),
+    ]
+    assert Term.objects.count() == before  # a dry run writes nothing
+    run_import(path)
+    first = Term.objects.get(slug="customer-identifier")
+    assert first.status == "draft"
+    assert [a.name for a in first.aliases.all()] == ["CustomerId", "cid", "customer_id"]
+    assert first.short_def == "The id a customer has."
+    assert first.long_def == "Longer text."
+    second = Term.objects.get(slug="customer-name")
+    links = {(r.kind, r.target_name) for r in second.relationships.all()}
+    assert links == {("broader", "CustomerId"), ("related", "CustomerId")}
+    assert [c.url for c in second.citations.all()] == ["https://example.org/name"]
+
+
+def test_bad_csv_rows_are_reported_by_line_and_nothing_is_written(db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        f"{CSV_HEADER}\n"
+        ",good term,,A definition.,,,,,,,,,,\n"
+        ",bad status,,A definition.,,,,,,,Published,,,\n"
+        ",bad tag,,A definition.,,,,PII.Sensitive,,,,,,\n"
+        ",good term,,Twice.,,,,,,,,,,\n",
+        "utf-8",
+    )
+    before = Term.objects.count()
+    report, _ = run_import(path)
+    rows = {row["line"]: row for row in report["rows"]}
+    assert rows[2]["action"] == "not_written"
+    assert rows[2]["errors"] == []
+    assert rows[3]["action"] == "invalid"
+    assert "unknown status 'Published'" in rows[3]["errors"][0]
+    assert rows[4]["action"] == "invalid"
+    assert "PII.Sensitive" in rows[4]["errors"][0]
+    assert rows[5]["action"] == "invalid"
+    assert "also defined" in rows[5]["errors"][0]
+    assert Term.objects.count() == before
+
+
+def test_unknown_csv_columns_are_refused(db, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("name,colour\nx,red\n", "utf-8")
+    report, _ = run_import(path)
+    [error] = report["errors"]
+    assert error["line"] == 1
+    assert "'colour'" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "line", "says"),
+    [
+        (
+            ".ttl",
+            "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+            "<http://x/a> a skos:Concept ;\n"
+            '  skos:prefLabel "a"@en ;;\n'
+            "  skos:altLabel .\n",
+            4,
+            "not valid Turtle",
+        ),
+        (".jsonld", '{"@id": "http://x/a",\n "name": }', 2, "not valid JSON-LD"),
+        (
+            ".rdf",
+            "<rdf:RDF\n  xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\n<oops",
+            3,
+            "not valid RDF/XML",
+        ),
+    ],
+)
+def test_a_malformed_rdf_file_is_reported_with_its_line(
+    db, tmp_path, suffix, text, line, says
+):
+    good = tmp_path / "good.ttl"
+    good.write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        '<http://x/b> a skos:Concept ; skos:prefLabel "b"@en .\n',
+        "utf-8",
+    )
+    bad = tmp_path / f"bad{suffix}"
+    bad.write_text(text, "utf-8")
+    before = Term.objects.count()
+    report, _ = run_import(good, bad)
+    [error] = report["errors"]
+    assert error["file"] == str(bad)
+    assert says in error["message"]
+    assert error["line"] == line
+    assert Term.objects.count() == before  # the good file is not written either
+
+
+def test_a_concept_without_a_default_language_name_is_refused(db, tmp_path):
+    path = tmp_path / "french.ttl"
+    path.write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        '<http://x/a> a skos:Concept ; skos:prefLabel "chat"@fr .\n',
+        "utf-8",
+    )
+    report, _ = run_import(path)
+    [error] = report["errors"]
+    assert "no skos:prefLabel in 'en'" in error["message"]
