@@ -244,6 +244,21 @@ def _corpus_module(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
+def _unesco_module(request, django_db_setup, django_db_blocker):
+    path = need(
+        CORPUS / "unesco-thesaurus" / "unesco-thesaurus.ttl", "UNESCO Thesaurus"
+    )
+    with _module_dataset(request, django_db_blocker, "unesco", path):
+        yield path
+
+
+@pytest.fixture
+def unesco_db(_unesco_module, db):
+    """The UNESCO Thesaurus (SKOS, five languages) imported as drafts."""
+    return _unesco_module
+
+
+@pytest.fixture(scope="module")
 def _fixtures_module(request, django_db_setup, django_db_blocker):
     with _module_dataset(request, django_db_blocker, "fixtures", FIXTURES):
         yield FIXTURES
