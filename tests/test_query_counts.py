@@ -71,14 +71,15 @@ READS = [
         4,
     ),
     (
-        # Names and aliases as written, then as other forms; suggestions (on
-        # PostgreSQL: the trigram bar lowered and restored, two pools, the
-        # ranked terms); the same lookup among the other visible statuses.
+        # Names, aliases and labels as written, then as other forms;
+        # suggestions (on PostgreSQL: the trigram bar lowered and restored,
+        # three pools, the ranked terms); the same lookup among the other
+        # visible statuses.
         "lookup miss",
         "/api/v1/lookup/?q=temperatur",
         "/api/v1/lookup/?q=halucination",
         404,
-        15,
+        17,
     ),
     (
         # The stamp; names, aliases, labels in other languages.
