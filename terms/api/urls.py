@@ -55,6 +55,13 @@ urlpatterns = [
     path("wanted/", views.WantedView.as_view(), name="wanted"),
     path("export/", views.ExportView.as_view(), name="export"),
     path("annotate/", views.AnnotateView.as_view(), name="annotate"),
+    path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
+    path("reconcile/preview/", views.preview, name="reconcile-preview"),
+    re_path(
+        r"^reconcile/suggest/(?P<kind>entity|property|type)/$",
+        views.ReconcileSuggestView.as_view(),
+        name="reconcile-suggest",
+    ),
     path(
         "schema/term-document.json",
         views.term_document_schema,

@@ -11,6 +11,7 @@ from .glossary import (
     term_document_schema,
 )
 from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
+from .reconcile import ReconcileSuggestView, ReconcileView, preview
 from .terms import TermViewSet
 from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
 
@@ -22,6 +23,8 @@ __all__ = [
     "HistoryView",
     "LookupView",
     "PendingView",
+    "ReconcileSuggestView",
+    "ReconcileView",
     "RestoreVersionView",
     "RoleListView",
     "SimilarView",
@@ -31,5 +34,6 @@ __all__ = [
     "TransitionView",
     "WantedView",
     "healthz",
+    "preview",
     "term_document_schema",
 ]

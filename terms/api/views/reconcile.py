@@ -1,0 +1,122 @@
+"""The Entity Reconciliation API (``terms.reconcile``) over HTTP, for OpenRefine
+and other reconciliation clients."""
+
+import json
+
+from django.http import HttpResponse
+from django.utils.html import format_html
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser
+from rest_framework.response import Response
+
+from terms import reconcile
+from terms.models import Term
+
+from ..parsers import GlossaryJSONParser
+from ..schema import errors
+from .lookups import ReadView
+
+QUERIES = OpenApiParameter(
+    "queries",
+    str,
+    description=(
+        'A JSON object of named queries: {"q0": {"query": "logprob", "type": '
+        '"term", "limit": 3, "properties": [{"pid": "role", "v": "engineering"}]}}. '
+        "Without it, the service manifest."
+    ),
+)
+
+
+def _batch(view, raw) -> Response:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValidationError({"queries": [f"not valid JSON: {exc.msg}"]}) from None
+    try:
+        return Response(reconcile.reconcile_batch(raw, view.statuses))
+    except reconcile.QueryError as exc:
+        raise ValidationError({"queries": [str(exc)]}) from None
+
+
+@extend_schema(
+    summary="Reconciliation service (W3C Entity Reconciliation API 0.2)",
+    parameters=[QUERIES],
+    responses={200: OpenApiTypes.OBJECT, **errors(400, 429)},
+)
+class ReconcileView(ReadView):
+    """GET: the manifest, or a batch in ``?queries=``; POST: a batch in the
+    ``queries`` form field (or a JSON body ``{"queries": {...}}``)."""
+
+    known_parameters = frozenset({"queries"})
+    parser_classes = [FormParser, GlossaryJSONParser]
+
+    def get(self, request):
+        """The manifest, or the answers to ``queries``."""
+        if "queries" in request.query_params:
+            return _batch(self, request.query_params["queries"])
+        return Response(reconcile.manifest(request.build_absolute_uri(request.path)))
+
+    @extend_schema(request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT})
+    def post(self, request):
+        """The answers to a batch of queries."""
+        data = request.data
+        raw = data.get("queries") if hasattr(data, "get") else None
+        if raw is None:
+            raise ValidationError({"queries": ["this field is required"]})
+        return _batch(self, raw)
+
+
+@extend_schema(
+    summary="Reconciliation suggest: entities, properties or types",
+    parameters=[
+        OpenApiParameter("prefix", str, required=True),
+        OpenApiParameter("limit", int),
+    ],
+    responses={200: OpenApiTypes.OBJECT, **errors(400, 429)},
+)
+class ReconcileSuggestView(ReadView):
+    """Completions of ``prefix`` for the reconciliation dialogs."""
+
+    known_parameters = frozenset({"prefix", "limit", "cursor"})
+
+    def get(self, request, kind: str):
+        """``{"result": [...]}`` best first."""
+        prefix = request.query_params.get("prefix", "").strip()
+        if not prefix:
+            raise ValidationError({"prefix": ["this parameter is required"]})
+        limit = request.query_params.get("limit", "10")
+        if not limit.isdigit() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
+            raise ValidationError(
+                {"limit": [f"a whole number from 1 to {reconcile.MAX_LIMIT}"]}
+            )
+        if kind == "entity":
+            terms = Term.objects.filter(status__in=self.statuses)
+            result = reconcile.suggest_entities(terms, prefix[:200], int(limit))
+        elif kind == "property":
+            result = reconcile.suggest_properties(prefix)
+        else:
+            result = reconcile.suggest_types(prefix, int(limit))
+        return Response({"result": result})
+
+
+def preview(request):
+    """A small HTML card of a term, for the reconciliation preview pane."""
+    from terms.selectors import visible_statuses
+
+    slug = request.GET.get("id", "")
+    term = Term.objects.filter(
+        slug=slug, status__in=visible_statuses(request.user)
+    ).first()
+    if term is None:
+        return HttpResponse(format_html("No term with id {}.", repr(slug)), status=404)
+    html = format_html(
+        '<html><body style="font-family:sans-serif;margin:8px">'
+        "<strong>{}</strong> <small>({})</small><p>{}</p></body></html>",
+        term.name,
+        term.status,
+        term.short_def,
+    )
+    return HttpResponse(html)
