@@ -130,12 +130,17 @@ def _constrained(terms: QuerySet[Term], query: _Query) -> QuerySet[Term]:
 
 def _candidates(terms: QuerySet[Term], query: _Query) -> list[tuple[Term, float, bool]]:
     matches = search.lookup(terms, query.text)
+    # Certain: the one term so named (others may carry the name as an alias),
+    # else the one term with the alias or label; never one of several.
+    named = [m for m in matches if m.matched_on in ("name", "slug")]
+    sure = named if named else matches
     found: list[tuple[Term, float, bool]] = []
     seen = set()
     for match in matches:
         if match.term.pk not in seen:
             seen.add(match.term.pk)
-            found.append((match.term, SCORES.get(match.matched_on, 80), True))
+            certain = len(sure) == 1 and match is sure[0]
+            found.append((match.term, SCORES.get(match.matched_on, 80), certain))
     if len(found) < query.limit:
         key = lookup_key(query.text)
         for term in search.suggestions(terms, query.text, limit=query.limit):
@@ -144,11 +149,7 @@ def _candidates(terms: QuerySet[Term], query: _Query) -> list[tuple[Term, float,
                 names = [n for n in term.search_names.split("\n") if n]
                 score = max(fuzz.WRatio(key, name) for name in names) * 0.8
                 found.append((term, round(score, 1), False))
-    exact = [item for item in found if item[2]]
-    return [
-        (term, score, certain and len(exact) == 1)
-        for term, score, certain in found[: query.limit]
-    ]
+    return found[: query.limit]
 
 
 def _types(term: Term) -> list[dict[str, str]]:
