@@ -1,8 +1,10 @@
-"""WSGI entry point: the Django application behind the front cache.
+"""WSGI entry point: the Django application behind the front cache, and the
+MCP server at ``/mcp``.
 
 ``terms.frontcache.FrontCache`` answers anonymous API reads it has already
 rendered (while the glossary's stamp in Redis says they are current) before
-Django runs; everything else goes to Django unchanged.
+Django runs; ``/mcp`` goes to the MCP server's HTTP transport
+(``terms.mcp_http``); everything else goes to Django unchanged.
 """
 
 import os
@@ -14,7 +16,21 @@ django_application = get_wsgi_application()
 
 from terms import inflection  # noqa: E402  (needs Django set up)
 from terms.frontcache import FrontCache  # noqa: E402
+from terms.mcp_http import PATH as MCP_PATH  # noqa: E402
+from terms.mcp_http import mcp_wsgi_application  # noqa: E402
 
 # A server loads the inflection lexicon as it starts, not on its first annotate.
 inflection.warm()
-application = FrontCache(django_application)
+glossary_application = FrontCache(django_application)
+_mcp = None
+
+
+def application(environ, start_response):
+    """``/mcp`` to the MCP transport (built on first use), the rest to Django."""
+    global _mcp
+    path = environ.get("PATH_INFO", "")
+    if path == MCP_PATH or path.startswith(MCP_PATH + "/"):
+        if _mcp is None:
+            _mcp = mcp_wsgi_application()
+        return _mcp(environ, start_response)
+    return glossary_application(environ, start_response)
