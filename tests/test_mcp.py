@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -24,6 +25,13 @@ PARAGRAPH = (
     "We compare the logprobs of each answer, then add guardrails before the "
     "retrieval-augmented generation step."
 )
+
+
+def _run_async(coroutine):
+    """Run a coroutine to its end on a thread of its own: the session-wide
+    browser fixture may keep an event loop running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _body(result) -> object:
@@ -136,7 +144,7 @@ async def _run(url: str, token: str | None) -> dict:
 def test_an_agent_session_over_http_proposes_a_draft_as_the_token_user(http_server):
     editor = make_user("edna", "editors")
     token = Token.objects.create(user=editor)
-    session = asyncio.run(_run(http_server, token.key))
+    session = _run_async(_run(http_server, token.key))
     _check_reads(session)
     assert not session["proposed"].is_error, session["proposed"].content
     body = api_client_for(editor).get("/api/v1/terms/model-collapse/").json()
@@ -146,7 +154,7 @@ def test_an_agent_session_over_http_proposes_a_draft_as_the_token_user(http_serv
 
 
 def test_without_a_token_reads_work_and_writes_are_refused(http_server):
-    session = asyncio.run(_run(http_server, None))
+    session = _run_async(_run(http_server, None))
     _check_reads(session)
     assert session["proposed"].is_error
     assert "authorization" in session["proposed"].content[0].text
@@ -168,7 +176,7 @@ def test_a_proposed_change_to_an_approved_term_waits_for_review(http_server):
             )
             return bad, good
 
-    bad, good = asyncio.run(change())
+    bad, good = _run_async(change())
     assert bad.is_error
     assert "short_def" in bad.content[0].text
     assert _body(good)["outcome"] == "proposed"
@@ -212,7 +220,7 @@ def test_an_agent_session_over_stdio(tmp_path):
         async with Client(parameters) as client:
             return await _agent_session(client)
 
-    session = asyncio.run(run())
+    session = _run_async(run())
     _check_reads(session)
     assert not session["proposed"].is_error, session["proposed"].content
     shown = subprocess.run(
