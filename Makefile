@@ -12,7 +12,7 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: run serve dev test contract lint format setup clean new-term
+.PHONY: worker run serve dev test contract lint format setup clean new-term
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -46,6 +46,11 @@ serve: $(VENV)/.runtime
 	$(BIN)/granian --interface wsgi glossary.wsgi:application \
 		--host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 1 \
 		--workers-kill-timeout 30 --access-log
+
+# The task worker that delivers webhooks (terms/webhooks.py). Deliveries queue
+# in the database while it is not running and go out, in order, once it is.
+worker: $(VENV)/.runtime
+	$(BIN)/python manage.py db_worker --interval 1
 
 # Django's development server with autoreload (not for production).
 dev: $(VENV)/.runtime

@@ -68,8 +68,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "terms",
 ]
+
+# The task queue that delivers webhooks (terms/webhooks.py): tasks are rows of
+# the same database, so an event's delivery is queued in the transaction that
+# made the change. A worker runs them: manage.py db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -289,6 +296,12 @@ GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 GLOSSARY_SITE_URL = os.environ.get("GLOSSARY_SITE_URL") or "http://127.0.0.1:8000"
 # The language of names, aliases and definitions (BCP 47), for language tags.
 GLOSSARY_LANGUAGE = os.environ.get("GLOSSARY_LANGUAGE") or "en"
+# Webhooks: the first retry waits this long, each further one twice as long (at
+# most an hour); a delivery attempt gives up after the timeout.
+GLOSSARY_WEBHOOK_BACKOFF_SECONDS = float(
+    os.environ.get("GLOSSARY_WEBHOOK_BACKOFF_SECONDS") or 10
+)
+GLOSSARY_WEBHOOK_TIMEOUT_SECONDS = 10.0
 # A term last reviewed longer ago than this is overdue (the dashboard).
 GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)
 # The citation link checker (manage.py check_citations) says who it is.

@@ -589,3 +589,6 @@ class LinkCheckAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import admin_webhooks  # noqa: E402, F401  (webhook pages)

@@ -63,6 +63,9 @@ def glossary_touch() -> None:
     )
     if not updated:
         GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
+    from . import webhooks  # the task module imports these services' models
+
+    webhooks.queue()
     redis_client = stamp.client()
     if redis_client is None:
         return

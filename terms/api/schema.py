@@ -64,8 +64,12 @@ STATUS_PARAM = OpenApiParameter(
     explode=True,
 )
 
-_TAG = r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*"
-_LANGS = rf"^{_TAG}(,{_TAG})*$"
+# Exactly what terms.naming.language_tag accepts, at most eight, comma-separated.
+_TAG = (
+    r"[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?"
+    r"([-_]([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+)
+_LANGS = rf"^{_TAG}(,{_TAG}){{0,7}}$"
 
 LANG_PARAM = OpenApiParameter(
     "lang",

@@ -63,9 +63,10 @@ class LanguageLabelsSerializer(serializers.Serializer):
     )
 
 
-def _value_field(spec, **kwargs) -> serializers.Field:
-    # An editorial value may be null or empty in a draft (terms.document).
-    lenient = spec.draft_may_omit
+def _value_field(spec, reading: bool = False, **kwargs) -> serializers.Field:
+    # An editorial value may be null or empty in a draft (terms.document); a
+    # read shows an optional value that is left out as empty.
+    lenient = spec.draft_may_omit or (reading and not spec.required)
     if spec.kind == TEXT:
         return serializers.CharField(
             max_length=spec.max_chars,
@@ -120,7 +121,9 @@ def document_fields(
         if key in GROUPS:
             members = {
                 spec.path[1]: _value_field(
-                    spec, required=spec.required and not spec.draft_may_omit
+                    spec,
+                    reading=not writes,
+                    required=spec.required and not spec.draft_may_omit,
                 )
                 for spec in GROUPS[key]
             }
@@ -130,7 +133,7 @@ def document_fields(
             fields[key] = group(**kwargs)
         else:
             [spec] = [f for f in FIELDS if f.key == key]
-            fields[key] = _value_field(spec, **kwargs)
+            fields[key] = _value_field(spec, reading=not writes, **kwargs)
     return fields
 
 

@@ -11,6 +11,7 @@ app_name = "api"
 
 router = SimpleRouter(trailing_slash=True)
 router.register("terms", views.TermViewSet, basename="term")
+router.register("webhooks", views.WebhookSubscriptionViewSet, basename="webhook")
 
 SLUG = r"(?P<slug>[^/]+)"
 STEPS = "|".join(t.url_name for t in TRANSITIONS.values())

@@ -34,8 +34,10 @@ from .term import (
     TermTag,
 )
 from .vocabulary import Category, GovernanceTag, Role, SiteText
+from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "EVENT_TYPES",
     "Alias",
     "Category",
     "ChangeSource",
@@ -62,4 +64,6 @@ __all__ = [
     "TermRevision",
     "TermRole",
     "TermTag",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -13,6 +13,7 @@ from .glossary import (
 from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
 from .reconcile import ReconcileSuggestView, ReconcileView, preview
 from .terms import TermViewSet
+from .webhooks import WebhookSubscriptionViewSet
 from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "TermViewSet",
     "TransitionView",
     "WantedView",
+    "WebhookSubscriptionViewSet",
     "healthz",
     "preview",
     "term_document_schema",

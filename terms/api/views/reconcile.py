@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.utils.html import format_html
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
@@ -14,19 +15,21 @@ from rest_framework.response import Response
 from terms import reconcile
 from terms.models import Term
 
+from ..params import required_text
 from ..parsers import GlossaryJSONParser
-from ..schema import errors
+from ..schema import QUERY_SCHEMA, errors
 from .lookups import ReadView
 
-QUERIES = OpenApiParameter(
-    "queries",
-    str,
-    description=(
-        'A JSON object of named queries: {"q0": {"query": "logprob", "type": '
-        '"term", "limit": 3, "properties": [{"pid": "role", "v": "engineering"}]}}. '
-        "Without it, the service manifest."
-    ),
-)
+
+class ReconcileBatchSerializer(serializers.Serializer):
+    """The form body of a batch."""
+
+    queries = serializers.CharField(
+        help_text=(
+            'A JSON object of named queries: {"q0": {"query": "logprob", "type": '
+            '"term", "limit": 3, "properties": [{"pid": "role", "v": "engineering"}]}}'
+        )
+    )
 
 
 def _batch(view, raw) -> Response:
@@ -43,7 +46,11 @@ def _batch(view, raw) -> Response:
 
 @extend_schema(
     summary="Reconciliation service (W3C Entity Reconciliation API 0.2)",
-    parameters=[QUERIES],
+    description=(
+        "GET: the service manifest. A batch of queries is POSTed as the "
+        "`queries` form field (a JSON object of named queries); `?queries=` on a "
+        "GET is also answered, for clients that send batches that way."
+    ),
     responses={200: OpenApiTypes.OBJECT, **errors(400, 429)},
 )
 class ReconcileView(ReadView):
@@ -59,7 +66,9 @@ class ReconcileView(ReadView):
             return _batch(self, request.query_params["queries"])
         return Response(reconcile.manifest(request.build_absolute_uri(request.path)))
 
-    @extend_schema(request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT})
+    @extend_schema(
+        request={"application/x-www-form-urlencoded": ReconcileBatchSerializer}
+    )
     def post(self, request):
         """The answers to a batch of queries."""
         data = request.data
@@ -72,10 +81,17 @@ class ReconcileView(ReadView):
 @extend_schema(
     summary="Reconciliation suggest: entities, properties or types",
     parameters=[
-        OpenApiParameter("prefix", str, required=True),
-        OpenApiParameter("limit", int),
+        OpenApiParameter(
+            "kind",
+            {"type": "string", "enum": ["entity", "property", "type"]},
+            OpenApiParameter.PATH,
+        ),
+        OpenApiParameter("prefix", QUERY_SCHEMA, required=True),
+        OpenApiParameter(
+            "limit", {"type": "integer", "minimum": 1, "maximum": reconcile.MAX_LIMIT}
+        ),
     ],
-    responses={200: OpenApiTypes.OBJECT, **errors(400, 429)},
+    responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429)},
 )
 class ReconcileSuggestView(ReadView):
     """Completions of ``prefix`` for the reconciliation dialogs."""
@@ -84,9 +100,7 @@ class ReconcileSuggestView(ReadView):
 
     def get(self, request, kind: str):
         """``{"result": [...]}`` best first."""
-        prefix = request.query_params.get("prefix", "").strip()
-        if not prefix:
-            raise ValidationError({"prefix": ["this parameter is required"]})
+        prefix = required_text(request, "prefix")
         limit = request.query_params.get("limit", "10")
         if not limit.isdigit() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
             raise ValidationError(
@@ -94,7 +108,7 @@ class ReconcileSuggestView(ReadView):
             )
         if kind == "entity":
             terms = Term.objects.filter(status__in=self.statuses)
-            result = reconcile.suggest_entities(terms, prefix[:200], int(limit))
+            result = reconcile.suggest_entities(terms, prefix, int(limit))
         elif kind == "property":
             result = reconcile.suggest_properties(prefix)
         else:

@@ -1,0 +1,86 @@
+"""Webhook subscriptions over the API (staff only): ``/api/v1/webhooks/``."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAdminUser
+
+from terms.models import EVENT_TYPES, WebhookSubscription
+from terms.webhooks import latest_event_id
+
+from ..schema import errors
+from ..serializers import TextField
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and nothing DRF would read as one ("yes", 1)."""
+
+    def to_internal_value(self, data):
+        """Refuse anything but a JSON boolean."""
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    """A subscription; the secret is written, never shown again."""
+
+    name = TextField(max_length=200)
+    secret = TextField(min_length=16, max_length=200, write_only=True)
+    active = StrictBooleanField(required=False, default=True)
+    url = serializers.RegexField(
+        r"^https?://[^\s/$.?#][^\s]*$",
+        max_length=2000,
+        help_text="The receiver: an http:// or https:// URL.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENT_TYPES)),
+        required=False,
+        help_text="Event types to send; empty or left out: all of them.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = [
+            "id",
+            "name",
+            "url",
+            "secret",
+            "events",
+            "active",
+            "failures",
+            "retry_at",
+            "created_at",
+        ]
+        read_only_fields = ["failures", "retry_at", "created_at"]
+
+
+_ERRORS = errors(400, 401, 403, 404, 429)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Webhook subscriptions",
+        responses={200: WebhookSubscriptionSerializer(many=True), **_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Subscribe a receiver to change events",
+        responses={201: WebhookSubscriptionSerializer, **_ERRORS},
+    ),
+    retrieve=extend_schema(responses={200: WebhookSubscriptionSerializer, **_ERRORS}),
+    update=extend_schema(responses={200: WebhookSubscriptionSerializer, **_ERRORS}),
+    partial_update=extend_schema(
+        responses={200: WebhookSubscriptionSerializer, **_ERRORS}
+    ),
+    destroy=extend_schema(responses={204: None, **_ERRORS}),
+)
+class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
+    """Subscriptions: a new one receives events from its creation on."""
+
+    queryset = WebhookSubscription.objects.all()
+    serializer_class = WebhookSubscriptionSerializer
+    permission_classes = [IsAdminUser]
+    # Ids are whole numbers: anything else is no such subscription (404).
+    lookup_value_regex = r"[0-9]+"
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user, start_after=latest_event_id())

@@ -1,0 +1,242 @@
+"""Signed change webhooks for pipelines.
+
+The outbox is the audit trail itself: every change writes ``TermEvent`` rows in
+its own transaction, so nothing that happened can be missed. The same
+transaction queues a delivery task per active subscription (the task queue is
+django-tasks with its database backend, chosen because its queue is a table
+of this database: the job commits or rolls back with the change, which a
+Redis queue such as RQ or Celery cannot promise). A worker
+(``manage.py db_worker``) runs ``deliver``: it sends the subscription's
+undelivered events in the order they happened, each once, and stops at the
+first failure, to retry later with a doubling backoff; a receiver that is down
+loses nothing and receives every event in order once it is back.
+
+Each request is a JSON ``POST`` with ``X-Glossary-Event`` (the type),
+``X-Glossary-Delivery`` (the event id: the receiver's idempotency key),
+``X-Glossary-Timestamp`` (Unix seconds) and ``X-Glossary-Signature:
+sha256=<hex>``, the HMAC-SHA256 of ``"{timestamp}.{body}"`` with the
+subscription's secret; a receiver recomputes it and refuses old timestamps
+against replays.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .models import (
+    EVENT_TYPES,
+    EventAction,
+    TermEvent,
+    TermRevision,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+__all__ = ["EVENT_TYPES", "deliver", "event_type", "payload", "queue", "sign"]
+
+_TYPES = {
+    EventAction.CREATE: "term.created",
+    EventAction.UPDATE: "term.updated",
+    EventAction.REVIEW: "term.reviewed",
+    EventAction.APPROVE: "term.approved",
+    EventAction.REQUEST_CHANGES: "term.changes_requested",
+    EventAction.DEPRECATE: "term.deprecated",
+    EventAction.RESTORE: "term.restored",
+    EventAction.DELETE: "term.deleted",
+    EventAction.PROPOSE: "pending.opened",
+    EventAction.REVERT: "pending.opened",
+    EventAction.WITHDRAW: "pending.withdrawn",
+}
+#: Events sent per task run before it queues a successor.
+BATCH = 200
+MAX_BACKOFF_SECONDS = 3600
+
+
+def event_type(event: TermEvent) -> str:
+    """The webhook type of an audit event."""
+    return _TYPES.get(event.action, f"term.{event.action}")
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>`` over ``"{timestamp}." + body``."""
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _changed_fields(event: TermEvent) -> list[str]:
+    """Document keys that differ between the event's version and the one before."""
+    from .document import validate_term_data
+
+    if event.version is None or event.term_id is None:
+        return []
+    revisions = dict(
+        TermRevision.objects.filter(
+            term_id=event.term_id, version__in=[event.version, event.version - 1]
+        ).values_list("version", "document")
+    )
+    new, old = revisions.get(event.version), revisions.get(event.version - 1)
+    if new is None or old is None:
+        return sorted(new) if new else []
+    new_doc, _ = validate_term_data(new)
+    old_doc, _ = validate_term_data(old)
+    if new_doc is None or old_doc is None:
+        return sorted(k for k in new if new.get(k) != old.get(k))
+    return new_doc.changed_keys(old_doc)
+
+
+def payload(event: TermEvent) -> dict:
+    """What a receiver gets for one audit event."""
+    previous = None
+    if event.version is not None and event.action not in (
+        EventAction.CREATE,
+        EventAction.PROPOSE,
+        EventAction.WITHDRAW,
+    ):
+        previous = event.version - 1 if event.version > 1 else None
+    return {
+        "id": event.pk,
+        "type": event_type(event),
+        "term": event.term_slug,
+        "previous_version": previous,
+        "version": event.version,
+        "from_status": event.from_status or None,
+        "to_status": event.to_status or None,
+        "changed_fields": _changed_fields(event),
+        "actor": event.actor_name,
+        "source": event.source,
+        "comment": event.comment,
+        "time": event.created_at.isoformat(),
+    }
+
+
+def latest_event_id() -> int:
+    """The newest audit event: a new subscription starts after it."""
+    return TermEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def queue() -> None:
+    """Queue a delivery run for every active subscription, in the current
+    transaction (called with every write, beside the version bump)."""
+    for pk in WebhookSubscription.objects.filter(active=True).values_list(
+        "pk", flat=True
+    ):
+        deliver.enqueue(pk)
+
+
+def _pending_events(subscription: WebhookSubscription):
+    delivered = WebhookDelivery.objects.filter(
+        subscription=subscription, delivered=True
+    ).values("event_id")
+    events = TermEvent.objects.filter(pk__gt=subscription.start_after).exclude(
+        pk__in=delivered
+    )
+    wanted = set(subscription.events or ())
+    if wanted:
+        actions = [action for action, kind in _TYPES.items() if kind in wanted]
+        events = events.filter(action__in=actions)
+    return events.order_by("pk")
+
+
+def _send(
+    client: httpx.Client, subscription, event: TermEvent
+) -> tuple[bool, int | None, str]:
+    body = json.dumps(payload(event), ensure_ascii=False).encode("utf-8")
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "glossary-webhooks/1.0",
+        "X-Glossary-Event": event_type(event),
+        "X-Glossary-Delivery": str(event.pk),
+        "X-Glossary-Timestamp": str(timestamp),
+        "X-Glossary-Signature": sign(subscription.secret, timestamp, body),
+    }
+    try:
+        response = client.post(subscription.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return False, None, f"{type(exc).__name__}: {exc}"[:500]
+    ok = 200 <= response.status_code < 300
+    return ok, response.status_code, "" if ok else f"HTTP {response.status_code}"
+
+
+@task()
+def deliver(subscription_id: int, retry: bool = False) -> int:
+    """Send a subscription's undelivered events in order; on a failure, stop and
+    queue one retry after the backoff (runs queued meanwhile wait for it, so
+    the order holds). Returns how many were delivered."""
+    with transaction.atomic():
+        # One run per subscription at a time (others find the row locked and
+        # leave: the running one sends what they would have).
+        subscription = (
+            WebhookSubscription.objects.select_for_update(skip_locked=True)
+            .filter(pk=subscription_id, active=True)
+            .first()
+        )
+        if subscription is None:
+            return 0
+        due = subscription.retry_at
+        if not retry and due is not None and due > timezone.now():
+            return 0  # a retry is scheduled: new events wait for it, in order
+        return _deliver(subscription)
+
+
+def _deliver(subscription: WebhookSubscription) -> int:
+    sent = 0
+    timeout = settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for event in _pending_events(subscription)[:BATCH]:
+            started = time.monotonic()
+            ok, code, error = _send(client, subscription, event)
+            attempt = (
+                WebhookDelivery.objects.filter(
+                    subscription=subscription, event_id=event.pk
+                ).count()
+                + 1
+            )
+            with transaction.atomic():
+                if (
+                    ok
+                    and WebhookDelivery.objects.filter(
+                        subscription=subscription, event_id=event.pk, delivered=True
+                    ).exists()
+                ):
+                    continue  # another run sent it meanwhile: not logged twice
+                WebhookDelivery.objects.create(
+                    subscription=subscription,
+                    event_id=event.pk,
+                    event_type=event_type(event),
+                    term_slug=event.term_slug,
+                    attempt=attempt,
+                    delivered=ok,
+                    status_code=code,
+                    error=error,
+                    elapsed_ms=int((time.monotonic() - started) * 1000),
+                )
+            if not ok:
+                failures = subscription.failures + 1
+                wait = min(
+                    settings.GLOSSARY_WEBHOOK_BACKOFF_SECONDS * 2 ** (failures - 1),
+                    MAX_BACKOFF_SECONDS,
+                )
+                later = timezone.now() + datetime.timedelta(seconds=wait)
+                WebhookSubscription.objects.filter(pk=subscription.pk).update(
+                    failures=failures, retry_at=later
+                )
+                deliver.using(run_after=later).enqueue(subscription.pk, retry=True)
+                return sent
+            sent += 1
+            if subscription.failures or subscription.retry_at:
+                subscription.failures, subscription.retry_at = 0, None
+                WebhookSubscription.objects.filter(pk=subscription.pk).update(
+                    failures=0, retry_at=None
+                )
+    if _pending_events(subscription).exists():
+        deliver.enqueue(subscription.pk)  # more than one batch waiting
+    return sent
