@@ -279,16 +279,7 @@ def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]
     short_def, _, long_def = description.partition("\n\n")
     if len(short_def) > SHORT_DEF_MAX_CHARS and not long_def:
         short_def, long_def = "", description
-    links: dict[str, list[str]] = {}
-    parent = fqn_last(row.get("parent", ""))
-    if parent:
-        links["broader"] = [parent]
-    for item in _split(row.get("relatedTerms", ""), ";"):
-        kind, _, target = item.partition(":")
-        relation = RELATIONS_IN.get(kind.strip().lower())
-        if relation is None or not target:
-            relation, target = "related", item  # no known type: all of it is the name
-        links.setdefault(relation, []).append(fqn_last(target))
+    links = _links(row)
     references = _split(row.get("references", ""), ";")
     if len(references) % 2:
         problems.append(("must hold source;URL pairs", "references"))
@@ -296,19 +287,7 @@ def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]
         {"source": references[i], "url": references[i + 1]}
         for i in range(0, len(references) - 1, 2)
     ]
-    grouped: dict[str, list[str]] = {key: [] for key in TAG_GROUPS.values()}
-    for tag in _split(row.get("tags", ""), ";"):
-        group, _, rest = tag.partition(".")
-        if group in TAG_GROUPS and rest:
-            grouped[TAG_GROUPS[group]].append(fqn_last(tag))
-        else:
-            problems.append(
-                (
-                    f"tag {tag!r} is in no classification kept here "
-                    f"({', '.join(TAG_GROUPS)})",
-                    "tags",
-                )
-            )
+    grouped = _tags(row, problems)
     raw_status = (row.get("glossaryStatus") or "Draft").strip()
     status = STATUS_IN.get(raw_status.lower())
     if status is None:
@@ -339,6 +318,45 @@ def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]
     }
     if grouped["nist_rmf_tags"]:
         data["governance"]["nist_rmf_tags"] = grouped["nist_rmf_tags"]
+    _extension(row, data, problems)
+    return data, problems
+
+
+def _links(row: dict[str, str]) -> dict[str, list[str]]:
+    """The parent as the first broader term, then typed related terms."""
+    links: dict[str, list[str]] = {}
+    parent = fqn_last(row.get("parent", ""))
+    if parent:
+        links["broader"] = [parent]
+    for item in _split(row.get("relatedTerms", ""), ";"):
+        kind, _, target = item.partition(":")
+        relation = RELATIONS_IN.get(kind.strip().lower())
+        if relation is None or not target:
+            relation, target = "related", item  # no known type: all of it is the name
+        links.setdefault(relation, []).append(fqn_last(target))
+    return links
+
+
+def _tags(row: dict[str, str], problems: list) -> dict[str, list[str]]:
+    """Categories, roles and NIST tags from their classifications."""
+    grouped: dict[str, list[str]] = {key: [] for key in TAG_GROUPS.values()}
+    for tag in _split(row.get("tags", ""), ";"):
+        group, _, rest = tag.partition(".")
+        if group in TAG_GROUPS and rest:
+            grouped[TAG_GROUPS[group]].append(fqn_last(tag))
+        else:
+            problems.append(
+                (
+                    f"tag {tag!r} is in no classification kept here "
+                    f"({', '.join(TAG_GROUPS)})",
+                    "tags",
+                )
+            )
+    return grouped
+
+
+def _extension(row: dict[str, str], data: dict[str, Any], problems: list) -> None:
+    """The custom properties, each into its place in the document."""
     for item in _split(row.get("extension", ""), ";"):
         prop, _, value = item.partition(":")
         if prop not in EXTENSION:
@@ -355,4 +373,3 @@ def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = _split(value, "|") if many else value.strip()
-    return data, problems

@@ -92,22 +92,31 @@ def build_server(*, user=None) -> MCPServer:
             headers = None
         return _user_from_headers(headers)
 
-    def visible(actor) -> list[str]:
-        from .selectors import visible_statuses
+    _add_read_tools(server, caller)
+    _add_write_tools(server, caller)
+    _add_resources(server, user)
+    return server
 
-        return visible_statuses(actor)
 
-    def statuses_for(actor, wanted: list[str] | None) -> list[str]:
-        seen = visible(actor)
-        if not wanted:
-            return ["approved"]
-        hidden = [s for s in wanted if s not in seen]
-        if hidden:
-            raise ToolError(
-                f"status: {', '.join(hidden)} is not visible to this caller"
-            )
-        return wanted
+def visible(actor) -> list[str]:
+    """The statuses ``actor`` (None: anonymous) may see."""
+    from .selectors import visible_statuses
 
+    return visible_statuses(actor)
+
+
+def statuses_for(actor, wanted: list[str] | None) -> list[str]:
+    """The statuses a search asked for (default approved), all of them visible."""
+    seen = visible(actor)
+    if not wanted:
+        return ["approved"]
+    hidden = [s for s in wanted if s not in seen]
+    if hidden:
+        raise ToolError(f"status: {', '.join(hidden)} is not visible to this caller")
+    return wanted
+
+
+def _add_read_tools(server: MCPServer, caller) -> None:
     @server.tool(annotations=READ)
     async def search_terms(
         query: str,
@@ -148,6 +157,8 @@ def build_server(*, user=None) -> MCPServer:
             raise ToolError(f"text: at most {MAX_TEXT:,} characters")
         return await in_django(lambda: _annotate(text))
 
+
+def _add_write_tools(server: MCPServer, caller) -> None:
     @server.tool(annotations=WRITE)
     async def propose_term(document: dict, ctx: Context = None) -> dict:
         """Propose a new term as a draft. ``document`` is a term document as in
@@ -161,6 +172,8 @@ def build_server(*, user=None) -> MCPServer:
         for an editor to review."""
         return await in_django(lambda: _propose_change(slug, changes, caller(ctx)))
 
+
+def _add_resources(server: MCPServer, user) -> None:
     @server.resource("glossary://terms/{slug}", mime_type="text/markdown")
     async def term_page(slug: str) -> str:
         """A term's page in Markdown."""
@@ -179,8 +192,6 @@ def build_server(*, user=None) -> MCPServer:
             )
             return Completion(values=slugs, has_more=False)
         return None
-
-    return server
 
 
 # --- the work, in Django's synchronous world -------------------------------------

@@ -183,6 +183,29 @@ def _add_concept(
     ordered("nistTag", document.nist_rmf_tags)
     if document.part_of_speech:
         graph.add((concept, gl.partOfSpeech, Literal(document.part_of_speech)))
+    _add_links(graph, gl, concept, document, by_key, names, ordered)
+    for index, (source, url) in enumerate(document.citations):
+        node = BNode()
+        graph.add((concept, DCTERMS.source, node))
+        graph.add((node, DCTERMS.title, Literal(source)))
+        graph.add((node, SCHEMA.url, URIRef(url)))
+        graph.add((node, gl.position, Literal(index)))
+    if document.license:
+        graph.add((concept, DCTERMS.license, Literal(document.license)))
+    graph.add((concept, gl.status, Literal(document.status)))
+    if document.status == "deprecated":
+        graph.add((concept, OWL.deprecated, Literal(True)))
+    graph.add(
+        (
+            concept,
+            gl.lastReviewed,
+            Literal(document.last_reviewed.isoformat(), datatype=XSD.date),
+        )
+    )
+
+
+def _add_links(graph, gl, concept, document, by_key, names, ordered) -> None:
+    """Broader, narrower and related links, with what a round trip needs."""
     links = {
         "broader": SKOS.broader,
         "narrower": SKOS.narrower,
@@ -208,24 +231,6 @@ def _add_concept(
                 graph.add((concept, gl[f"{kind}As"], node))
                 graph.add((node, gl.target, concept_uri(slug)))
                 graph.add((node, gl.written, written))
-    for index, (source, url) in enumerate(document.citations):
-        node = BNode()
-        graph.add((concept, DCTERMS.source, node))
-        graph.add((node, DCTERMS.title, Literal(source)))
-        graph.add((node, SCHEMA.url, URIRef(url)))
-        graph.add((node, gl.position, Literal(index)))
-    if document.license:
-        graph.add((concept, DCTERMS.license, Literal(document.license)))
-    graph.add((concept, gl.status, Literal(document.status)))
-    if document.status == "deprecated":
-        graph.add((concept, OWL.deprecated, Literal(True)))
-    graph.add(
-        (
-            concept,
-            gl.lastReviewed,
-            Literal(document.last_reviewed.isoformat(), datatype=XSD.date),
-        )
-    )
 
 
 def serialise(graph: Graph, fmt: str) -> bytes:
