@@ -539,6 +539,28 @@ def import_paths(
     return report
 
 
+def _record_import(plan, deleted: set[str], actor) -> None:
+    """One audit event for the whole import (webhooks' ``import.finished``)."""
+    import json
+
+    from .history import event_for
+    from .models import EventAction
+
+    summary = {
+        "created": sum(1 for *_, old in plan if old is None),
+        "updated": sum(1 for *_, old in plan if old is not None),
+        "deleted": len(deleted),
+    }
+    event_for(
+        term=None,
+        term_slug="",
+        action=EventAction.IMPORT,
+        source=ChangeSource.IMPORT,
+        actor=actor,
+        comment=json.dumps(summary),
+    ).save()
+
+
 @transaction.atomic
 def _apply(
     plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]],
@@ -577,6 +599,7 @@ def _apply(
         source=ChangeSource.IMPORT,
         progress=progress,
     )
+    _record_import(plan, deleted, actor)
     if any(data_plan.values()):
         services.glossary_touch()
     if connection.vendor == "postgresql" and len(plan) + len(deleted) >= 1000:

@@ -54,6 +54,7 @@ _TYPES = {
     EventAction.PROPOSE: "pending.opened",
     EventAction.REVERT: "pending.opened",
     EventAction.WITHDRAW: "pending.withdrawn",
+    EventAction.IMPORT: "import.finished",
 }
 #: Events sent per task run before it queues a successor.
 BATCH = 200
@@ -101,6 +102,16 @@ def payload(event: TermEvent) -> dict:
         EventAction.WITHDRAW,
     ):
         previous = event.version - 1 if event.version > 1 else None
+    if event.action == EventAction.IMPORT:
+        return {
+            "id": event.pk,
+            "type": event_type(event),
+            "term": None,
+            "summary": json.loads(event.comment or "{}"),
+            "actor": event.actor_name,
+            "source": event.source,
+            "time": event.created_at.isoformat(),
+        }
     return {
         "id": event.pk,
         "type": event_type(event),

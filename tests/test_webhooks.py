@@ -210,3 +210,21 @@ def test_staff_manage_subscriptions_through_the_api(people, receiver):
     workflow.term_transition(term=term, name="approve", actor=people["approver"])
     run_worker()
     assert [json.loads(b)["term"] for _, b in receiver.received] == ["data-drift"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_writes_sends_import_finished(receiver, tmp_path):
+    from .helpers import base_term, import_folders, write_term
+
+    _subscribe(receiver, events=("import.finished",))
+    write_term(tmp_path, base_term("one"))
+    write_term(tmp_path, base_term("two"))
+    import_folders(tmp_path)
+    import_folders(tmp_path)  # unchanged: writes nothing, sends nothing
+    run_worker()
+    [(headers, body)] = receiver.received
+    event = json.loads(body)
+    assert headers["X-Glossary-Event"] == event["type"] == "import.finished"
+    assert event["term"] is None
+    assert event["summary"] == {"created": 2, "updated": 0, "deleted": 0}
+    assert _valid(headers, body)

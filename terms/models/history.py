@@ -138,6 +138,9 @@ class EventAction(models.TextChoices):
     PROPOSE = "propose", "Change proposed"
     WITHDRAW = "withdraw", "Change withdrawn"
     REVERT = "revert", "Old version proposed"
+    #: Not about one term: an import that wrote something (its counts in the
+    #: comment, as JSON), for webhooks.
+    IMPORT = "import", "Import finished"
 
 
 class TermEvent(models.Model):

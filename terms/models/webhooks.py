@@ -15,6 +15,7 @@ EVENT_TYPES = (
     "term.deleted",
     "pending.opened",
     "pending.withdrawn",
+    "import.finished",
 )
 
 
