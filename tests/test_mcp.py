@@ -63,6 +63,7 @@ async def _agent_session(client: Client) -> dict:
         "propose_term", {"document": {"term": "x", "status": "approved"}}
     )
     resource = await client.read_resource("glossary://terms/log-probability")
+    export = await client.read_resource("glossary://export.yaml")
     completion = await client.complete(
         ref={"type": "ref/resource", "uri": "glossary://terms/{slug}"},
         argument={"name": "slug", "value": "log"},
@@ -76,6 +77,7 @@ async def _agent_session(client: Client) -> dict:
         "proposed": anonymous_or_not,
         "refused": refused,
         "resource": resource,
+        "export": export,
         "completion": completion,
     }
 
@@ -99,6 +101,10 @@ def _check_reads(session: dict) -> None:
     assert session["refused"].is_error
     assert "status" in session["refused"].content[0].text
     assert "# log probability" in session["resource"].contents[0].text
+    export = session["export"].contents[0].text
+    # Every term the caller may see (the stdio user also sees the new draft).
+    assert export.count("---\n") >= 112
+    assert "\nterm: log probability\n" in export
     assert "log-probability" in session["completion"].completion.values
 
 
