@@ -47,13 +47,16 @@ MAX_TEXT = 100_000
 
 async def in_django(work):
     """Run ``work`` (ORM calls) in a worker thread, as Django requires outside
-    an event loop; its connection is closed if it is stale."""
+    an event loop, and close the thread's connection after it."""
 
     def run():
-        from django.db import close_old_connections
+        from django.db import connections
 
-        close_old_connections()
-        return work()
+        try:
+            return work()
+        finally:
+            # The thread is a pool's, not a request's: leave no connection open.
+            connections.close_all()
 
     return await sync_to_async(run, thread_sensitive=False)()
 
