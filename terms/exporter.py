@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import csvfile, skos
 from .document import TermDocument, dump_yaml
-from .importer import TERM_SUFFIXES
+from .import_files import TERM_SUFFIXES
 from .mapping import documents_for
 from .models import Term
 from .selectors import data_files

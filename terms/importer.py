@@ -34,6 +34,7 @@ from .document import (
     parse_term_file,
     validate_term_data,
 )
+from .import_files import MANY_SUFFIXES, collect_files, read_file
 from .mapping import documents_for
 from .models import (
     Category,
@@ -46,10 +47,6 @@ from .models import (
 from .naming import lookup_key
 from .resolver import TargetIndex
 from .selectors import known_roles
-
-TERM_SUFFIXES = (".yml", ".yaml")
-#: Files that hold many terms: SKOS (``terms.skos_import``) and CSV (``terms.csvfile``).
-MANY_SUFFIXES = (".ttl", ".rdf", ".jsonld", ".csv")
 
 Progress = Callable[[str, int, int], None]
 
@@ -108,71 +105,13 @@ class _Batch:
     sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
 
 
-def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and directories (their top-level ``*.yml``) into one sorted list."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = []
-            for child in sorted(path.iterdir()):
-                if not (child.is_file() and child.suffix in TERM_SUFFIXES):
-                    continue
-                if child.is_symlink() and not _inside(child, path):
-                    problems.append(
-                        Problem(
-                            "is a link to a file outside the folder; links out of a "
-                            "folder are not followed",
-                            file=str(child),
-                        )
-                    )
-                    continue
-                found.append(child)
-            if not found:
-                problems.append(
-                    Problem("directory holds no .yml files", file=str(path))
-                )
-            files.extend(found)
-        elif path.is_file():
-            if path.suffix.lower() not in (*TERM_SUFFIXES, *MANY_SUFFIXES):
-                problems.append(
-                    Problem(
-                        "not a term file: import takes .yml, .ttl, .rdf, .jsonld "
-                        "and .csv files",
-                        file=str(path),
-                    )
-                )
-            else:
-                files.append(path)
-        else:
-            problems.append(Problem("no such file or directory", file=str(path)))
-    unique: dict[Path, Path] = {}
-    for path in files:
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values()), problems
-
-
-def _inside(link: Path, folder: Path) -> bool:
-    """Whether a link in ``folder`` points at a file inside it."""
-    return link.resolve().is_relative_to(folder.resolve())
-
-
-def _read(path: Path, problems: list[Problem]) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        problems.append(Problem(f"cannot read file: {exc.strerror}", file=str(path)))
-        return None
-
-
 def _parse_data_files(batch: _Batch, data_files: Sequence[Path]) -> None:
     """Roles, categories and site texts of the batch; a role or category
     defined in two files is a problem."""
     role_sources: dict[str, str] = {}
     category_sources: dict[str, str] = {}
     for path in data_files:
-        raw = _read(path, batch.problems)
+        raw = read_file(path, batch.problems)
         if raw is None:
             continue
         if path.name == ROLES_FILE:
@@ -215,7 +154,7 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
     term_files = [path for path in files if path.name not in DATA_FILES]
     roles = known_roles() | {role.slug for role in batch.roles}
     for done, path in enumerate(term_files, start=1):
-        raw = _read(path, batch.problems)
+        raw = read_file(path, batch.problems)
         if raw is not None and path.suffix.lower() in MANY_SUFFIXES:
             _parse_many(batch, path, raw, roles)
         elif raw is not None:

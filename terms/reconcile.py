@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.text import slugify
 from rapidfuzz import fuzz
@@ -23,6 +22,7 @@ from rapidfuzz import fuzz
 from . import search
 from .models import Category, Term
 from .naming import lookup_key
+from .skos import site
 
 __all__ = ["PROPERTIES", "QueryError", "manifest", "reconcile_batch"]
 
@@ -41,10 +41,6 @@ MAX_LIMIT = 50
 
 class QueryError(ValueError):
     """A reconciliation query that cannot be answered as written."""
-
-
-def site() -> str:
-    return settings.GLOSSARY_SITE_URL.rstrip("/")
 
 
 def manifest(base: str) -> dict[str, Any]:
@@ -213,7 +209,7 @@ def suggest_properties(prefix: str) -> list[dict]:
 
 def suggest_types(prefix: str, limit: int) -> list[dict]:
     key = lookup_key(prefix)
-    found = [TERM_TYPE] if lookup_key(TERM_TYPE["name"]).find(key) >= 0 else []
+    found = [TERM_TYPE] if key in lookup_key(TERM_TYPE["name"]) else []
     for category in Category.objects.order_by("name"):
         if key in lookup_key(category.name):
             found.append({"id": f"category:{category.slug}", "name": category.name})
