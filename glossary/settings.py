@@ -13,6 +13,8 @@ environment variable with a safe default:
   a per-process memory cache; ``none`` turns caching off.
 - ``GLOSSARY_ANON_THROTTLE_RATE``: anonymous request rate such as ``120/minute``;
   empty disables throttling.
+- ``GLOSSARY_REQUEST_RATE``: term requests one client may submit, such as
+  ``10/hour`` (staff are not counted); empty: no limit.
 - ``GLOSSARY_PUBLIC_STATUSES``: statuses anonymous readers see.
 - ``GLOSSARY_CORS_ORIGINS``: origins allowed to read the API from a browser
   (``*`` for any).
@@ -274,6 +276,7 @@ GLOSSARY_SYSTEM_ACTOR = "importer"
 GLOSSARY_ANON_THROTTLE_RATE = os.environ.get(
     "GLOSSARY_ANON_THROTTLE_RATE", "120/minute"
 )
+GLOSSARY_REQUEST_RATE = os.environ.get("GLOSSARY_REQUEST_RATE", "10/hour")
 GLOSSARY_PUBLIC_STATUSES = env_list(
     "GLOSSARY_PUBLIC_STATUSES", "reviewed,approved,deprecated"
 )

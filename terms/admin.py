@@ -591,4 +591,4 @@ class LinkCheckAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_webhooks  # noqa: E402, F401  (webhook pages)
+from . import admin_requests, admin_webhooks  # noqa: E402, F401  (their pages)

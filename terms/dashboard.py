@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from . import selectors
 from .models import Status, Term, TermEvent
+from .requests import backlog
 
 __all__ = ["BarChart", "dashboard"]
 
@@ -140,5 +141,6 @@ def dashboard(statuses: list[str]) -> dict:
         "overdue_count": overdue.count(),
         "overdue": list(overdue[:20]),
         "wanted": list(selectors.wanted_targets(statuses)[:10]),
+        "requests": backlog(statuses, limit=10),
         "recent": list(recent),
     }

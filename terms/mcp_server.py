@@ -249,7 +249,7 @@ def _term(slug: str, statuses):
 def _get_term(slug, fmt, statuses):
     from .mapping import TERM_DOCUMENT_PREFETCH, document_from_term
     from .models import Term
-    from .rendering import render_markdown, term_page
+    from .rendering import render_markdown, term_page, with_suggestions
 
     term = _term(slug, statuses)
     term = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
@@ -259,7 +259,7 @@ def _get_term(slug, fmt, statuses):
             "version": term.version,
             **document_from_term(term).to_data(),
         }
-    return render_markdown(term_page(term, statuses))
+    return render_markdown(with_suggestions(term_page(term, statuses), statuses))
 
 
 def _lookup(name, statuses):

@@ -227,6 +227,12 @@ def render_markdown(page: TermPage) -> str:
     ]
     if written:
         lines += ["## Relationships", *written, ""]
+    if page.suggested:
+        lines += [
+            "## Suggested related terms",
+            *(f"- [{_md(name)}]({slug}.md)" for slug, name in page.suggested),
+            "",
+        ]
     if page.other:
         lines += [
             "## More",

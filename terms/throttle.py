@@ -21,7 +21,7 @@ from django.core.cache import cache
 
 from . import stamp
 
-__all__ = ["ENVIRON_KEY", "Count", "count", "rate", "stamp_and_count"]
+__all__ = ["ENVIRON_KEY", "Count", "count", "parse_rate", "rate", "stamp_and_count"]
 
 #: Where the front cache leaves a request's count for DRF.
 ENVIRON_KEY = "glossary.throttle_count"
@@ -43,13 +43,18 @@ class Count:
         return self.requests <= self.limit
 
 
-def rate() -> tuple[int, int] | None:
-    """``(requests, seconds)`` from ``GLOSSARY_ANON_THROTTLE_RATE``; None: off."""
-    text = (settings.GLOSSARY_ANON_THROTTLE_RATE or "").strip()
+def parse_rate(text: str | None) -> tuple[int, int] | None:
+    """``(requests, seconds)`` from a rate such as ``10/hour``; None: off."""
+    text = (text or "").strip()
     if not text:
         return None
     number, _, period = text.partition("/")
     return int(number), _PERIODS[period.strip()[:1].lower()]
+
+
+def rate() -> tuple[int, int] | None:
+    """``(requests, seconds)`` from ``GLOSSARY_ANON_THROTTLE_RATE``; None: off."""
+    return parse_rate(settings.GLOSSARY_ANON_THROTTLE_RATE)
 
 
 def key(address: str) -> str:
@@ -78,9 +83,10 @@ def stamp_and_count(redis_client, address: str, limits: tuple[int, int]) -> list
     return script(keys=[stamp.KEY, key(address)], args=[limits[1]])
 
 
-def count(address: str) -> Count | None:
-    """Count one request from ``address``; None when throttling is off."""
-    limits = rate()
+def count(address: str, limits: tuple[int, int] | None = None) -> Count | None:
+    """Count one request from ``address`` against ``limits`` (by default the
+    anonymous read rate); None when throttling is off."""
+    limits = limits or rate()
     if limits is None:
         return None
     limit, seconds = limits

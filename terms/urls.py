@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import request_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -12,4 +12,11 @@ urlpatterns = [
     path("roles/<str:slug>/", views.role_detail, name="role-page"),
     path("embed/demo/", views.embed_demo, name="embed-demo"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("request/", request_views.request_form, name="request-form"),
+    path(
+        "request/<str:public_id>/",
+        request_views.request_status,
+        name="request-status",
+    ),
+    path("backlog/", request_views.backlog_page, name="backlog"),
 ]

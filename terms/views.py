@@ -41,7 +41,7 @@ def index(request):
         ids = search.ranked_ids(queryset.order_by(), text)[:100]
         position = {pk: index for index, pk in enumerate(ids)}
         terms = sorted(queryset.filter(pk__in=ids), key=lambda t: position[t.pk])
-        groups = [("Results", terms)]
+        groups = [("Results", terms)] if terms else []
     else:
         terms = list(queryset.order_by("name_key"))
         groups = [

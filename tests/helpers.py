@@ -286,4 +286,7 @@ def restore_migration_data() -> None:
     importlib.import_module("terms.migrations.0006_workflow_groups").create_groups(
         apps, None
     )
+    importlib.import_module(
+        "terms.migrations.0017_request_permissions"
+    ).grant_request_permissions(apps, None)
     GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})

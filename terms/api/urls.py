@@ -56,6 +56,12 @@ urlpatterns = [
     path("wanted/", views.WantedView.as_view(), name="wanted"),
     path("export/", views.ExportView.as_view(), name="export"),
     path("annotate/", views.AnnotateView.as_view(), name="annotate"),
+    path("requests/", views.RequestsView.as_view(), name="requests"),
+    re_path(
+        r"^requests/(?P<public_id>[A-Za-z0-9_-]{1,32})/$",
+        views.RequestDetailView.as_view(),
+        name="request-detail",
+    ),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
     path("reconcile/preview/", views.preview, name="reconcile-preview"),
     re_path(

@@ -21,6 +21,7 @@ from .history import (
     TermRevision,
 )
 from .linkcheck import LinkCheck
+from .requests import RequestStatus, TermRequest, Urgency
 from .term import (
     Alias,
     Citation,
@@ -55,15 +56,18 @@ __all__ = [
     "PendingStatus",
     "RelationKind",
     "Relationship",
+    "RequestStatus",
     "Role",
     "SiteText",
     "Status",
     "Term",
     "TermCategory",
     "TermEvent",
+    "TermRequest",
     "TermRevision",
     "TermRole",
     "TermTag",
+    "Urgency",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -12,6 +12,7 @@ from .glossary import (
 )
 from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
 from .reconcile import ReconcileSuggestView, ReconcileView, preview
+from .requests import RequestDetailView, RequestsView
 from .terms import TermViewSet
 from .webhooks import WebhookSubscriptionViewSet
 from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
@@ -26,6 +27,8 @@ __all__ = [
     "PendingView",
     "ReconcileSuggestView",
     "ReconcileView",
+    "RequestDetailView",
+    "RequestsView",
     "RestoreVersionView",
     "RoleListView",
     "SimilarView",

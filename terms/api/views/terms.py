@@ -12,7 +12,7 @@ from terms import exporter, search, selectors, skos, workflow
 from terms.document import TermDocument, validate_term_data
 from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import ChangeSource, Status, Term
-from terms.rendering import render_markdown, term_page
+from terms.rendering import render_markdown, term_page, with_suggestions
 from terms.yaml_loader import Problem
 
 from ..caching import GlossaryCacheMixin, if_match, term_etag
@@ -250,7 +250,8 @@ class TermViewSet(
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())
         if request.accepted_renderer.format == "md":
-            return Response(render_markdown(term_page(term, self.statuses)))
+            page = with_suggestions(term_page(term, self.statuses), self.statuses)
+            return Response(render_markdown(page))
         return Response(self.get_serializer(term).data)
 
     def create(self, request, *args, **kwargs):

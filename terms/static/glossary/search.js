@@ -68,7 +68,14 @@
     });
     if (!results.length) {
       var none = document.createElement("p");
-      none.textContent = "No terms match.";
+      none.textContent = "No terms match. ";
+      var text = input.value.trim();
+      if (text) {
+        var ask = document.createElement("a");
+        ask.href = form.getAttribute("data-request") + "?term=" + encodeURIComponent(text);
+        ask.textContent = "Request \u201c" + text + "\u201d";
+        none.appendChild(ask);
+      }
       area.appendChild(none);
     }
     area.appendChild(list);
