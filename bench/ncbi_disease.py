@@ -190,7 +190,7 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    settings.GLOSSARY_ANNOTATE_BUILD_ASIDE = False
+    settings.GLOSSARY_BUILD_ASIDE = False
     train = read_split(NCBI / "NCBItrainset_corpus.txt")
     devel = read_split(NCBI / "NCBIdevelopset_corpus.txt")
     documents = glossary_documents(train)

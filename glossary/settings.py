@@ -283,9 +283,9 @@ GLOSSARY_PUBLIC_STATUSES = env_list(
 # The longest text /api/v1/annotate/ accepts, in characters (413 beyond it).
 GLOSSARY_ANNOTATE_MAX_CHARS = 500_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * GLOSSARY_ANNOTATE_MAX_CHARS
-# After a change, annotate keeps using its matcher while a thread builds the
-# next one, so no request waits for a rebuild (terms.annotation.MatcherCache).
-GLOSSARY_ANNOTATE_BUILD_ASIDE = True
+# After a change, annotate and similar terms keep using their matcher and index
+# while a thread builds the next, so no request waits for a rebuild (terms.aside).
+GLOSSARY_BUILD_ASIDE = True
 GLOSSARY_PAGE_SIZE = 20
 GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary

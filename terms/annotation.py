@@ -3,7 +3,7 @@
 Names and aliases are compiled into one Aho-Corasick automaton (pyahocorasick),
 so a passage is scanned once whatever the size of the glossary. The automaton is
 kept in this process per set of statuses; after the glossary changes, requests
-use the one they have while a thread builds the next (``MatcherCache``).
+use the one they have while a thread builds the next (``terms.aside``).
 
 Matching treats case and runs of spaces, hyphens and underscores alike (the
 lookup key of ``terms.naming``), except for acronyms, which must show their
@@ -15,13 +15,13 @@ original text, so ``text[start:end]`` is the matched surface form.
 """
 
 import re
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import ahocorasick
 
+from .aside import LatestBuilds
 from .inflection import (
     ACRONYM,
     INFLECTION,
@@ -329,91 +329,13 @@ def without_missing(spans: list[Span], known) -> list[Span]:
     return kept
 
 
-class MatcherCache:
-    """The latest matcher per set of statuses, tagged with the glossary version
-    it was built for.
-
-    Only the first matcher for a set of statuses is built on a request. When the
-    glossary changes, requests keep getting the matcher they have while one
-    thread builds its successor (at most one build per set of statuses at a
-    time); a build never replaces a matcher made for a newer version. With
-    ``background`` off (tests that hold an open transaction), the new matcher is
-    built on the request instead.
-    """
-
-    def __init__(self, size: int = 8):
-        self.size = size
-        self.lock = threading.Lock()
-        #: statuses -> (version key, matcher)
-        self.latest: dict[tuple, tuple[tuple, Matcher]] = {}
-        self.building: dict[tuple, threading.Thread] = {}
-
-    def get(
-        self, statuses: tuple, version: tuple, build, *, background: bool
-    ) -> Matcher:
-        """A matcher for ``statuses``: this version's, or the latest while it builds."""
-        with self.lock:
-            found = self.latest.get(statuses)
-            if found is not None and found[0] == version:
-                return found[1]
-            if found is not None and background:
-                if statuses not in self.building:
-                    thread = threading.Thread(
-                        target=self._build_aside,
-                        args=(statuses, version, build),
-                        name="annotate-matcher-build",
-                        daemon=True,
-                    )
-                    self.building[statuses] = thread
-                    thread.start()
-                return found[1]
-        matcher = build()
-        self._keep(statuses, version, matcher)
-        return matcher
-
-    def _build_aside(self, statuses: tuple, version: tuple, build) -> None:
-        from django.db import connection
-
-        try:
-            self._keep(statuses, version, build())
-        finally:
-            with self.lock:
-                self.building.pop(statuses, None)
-            connection.close()  # this thread's own connection
-
-    def _keep(self, statuses: tuple, version: tuple, matcher: Matcher) -> None:
-        with self.lock:
-            found = self.latest.get(statuses)
-            if found is not None and found[0] > version:
-                return
-            self.latest.pop(statuses, None)
-            self.latest[statuses] = (version, matcher)
-            while len(self.latest) > self.size:
-                self.latest.pop(next(iter(self.latest)))
-
-    def wait(self) -> None:
-        """Until no build is running (tests and benchmarks)."""
-        while True:
-            with self.lock:
-                threads = list(self.building.values())
-            if not threads:
-                return
-            for thread in threads:
-                thread.join()
-
-    def clear(self) -> None:
-        """Forget every matcher (after waiting for running builds)."""
-        self.wait()
-        with self.lock:
-            self.latest.clear()
-
-
-MATCHERS = MatcherCache()
+#: The latest matcher per set of statuses (built aside after a change).
+MATCHERS = LatestBuilds("annotate-matcher")
 
 
 def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
     """The matcher for the stored glossary's terms in ``statuses`` (kept per
-    process; see ``MatcherCache`` for how a change is picked up)."""
+    process; see ``terms.aside`` for how a change is picked up)."""
     from django.conf import settings
 
     from .models import Alias, Label, LabelKind, Term
@@ -442,5 +364,5 @@ def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
         tuple(sorted(statuses)),
         version_key,
         build,
-        background=settings.GLOSSARY_ANNOTATE_BUILD_ASIDE,
+        background=settings.GLOSSARY_BUILD_ASIDE,
     )

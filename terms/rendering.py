@@ -85,6 +85,9 @@ class TermPage:
     other: list[tuple[str, str]] = field(default_factory=list)
     #: Terms alike in content that no relationship joins yet: (slug, name).
     suggested: list[tuple[str, str]] = field(default_factory=list)
+    #: False when the suggestions came from an index of an earlier version
+    #: (this version's is being built): such a page is not worth caching.
+    suggestions_fresh: bool = True
 
     @property
     def feedback_html(self) -> str:
@@ -146,7 +149,7 @@ SUGGESTED = 5
 
 def with_suggestions(page: TermPage, statuses: list[str]) -> TermPage:
     """The page with the terms most alike in content that are not linked yet."""
-    from .similarity import similarity_index
+    from .similarity import similarity_index_fresh
 
     linked = {
         entry.term.slug
@@ -154,7 +157,9 @@ def with_suggestions(page: TermPage, statuses: list[str]) -> TermPage:
         for entry in entries
         if entry.term is not None
     }
-    index = similarity_index(statuses, glossary_stamp().token)
+    index, page.suggestions_fresh = similarity_index_fresh(
+        statuses, glossary_stamp().token
+    )
     ranked = [
         slug
         for slug, _ in index.similar(page.term.slug, SUGGESTED + len(linked))

@@ -16,21 +16,22 @@ from scikit-learn, which would add it and SciPy (over 100 MB) for thirty lines
 of arithmetic over sparse dictionaries.
 
 An index is built once per glossary version and set of statuses, kept in the
-process, and answers a term's neighbours through an inverted index, so a
-query touches only terms that share a word with it.
+process (after a change, requests use the previous one while a thread builds
+the next: ``terms.aside``), and answers a term's neighbours through an
+inverted index, so a query touches only terms that share a word with it.
 """
 
 import math
 import re
-import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .annotation import build_matcher, find_spans
+from .aside import LatestBuilds
 from .document import TermDocument
 from .inflection import word_forms
 
-__all__ = ["SimilarityIndex", "similarity_index"]
+__all__ = ["INDEXES", "SimilarityIndex", "similarity_index", "similarity_index_fresh"]
 
 #: How much a word counts by where it stands.
 WEIGHTS = {
@@ -206,26 +207,33 @@ class SimilarityIndex:
         return [(other, round(score, 4)) for other, score in ranked[:limit]]
 
 
-_lock = threading.Lock()
-_indexes: dict[tuple, SimilarityIndex] = {}
+#: The latest index per set of statuses (built aside after a change).
+INDEXES = LatestBuilds("similar-terms")
 
 
 def similarity_index(statuses: list[str], stamp_token: str) -> SimilarityIndex:
-    """The index of the terms in ``statuses`` at this glossary version (kept)."""
+    """The index of the terms in ``statuses`` at this glossary version, or
+    while that one is built (after a change), the latest one there is."""
+    return similarity_index_fresh(statuses, stamp_token)[0]
+
+
+def similarity_index_fresh(
+    statuses: list[str], stamp_token: str
+) -> tuple[SimilarityIndex, bool]:
+    """``(index, fresh)``: fresh is False while this version's is being built."""
+    from django.conf import settings
+
     from .mapping import documents_for
     from .models import Term
 
-    key = (stamp_token, tuple(sorted(statuses)))
-    with _lock:
-        found = _indexes.get(key)
-    if found is not None:
-        return found
-    documents = documents_for(Term.objects.filter(status__in=statuses))
-    index = SimilarityIndex.build({d.slug: d for d in documents.values()})
-    with _lock:
-        for old in [k for k in _indexes if k[1] == key[1]]:
-            del _indexes[old]  # an earlier version of the same statuses
-        _indexes[key] = index
-        while len(_indexes) > 8:
-            del _indexes[next(iter(_indexes))]
-    return index
+    def build() -> SimilarityIndex:
+        documents = documents_for(Term.objects.filter(status__in=statuses))
+        return SimilarityIndex.build({d.slug: d for d in documents.values()})
+
+    version = tuple(int(part) for part in stamp_token.split(":"))
+    return INDEXES.get_fresh(
+        tuple(sorted(statuses)),
+        version,
+        build,
+        background=settings.GLOSSARY_BUILD_ASIDE,
+    )

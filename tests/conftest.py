@@ -142,7 +142,7 @@ def _isolated_cache_and_no_throttle(settings):
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
     # A thread of its own cannot see a test's uncommitted rows: build on the
     # request (test_annotate covers building aside with committed data).
-    settings.GLOSSARY_ANNOTATE_BUILD_ASIDE = False
+    settings.GLOSSARY_BUILD_ASIDE = False
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every test client builds its own middleware; WhiteNoise would index every

@@ -204,7 +204,7 @@ def test_after_a_change_requests_use_the_old_matcher_while_the_new_one_builds(
 ):
     from terms.models import Alias, Term
 
-    settings.GLOSSARY_ANNOTATE_BUILD_ASIDE = True
+    settings.GLOSSARY_BUILD_ASIDE = True
     MATCHERS.clear()
     import_folders(
         write_term(

@@ -128,3 +128,40 @@ def test_one_click_in_the_admin_adds_a_suggestion(neighbours, client):
     assert pending.document["relationships"]["related"] == ["embedding", "reranker"]
     again = client.post(relate, follow=True).content.decode()
     assert "is already linked" in again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_change_the_old_index_answers_uncached_while_the_new_one_builds(
+    api, tmp_path, settings
+):
+    from terms.similarity import INDEXES
+
+    settings.GLOSSARY_BUILD_ASIDE = True
+    INDEXES.clear()
+    try:
+        first = tmp_path / "first"
+        for data in (
+            term(
+                "model card", "Documents a model.", ["documentation", "limits"], ["G"]
+            ),
+            term("audit log", "Records who did what.", ["records", "actions"], ["G"]),
+        ):
+            write_term(first, data)
+        import_folders(first)
+        url = "/api/v1/terms/model-card/similar/"
+        assert [r["slug"] for r in api.get(url).json()["results"]] == ["audit-log"]
+        import_folders(
+            write_term(
+                tmp_path / "more",
+                term("datasheet", "Documents a dataset.", ["documentation"], ["G"]),
+            )
+        )
+        # Served from the index of before: the change is not there yet...
+        stale = api.get(url)
+        assert [r["slug"] for r in stale.json()["results"]] == ["audit-log"]
+        INDEXES.wait()
+        # ...and that answer was not kept for this version: the next one has it.
+        fresh = [r["slug"] for r in api.get(url).json()["results"]]
+        assert fresh[0] == "datasheet"
+    finally:
+        INDEXES.wait()

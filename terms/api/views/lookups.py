@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from terms import annotation, search, selectors
 from terms.models import Status, Term
-from terms.similarity import similarity_index
+from terms.similarity import similarity_index_fresh
 
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
@@ -288,7 +288,9 @@ class SimilarView(ReadView):
         term = Term.objects.filter(slug=slug, status__in=self.statuses).first()
         if term is None:
             raise NotFound(f"No term with slug {slug!r}.")
-        index = similarity_index(self.statuses, self.stamp_token)
+        index, fresh = similarity_index_fresh(self.statuses, self.stamp_token)
+        if not fresh:
+            self.cache_key = None  # this version's index is not ready
         ranked = index.similar(slug, int(raw))
         names = dict(
             Term.objects.filter(slug__in=[s for s, _ in ranked]).values_list(

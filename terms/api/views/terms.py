@@ -251,6 +251,8 @@ class TermViewSet(
             return Response(document_from_term(term).to_yaml())
         if request.accepted_renderer.format == "md":
             page = with_suggestions(term_page(term, self.statuses), self.statuses)
+            if not page.suggestions_fresh:
+                self.cache_key = None  # this version's suggestions are not ready
             return Response(render_markdown(page))
         return Response(self.get_serializer(term).data)
 
