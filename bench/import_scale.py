@@ -157,12 +157,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--terms", type=int, default=10_000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the reads against the database as a previous run left it",
+    )
     args = parser.parse_args()
+    if args.queries_only:
+        os.environ["DATABASE_URL"] = args.database_url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glossary.settings")
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import django
+
+        django.setup()
+        from terms.models import Term
+
+        print(f"{Term.objects.count():,} terms stored")
+        time_reads(Term.objects.order_by("name_key").values_list("name", flat=True))
+        return
     scratch_database(args.database_url)
     import yaml
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     from terms.naming import term_slug
@@ -185,23 +201,33 @@ def main() -> None:
             call_command("import_terms", str(folder), stdout=out, stderr=io.StringIO())
             summary = out.getvalue().strip().splitlines()[-1]
             print(f"{label}: {time.perf_counter() - started:.1f}s  ({summary})")
-        client = Client(HTTP_HOST="localhost")
-        sample = names[len(names) // 2]
-        slug = term_slug(sample)
-        for label, url in (
-            ("list page", "/api/v1/terms/?page_size=50"),
-            ("list, filtered", "/api/v1/terms/?category=Category 3&role=engineering"),
-            ("search q", "/api/v1/terms/?q=retrieval drift"),
-            ("search typo", "/api/v1/terms/?q=halucination"),
-            ("detail", f"/api/v1/terms/{slug}/"),
-            ("lookup by alias", f"/api/v1/lookup/?q={sample} method"),
-            ("lookup miss", "/api/v1/lookup/?q=retreival drfit"),
-            ("autocomplete", "/api/v1/autocomplete/?q=retr"),
-            ("wanted", "/api/v1/wanted/"),
-        ):
-            print(f"  {label:18} {median_ms(client, url):8.1f} ms")
+        time_reads(names)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def time_reads(names) -> None:
+    """Median uncached time of each read, in milliseconds."""
+    from django.test import Client
+
+    from terms.naming import term_slug
+
+    names = list(names)
+    client = Client(HTTP_HOST="localhost")
+    sample = names[len(names) // 2]
+    slug = term_slug(sample)
+    for label, url in (
+        ("list page", "/api/v1/terms/?page_size=50"),
+        ("list, filtered", "/api/v1/terms/?category=Category 3&role=engineering"),
+        ("search q", "/api/v1/terms/?q=retrieval drift"),
+        ("search typo", "/api/v1/terms/?q=halucination"),
+        ("detail", f"/api/v1/terms/{slug}/"),
+        ("lookup by alias", f"/api/v1/lookup/?q={sample} method"),
+        ("lookup miss", "/api/v1/lookup/?q=retreival drfit"),
+        ("autocomplete", "/api/v1/autocomplete/?q=retr"),
+        ("wanted", "/api/v1/wanted/"),
+    ):
+        print(f"  {label:18} {median_ms(client, url):8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,16 @@ __all__ = ["insert_rows"]
 
 
 def insert_rows(model: type[Model], instances: Sequence[Model]) -> None:
-    """Insert unsaved ``instances`` of ``model``; their primary keys stay unset."""
+    """Insert unsaved ``instances`` of ``model``; generated primary keys stay
+    unset (a key that is a field of its own, like a one-to-one link, is written)."""
     if not instances:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create(instances, batch_size=1000)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)
+    ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"

@@ -91,6 +91,10 @@ TERM_DOCUMENT_PREFETCH = (
 )
 
 
+#: The relationship kinds, read once (the enum's ``values`` builds a new list).
+_RELATION_KINDS = tuple(RelationKind.values)
+
+
 def assemble(row: Mapping[str, Any], parts: Mapping[str, list]) -> TermDocument:
     """A document from a term's column values and its ordered part values.
 
@@ -111,7 +115,7 @@ def assemble(row: Mapping[str, Any], parts: Mapping[str, list]) -> TermDocument:
         ),
         **{
             kind: tuple(target for k, target in relationships if k == kind)
-            for kind in RelationKind.values
+            for kind in _RELATION_KINDS
         },
         citations=tuple(parts.get("citations", ())),
     )

@@ -147,8 +147,11 @@ def term_page(term: Term, statuses: list[str]) -> TermPage:
 SUGGESTED = 5
 
 
-def with_suggestions(page: TermPage, statuses: list[str]) -> TermPage:
-    """The page with the terms most alike in content that are not linked yet."""
+def with_suggestions(
+    page: TermPage, statuses: list[str], stamp_token: str | None = None
+) -> TermPage:
+    """The page with the terms most alike in content that are not linked yet
+    (``stamp_token``: the glossary version the caller already read)."""
     from .similarity import similarity_index_fresh
 
     linked = {
@@ -158,7 +161,7 @@ def with_suggestions(page: TermPage, statuses: list[str]) -> TermPage:
         if entry.term is not None
     }
     index, page.suggestions_fresh = similarity_index_fresh(
-        statuses, glossary_stamp().token
+        statuses, stamp_token or glossary_stamp().token
     )
     ranked = [
         slug

@@ -6,7 +6,7 @@ glossary version (which invalidates cached API responses) in one transaction.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.db import transaction
 from django.db.models import F, Max
@@ -29,6 +29,7 @@ from .models import (
     Term,
     TermEvent,
     TermRevision,
+    TermSource,
 )
 from .resolver import database_index, relationships_resolve
 
@@ -111,6 +112,7 @@ def terms_write(
     action: EventAction | None = None,
     from_status: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> list[Term]:
     """Create (``None``) or overwrite (a stored ``Term``) terms from documents.
 
@@ -118,7 +120,9 @@ def terms_write(
     audit event. ``author`` (default: the actor) is who wrote the content, when
     someone else puts it live (an approver applying a pending change); ``action``
     overrides the recorded event action and ``from_status`` the state it records
-    the change as leaving (a pending change's). Returns the written terms in order.
+    the change as leaving (a pending change's). ``digests`` (an import's) map
+    slugs to the SHA-256 of the file each document was read from
+    (``TermSource``). Returns the written terms in order.
     """
     if not changes:
         return []
@@ -160,8 +164,24 @@ def terms_write(
     _write_parts(rows)
     insert_rows(TermRevision, revisions)
     insert_rows(TermEvent, events)
+    if digests:
+        _write_sources(written, digests)
     glossary_touch()
     return written
+
+
+def _write_sources(written: Sequence[Term], digests: Mapping[str, str]) -> None:
+    """Record which file bytes each imported term's new version came from."""
+    for chunk in _chunks([term.pk for term in written]):
+        TermSource.objects.filter(term_id__in=chunk).delete()
+    insert_rows(
+        TermSource,
+        [
+            TermSource(term=term, digest=digests[term.slug], version=term.version)
+            for term in written
+            if term.slug in digests
+        ],
+    )
 
 
 def _part_lookups(documents: Sequence[TermDocument]) -> dict[str, dict]:

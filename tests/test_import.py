@@ -411,3 +411,49 @@ def test_text_report_and_exit_status(tmp_path):
         call_command("import_terms", str(tmp_path / "bad"), stdout=out, stderr=err)
     assert "bad-one.yml:" in err.getvalue()
     assert "status: 'nope' is not one of" in err.getvalue()
+
+
+def test_files_an_import_wrote_are_known_by_their_bytes_until_the_term_changes(
+    corpus, tmp_path, people, count_writes
+):
+    from terms.models import ChangeSource, TermSource
+
+    folder = tmp_path / "terms"
+    shutil.copytree(corpus / "ai-glossary", folder)
+    first, _ = run_import(folder)
+    assert first["known_files"] == 0
+    assert TermSource.objects.count() == 112
+    # Unchanged bytes: not parsed again, nothing written, same report.
+    with count_writes() as counter:
+        again, _ = run_import(folder)
+    assert again["known_files"] == 112
+    assert len(again["unchanged"]) == 112
+    assert counter.writes == []
+    # A file edited on disk is read again and written; then it is known again.
+    path = folder / "temperature.yml"
+    data = read_yaml(path.read_text("utf-8"))
+    data["short_def"] = "How far sampling strays from the likeliest token."
+    path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    edited, _ = run_import(folder)
+    assert edited["updated"] == ["temperature"]
+    assert edited["known_files"] == 111
+    assert run_import(folder)[0]["known_files"] == 112
+    # A change written elsewhere (the admin, the API, a workflow step) gives the
+    # term a new version, which retires the record: the file is read, and wins.
+    from terms import services
+    from terms.document import validate_term_data
+    from terms.mapping import document_from_term
+    from terms.selectors import known_roles
+
+    term = Term.objects.get(slug="log-probability")
+    changed = document_from_term(term).to_data()
+    changed["short_def"] = "Edited in the admin."
+    document, problems = validate_term_data(changed, known_roles=known_roles())
+    assert not problems
+    services.terms_write(
+        changes=[(document, term)], actor=people["superuser"], source=ChangeSource.ADMIN
+    )
+    back, _ = run_import(folder)
+    assert back["known_files"] == 111
+    assert back["updated"] == ["log-probability"]
+    assert Term.objects.get(slug="log-probability").short_def != "Edited in the admin."

@@ -19,6 +19,7 @@ from .history import (
     PendingStatus,
     TermEvent,
     TermRevision,
+    TermSource,
 )
 from .linkcheck import LinkCheck
 from .requests import RequestStatus, TermRequest, Urgency
@@ -66,6 +67,7 @@ __all__ = [
     "TermRequest",
     "TermRevision",
     "TermRole",
+    "TermSource",
     "TermTag",
     "Urgency",
     "WebhookDelivery",

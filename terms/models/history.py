@@ -180,3 +180,22 @@ class TermEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term_slug}: {self.action} by {self.actor_name}"
+
+
+class TermSource(models.Model):
+    """The file an import last wrote a term from: its bytes' SHA-256 and the
+    version that write gave the term.
+
+    While the term is still at that version, a file with the same bytes holds
+    the stored content, so a later import need not parse it again. Any other
+    write gives the term a new version, which retires the record.
+    """
+
+    term = models.OneToOneField(
+        "terms.Term", primary_key=True, on_delete=models.CASCADE, related_name="source"
+    )
+    digest = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.digest[:12]} (version {self.version})"

@@ -250,7 +250,9 @@ class TermViewSet(
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())
         if request.accepted_renderer.format == "md":
-            page = with_suggestions(term_page(term, self.statuses), self.statuses)
+            page = with_suggestions(
+                term_page(term, self.statuses), self.statuses, self.stamp_token
+            )
             if not page.suggestions_fresh:
                 self.cache_key = None  # this version's suggestions are not ready
             return Response(render_markdown(page))

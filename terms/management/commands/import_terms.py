@@ -127,9 +127,12 @@ class Command(BaseCommand):
                 if names:
                     self.stdout.write(f"  {kind}: {action} {', '.join(names)}")
         verb = "Would import" if report.dry_run else "Imported"
+        known = ""
+        if report.known_files:
+            known = f" ({report.known_files} known by their bytes)"
         summary = (
             f"{verb} {report.files} file(s): {len(report.created)} created, "
-            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged{known}, "
             f"{len(report.deleted)} deleted, {len(report.warnings)} warning(s) "
             f"in {elapsed:.2f}s."
         )
