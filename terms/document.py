@@ -14,6 +14,7 @@ document, each with the file, the field and, for YAML input, the line.
 """
 
 import datetime
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
@@ -106,9 +107,9 @@ class TermDocument:
     status: str
     last_reviewed: datetime.date
 
-    @property
+    @functools.cached_property
     def slug(self) -> str:
-        """The term's slug, derived from its name."""
+        """The term's slug, derived from its name (worked out once)."""
         return term_slug(self.term)
 
     def relationships(self) -> dict[str, tuple[str, ...]]:

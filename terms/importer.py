@@ -51,7 +51,6 @@ from .models import (
     Term,
     TermSource,
 )
-from .naming import lookup_key
 from .resolver import TargetIndex
 from .selectors import known_roles
 
@@ -117,8 +116,8 @@ class _Batch:
     #: SHA-256 of the file each parsed YAML document came from, by slug.
     digests: dict[str, str] = field(default_factory=dict)
     #: Terms whose file was not parsed (its bytes are the stored term's source),
-    #: with the stored term and document that stand in for it, by slug.
-    stored: dict[str, tuple[Term, TermDocument]] = field(default_factory=dict)
+    #: with the stored term's id and document that stand in for it, by slug.
+    stored: dict[str, tuple[int, TermDocument]] = field(default_factory=dict)
 
 
 def _parse_data_files(batch: _Batch, data_files: Sequence[Path]) -> None:
@@ -308,7 +307,9 @@ def _check_category_slugs(batch: _Batch) -> None:
 _IN_LIST_LIMIT = 500
 
 
-def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[Term, TermDocument]]:
+def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[int, TermDocument]]:
+    """The stored terms' ids and documents, by slug (no model instances: an
+    import compares whole glossaries with them)."""
     wanted = set(slugs)
     queryset = (
         Term.objects.filter(slug__in=wanted)
@@ -317,10 +318,22 @@ def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[Term, TermDocumen
     )
     documents = documents_for(queryset)
     return {
-        term.slug: (term, documents[term.pk])
-        for term in queryset
-        if term.slug in wanted
+        slug: (pk, documents[pk])
+        for pk, slug in queryset.values_list("pk", "slug")
+        if slug in wanted
     }
+
+
+def _with_terms(plan: list[tuple]) -> list[tuple]:
+    """The plan with the stored ``Term`` of each update in place of its id."""
+    ids = [pk for _, _, pk, _ in plan if pk is not None]
+    terms: dict[int, Term] = {}
+    for start in range(0, len(ids), _IN_LIST_LIMIT):
+        terms.update(Term.objects.in_bulk(ids[start : start + _IN_LIST_LIMIT]))
+    return [
+        (slug, document, None if pk is None else terms[pk], old)
+        for slug, document, pk, old in plan
+    ]
 
 
 def _planned_index(batch: _Batch, deleted: set[str]) -> TargetIndex:
@@ -360,7 +373,7 @@ def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
                         )
                     )
         for position, alias in enumerate(document.aliases):
-            owners = index.by_alias.get(lookup_key(alias), set()) - {slug}
+            owners = index.by_alias.get(index.key(alias), set()) - {slug}
             if owners:
                 warnings.append(
                     Problem(
@@ -482,16 +495,17 @@ def import_paths(
     }
     plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]] = []
     for slug, (_, document) in sorted(batch.terms.items()):
-        term, old = stored.get(slug, (None, None))
-        if term is None:
+        pk, old = stored.get(slug, (None, None))
+        if pk is None:
             report.created.append(slug)
             plan.append((slug, document, None, None))
         elif old != document:
             report.updated.append(slug)
             report.changes[slug] = document.changed_keys(old)
-            plan.append((slug, document, term, old))
+            plan.append((slug, document, pk, old))
         else:
             report.unchanged.append(slug)
+    plan = _with_terms(plan)
     deleted: set[str] = set()
     if prune:
         stored_slugs = set(Term.objects.values_list("slug", flat=True))

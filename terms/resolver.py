@@ -24,16 +24,26 @@ class TargetIndex:
         self.by_name: dict[str, set] = defaultdict(set)
         self.by_slug: dict[str, set] = defaultdict(set)
         self.by_alias: dict[str, set] = defaultdict(set)
+        # Lookup keys worked out so far: a large import keys each name and
+        # alias when indexing it and again when checking what names it.
+        self._keys: dict[str, str] = {}
+
+    def key(self, text: str) -> str:
+        """``lookup_key(text)``, remembered for this index's lifetime."""
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = lookup_key(text)
+        return found
 
     def add_term(self, ident, *, name: str, slug: str, aliases: Iterable[str]) -> None:
-        self.by_name[lookup_key(name)].add(ident)
-        self.by_slug[lookup_key(slug)].add(ident)
+        self.by_name[self.key(name)].add(ident)
+        self.by_slug[self.key(slug)].add(ident)
         for alias in aliases:
-            self.by_alias[lookup_key(alias)].add(ident)
+            self.by_alias[self.key(alias)].add(ident)
 
     def resolve(self, target: str):
         """The one term a target names, or None when none or several match."""
-        key = lookup_key(target)
+        key = self.key(target)
         for table in (self.by_name, self.by_slug, self.by_alias):
             found = table.get(key)
             if found:
@@ -41,7 +51,7 @@ class TargetIndex:
         return None
 
     def candidates(self, target: str) -> set:
-        key = lookup_key(target)
+        key = self.key(target)
         for table in (self.by_name, self.by_slug, self.by_alias):
             if table.get(key):
                 return set(table[key])
