@@ -206,7 +206,7 @@ def _write_columns(
         for document, term in changes
         if term is None
     ]
-    Term.objects.bulk_create(new_terms, batch_size=500)
+    insert_rows(Term, new_terms, keys=True)
     new_iter = iter(new_terms)
     written: list[Term] = []
     old_status: dict[int, str] = {}
