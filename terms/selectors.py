@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
 from django.utils.text import slugify
 
 from . import stamp
@@ -28,6 +28,7 @@ from .models import (
     TermCategory,
     TermRole,
     TermTag,
+    WantedTarget,
 )
 from .stamp import Stamp
 
@@ -269,12 +270,14 @@ WANTED_REFERENCES_SHOWN = 100
 def wanted_targets(statuses: list[str]) -> QuerySet:
     """Unresolved targets of visible terms with how often each is named, most first.
 
-    A queryset of ``{"target_key", "target", "count"}``, to be paginated.
+    A queryset of ``{"target_key", "target", "count"}``, to be paginated, read
+    from the summary every write keeps (``WantedTarget``).
     """
+    count = sum((F(status) for status in statuses), Value(0))
     return (
-        Relationship.objects.filter(target=None, term__status__in=statuses)
-        .values("target_key")
-        .annotate(count=Count("id"), target=Min("target_name"))
+        WantedTarget.objects.annotate(count=count)
+        .filter(count__gt=0)
+        .values("target_key", "target", "count")
         .order_by("-count", "target_key")
     )
 

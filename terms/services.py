@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,10 +26,12 @@ from .models import (
     LinkCheck,
     Relationship,
     Role,
+    Status,
     Term,
     TermEvent,
     TermRevision,
     TermSource,
+    WantedTarget,
 )
 from .resolver import database_index, relationships_resolve
 
@@ -50,6 +52,32 @@ def _chunks(ids: list[int], size: int = 500):
         yield ids[start : start + size]
 
 
+def wanted_refresh() -> None:
+    """Recount the unresolved relationship targets by the status of the terms
+    naming them (``WantedTarget``); one grouping query, whatever changed."""
+    counts = {
+        status: Count("id", filter=Q(term__status=status)) for status in Status.values
+    }
+    rows = (
+        Relationship.objects.filter(target=None)
+        .values("target_key")
+        .annotate(target_spelling=Min("target_name"), **counts)
+        .order_by()
+    )
+    WantedTarget.objects.all().delete()
+    insert_rows(
+        WantedTarget,
+        [
+            WantedTarget(
+                target_key=row["target_key"],
+                target=row["target_spelling"],
+                **{status: row[status] for status in Status.values},
+            )
+            for row in rows
+        ],
+    )
+
+
 def glossary_touch() -> None:
     """Record that the glossary changed: bump its version and change time.
 
@@ -58,6 +86,7 @@ def glossary_touch() -> None:
     one when the transaction commits, so every process serves fresh reads
     without asking the database on each request.
     """
+    wanted_refresh()
     now = timezone.now()
     updated = GlossaryState.objects.filter(pk=1).update(
         version=F("version") + 1, changed_at=now

@@ -1,6 +1,8 @@
 """Unit tests of the domain modules, called directly (no HTTP): services,
 selectors, search, the resolver and the read cache."""
 
+from dataclasses import replace
+
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
@@ -129,6 +131,37 @@ def test_wanted_targets_count_and_list_their_referrers():
     assert row["count"] == 2
     refs = selectors.wanted_references(Status.values, [row["target_key"]])
     assert [r["slug"] for r in refs[row["target_key"]]] == ["one", "two"]
+
+
+def test_wanted_counts_follow_every_write_by_status(people):
+    _, two = write(
+        base_term("one", status="approved", relationships={"related": ["future"]}),
+        base_term("two", status="draft", relationships={"related": ["Future"]}),
+    )
+
+    def counted(statuses):
+        return {r["target_key"]: r["count"] for r in selectors.wanted_targets(statuses)}
+
+    assert counted(["approved"]) == {"future": 1}
+    assert counted(Status.values) == {"future": 2}
+    assert counted(["reviewed"]) == {}
+    # A status change alone moves the count.
+    document = document_from_term(two)
+    services.term_status_write(
+        term=two,
+        document=replace(document, status="deprecated"),
+        actor=people["superuser"],
+        source=ChangeSource.ADMIN,
+        action=EventAction.DEPRECATE,
+    )
+    assert counted(["approved", "deprecated"]) == {"future": 2}
+    # The term arrives: nothing is wanted; it goes: wanted again.
+    [future] = write(base_term("future", relationships={}))
+    assert counted(Status.values) == {}
+    services.terms_delete(
+        terms=[future], actor=people["superuser"], source=ChangeSource.ADMIN
+    )
+    assert counted(Status.values) == {"future": 2}
 
 
 def test_category_clashes_and_data_files():

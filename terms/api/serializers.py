@@ -34,6 +34,21 @@ def term_url(request, slug: str) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+def term_urls(request):
+    """``term_url`` for many slugs: the address is worked out once, then each
+    slug (quoted as ``reverse`` would) is put in its place."""
+    from urllib.parse import quote
+
+    from django.utils.http import RFC3986_SUBDELIMS
+
+    marker = "glossary-slug-marker"
+    template = term_url(request, marker)
+    head, _, tail = template.partition(marker)
+    # The characters reverse() leaves as they are (django.urls.resolvers).
+    safe = RFC3986_SUBDELIMS + "/~:@"
+    return lambda slug: f"{head}{quote(slug, safe=safe)}{tail}"
+
+
 class TextField(serializers.CharField):
     """A string, and only a string: DRF's CharField would turn 0 into "0"."""
 
@@ -449,6 +464,19 @@ class WantedReferenceSerializer(serializers.Serializer):
     term = serializers.CharField()
     kind = serializers.CharField()
     url = TermUrlField(source="slug")
+
+    def to_representation(self, instance):
+        """Plain values, written directly: a page of wanted targets can list
+        thousands of referring terms."""
+        url = self.context.get("term_url")
+        if url is None:
+            url = self.context["term_url"] = term_urls(self.context.get("request"))
+        return {
+            "slug": instance["slug"],
+            "term": instance["term"],
+            "kind": instance["kind"],
+            "url": url(instance["slug"]),
+        }
 
 
 class WantedSerializer(serializers.Serializer):

@@ -34,6 +34,7 @@ from .term import (
     TermCategory,
     TermRole,
     TermTag,
+    WantedTarget,
 )
 from .vocabulary import Category, GovernanceTag, Role, SiteText
 from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscription
@@ -70,6 +71,7 @@ __all__ = [
     "TermSource",
     "TermTag",
     "Urgency",
+    "WantedTarget",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -321,3 +321,22 @@ class Relationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} {self.kind} {self.target_name}"
+
+
+class WantedTarget(models.Model):
+    """A relationship target that names no term yet, with how many links of
+    terms in each status name it (``terms.services.wanted_refresh``).
+
+    Kept in step with the relationships by every write, so listing wanted terms
+    reads a few hundred summary rows instead of grouping every unresolved link.
+    """
+
+    target_key = models.CharField(max_length=200, primary_key=True)
+    target = models.CharField(max_length=200, help_text="One spelling used.")
+    draft = models.PositiveIntegerField(default=0)
+    reviewed = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    deprecated = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.target
