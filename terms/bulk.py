@@ -32,12 +32,16 @@ _PLAIN = (
 
 
 def insert_rows(
-    model: type[Model], instances: Sequence[Model], *, keys: bool = False
+    model: type[Model], instances: Sequence[Model | dict], *, keys: bool = False
 ) -> None:
-    """Insert unsaved ``instances`` of ``model``. Generated primary keys stay
-    unset unless ``keys`` asks for them (a key that is a field of its own, like
-    a one-to-one link, is always written)."""
+    """Insert unsaved ``instances`` of ``model``, or rows given as column values
+    (dicts by attribute name, ``term_id``; no instances to build). Generated
+    primary keys stay unset unless ``keys`` asks for them (a key that is a field
+    of its own, like a one-to-one link, is always written)."""
     if not instances:
+        return
+    if isinstance(instances[0], dict):
+        _insert_values(model, instances)
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create(instances, batch_size=1000)
@@ -57,6 +61,21 @@ def insert_rows(
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for instance in instances:
             copy.write_row([read(instance) for read in readers])
+
+
+def _insert_values(model: type[Model], rows: Sequence[dict]) -> None:
+    """Rows of column values: copied as they are on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create((model(**row) for row in rows), batch_size=1000)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.auto_created]
+    names = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row.get(name) for name in names])
 
 
 def _take_keys(model: type[Model], instances: Sequence[Model]) -> None:

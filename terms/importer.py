@@ -163,29 +163,31 @@ def _parse_data_files(batch: _Batch, data_files: Sequence[Path]) -> None:
         batch.problems.extend(problems)
 
 
-def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
+def _parse_batch(
+    files: Sequence[Path], progress: Progress | None, workers: int = 1
+) -> _Batch:
     batch = _Batch(files=len(files))
     _parse_data_files(batch, [path for path in files if path.name in DATA_FILES])
     term_files = [path for path in files if path.name not in DATA_FILES]
     roles = known_roles() | {role.slug for role in batch.roles}
-    sources = _imported_digests()
     unparsed: list[tuple[str, str]] = []
-    for done, path in enumerate(term_files, start=1):
-        raw = read_file(path, batch.problems)
-        if raw is not None and path.suffix.lower() in MANY_SUFFIXES:
-            _parse_many(batch, path, raw, roles)
-        elif raw is not None:
-            digest = hashlib.sha256(raw).hexdigest()
-            if sources.get(path.stem) == digest:
-                unparsed.append((path.stem, str(path)))
-            else:
-                document, problems = parse_term_file(
-                    raw, file=str(path), expected_slug=path.stem, known_roles=roles
-                )
-                batch.problems.extend(problems)
-                _add_document(batch, str(path), None, document)
-                if document is not None:
-                    batch.digests[document.slug] = digest
+    results = _read_term_files(term_files, roles, _imported_digests(), workers)
+    for done, (path, outcome) in enumerate(
+        zip(term_files, results, strict=True), start=1
+    ):
+        kind, *details = outcome
+        if kind == "unreadable":
+            batch.problems.append(details[0])
+        elif kind == "many":
+            _parse_many(batch, path, details[0], roles)
+        elif kind == "known":
+            unparsed.append((path.stem, str(path)))
+        else:
+            digest, document, problems = details
+            batch.problems.extend(problems)
+            _add_document(batch, str(path), None, document)
+            if document is not None:
+                batch.digests[document.slug] = digest
         if progress:
             progress("validating", done, len(term_files))
     if unparsed:
@@ -194,6 +196,59 @@ def _parse_batch(files: Sequence[Path], progress: Progress | None) -> _Batch:
             _add_document(batch, where, None, batch.stored[slug][1])
     _check_category_slugs(batch)
     return batch
+
+
+#: Below this many term files, parsing in other processes costs more than it saves.
+PARALLEL_MIN_FILES = 2000
+# What the parsing processes read: set before they are forked, never sent.
+_SHARED: dict[str, Any] = {}
+
+
+def _read_term_files(
+    paths: Sequence[Path], roles: set[str], known: dict[str, str], workers: int
+):
+    """Each file's outcome, in order: ``("unreadable", problem)``, ``("many",
+    raw)``, ``("known",)`` (its bytes are the stored term's source) or
+    ``("parsed", digest, document, problems)``.
+
+    With ``workers`` over 1 and many files, the YAML is parsed and validated
+    by that many forked processes (parsing is pure Python: one core per
+    process), each reading its own files; the results come back in order.
+    """
+    _SHARED.update(roles=roles, known=known)
+    try:
+        if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
+            yield from map(_read_term_file, paths)
+            return
+        import multiprocessing
+
+        size = max(100, len(paths) // (workers * 8))
+        chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for outcomes in pool.imap(_read_chunk, chunks):
+                yield from outcomes
+    finally:
+        _SHARED.clear()
+
+
+def _read_chunk(paths: Sequence[Path]) -> list[tuple]:
+    return [_read_term_file(path) for path in paths]
+
+
+def _read_term_file(path: Path) -> tuple:
+    problems: list[Problem] = []
+    raw = read_file(path, problems)
+    if raw is None:
+        return ("unreadable", problems[0])
+    if path.suffix.lower() in MANY_SUFFIXES:
+        return ("many", raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    if _SHARED["known"].get(path.stem) == digest:
+        return ("known",)
+    document, problems = parse_term_file(
+        raw, file=str(path), expected_slug=path.stem, known_roles=_SHARED["roles"]
+    )
+    return ("parsed", digest, document, problems)
 
 
 def _imported_digests() -> dict[str, str]:
@@ -473,15 +528,18 @@ def import_paths(
     prune: bool = False,
     actor=None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportReport:
     """Validate and import term files and directories as one batch.
 
+    ``workers`` over 1 parses the files in that many processes (the command
+    line does; a web process, which may run threads, must not fork).
     Returns a report; when it has errors, nothing was written.
     """
     report = ImportReport(dry_run=dry_run)
     files, problems = collect_files(paths)
     report.errors.extend(problems)
-    batch = _parse_batch(files, progress)
+    batch = _parse_batch(files, progress, workers)
     report.files = batch.files
     report.known_files = len(batch.stored)
     report.errors.extend(batch.problems)

@@ -141,8 +141,9 @@ def labels_from_rows(rows: Iterable[tuple[str, str, str]]) -> tuple:
     )
 
 
-def label_rows(document: TermDocument, term: Term) -> list[Label]:
-    """Unsaved label rows of a document: per language its name, aliases, definition."""
+def label_rows(document: TermDocument, term: Term) -> list[dict]:
+    """Label rows of a document (column values): per language its name,
+    aliases and definition."""
     rows = []
     for labels in document.labels:
         texts = [(LabelKind.NAME, labels.name)]
@@ -152,14 +153,14 @@ def label_rows(document: TermDocument, term: Term) -> list[Label]:
         for kind, text in texts:
             key = "" if kind == LabelKind.SHORT_DEF else lookup_key(text)
             rows.append(
-                Label(
-                    term=term,
-                    language=labels.language,
-                    kind=kind,
-                    text=text,
-                    key=key,
-                    position=len(rows),
-                )
+                {
+                    "term_id": term.pk,
+                    "language": labels.language,
+                    "kind": str(kind),
+                    "text": text,
+                    "key": key,
+                    "position": len(rows),
+                }
             )
     return rows
 
@@ -235,47 +236,52 @@ def term_child_rows(
     categories: Mapping[str, Any],
     roles: Mapping[str, Any],
     tags: Mapping[str, Any],
-) -> dict[type, list]:
-    """Unsaved part rows of a term, by model. Lookups map names/slugs to saved rows."""
+) -> dict[type, list[dict]]:
+    """A term's part rows by model, as column values (``terms.bulk`` inserts
+    them; no model instances: an import writes hundreds of thousands). The
+    lookups map names/slugs to saved rows."""
+    pk = term.pk
     examples = [
-        Example(term=term, kind=ExampleKind.DO, text=text, position=index)
-        for index, text in enumerate(document.examples_do)
-    ] + [
-        Example(term=term, kind=ExampleKind.DONT, text=text, position=index)
-        for index, text in enumerate(document.examples_dont)
+        {"term_id": pk, "kind": str(kind), "text": text, "position": index}
+        for kind, texts in (
+            (ExampleKind.DO, document.examples_do),
+            (ExampleKind.DONT, document.examples_dont),
+        )
+        for index, text in enumerate(texts)
     ]
     relationships = [
-        Relationship(
-            term=term,
-            kind=kind,
-            target_name=target,
-            target_key=lookup_key(target),
-            position=index,
-        )
+        {
+            "term_id": pk,
+            "kind": kind,
+            "target_name": target,
+            "target_key": lookup_key(target),
+            "target_id": None,
+            "position": index,
+        }
         for kind, targets in document.relationships().items()
         for index, target in enumerate(targets)
     ]
     return {
         Alias: [
-            Alias(term=term, name=alias, key=lookup_key(alias), position=index)
+            {"term_id": pk, "name": alias, "key": lookup_key(alias), "position": index}
             for index, alias in enumerate(document.aliases)
         ],
         Label: label_rows(document, term),
         TermCategory: [
-            TermCategory(term=term, category=categories[name], position=index)
+            {"term_id": pk, "category_id": categories[name].pk, "position": index}
             for index, name in enumerate(document.categories)
         ],
         TermRole: [
-            TermRole(term=term, role=roles[slug], position=index)
+            {"term_id": pk, "role_id": roles[slug].pk, "position": index}
             for index, slug in enumerate(document.roles)
         ],
         TermTag: [
-            TermTag(term=term, tag=tags[name], position=index)
+            {"term_id": pk, "tag_id": tags[name].pk, "position": index}
             for index, name in enumerate(document.nist_rmf_tags)
         ],
         Example: examples,
         Citation: [
-            Citation(term=term, source=source, url=url, position=index)
+            {"term_id": pk, "source": source, "url": url, "position": index}
             for index, (source, url) in enumerate(document.citations)
         ],
         Relationship: relationships,

@@ -262,16 +262,16 @@ def _write_columns(
     return written, old_status
 
 
-def _write_parts(rows: dict[type, list]) -> None:
+def _write_parts(rows: dict[type, list[dict]]) -> None:
     """Insert part rows; relationships resolved as they are written."""
     relationships = rows.pop(Relationship, [])
-    for model, instances in rows.items():
-        insert_rows(model, instances)
+    for model, values in rows.items():
+        insert_rows(model, values)
     # New relationships are resolved as they are written; the pass below then
     # only has to re-point older ones that the new names and aliases affect.
     index = database_index()
     for relationship in relationships:
-        relationship.target_id = index.resolve(relationship.target_name)
+        relationship["target_id"] = index.resolve(relationship["target_name"])
     insert_rows(Relationship, relationships)
     relationships_resolve(index=index)
 

@@ -1,6 +1,7 @@
 """``manage.py import_terms``: import term files and directories as one batch."""
 
 import json
+import os
 import sys
 import time
 
@@ -46,6 +47,16 @@ class Command(BaseCommand):
             "--user", metavar="USERNAME", help="Record the import as done by this user."
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            metavar="N",
+            help=(
+                "Parse files in N processes (default: one per CPU; used from "
+                "2,000 files on)."
+            ),
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help=(
@@ -76,6 +87,7 @@ class Command(BaseCommand):
             prune=options["prune"],
             actor=actor,
             progress=self.progress if show_progress else None,
+            workers=options["workers"] or os.cpu_count() or 1,
         )
         elapsed = time.perf_counter() - started
         if show_progress:
