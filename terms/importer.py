@@ -395,10 +395,16 @@ def _planned_index(batch: _Batch, deleted: set[str]) -> TargetIndex:
     """Target index of the glossary as it will be after the import, keyed by slug."""
     index = TargetIndex()
     aliases: dict[str, list[str]] = defaultdict(list)
-    for slug, alias in Term.objects.values_list("slug", "aliases__name"):
+    # The stored lookup keys of names and aliases: what ``lookup_key`` would
+    # give, already worked out when they were written.
+    for slug, alias, key in Term.objects.values_list(
+        "slug", "aliases__name", "aliases__key"
+    ):
         if alias is not None:
             aliases[slug].append(alias)
-    for slug, name in Term.objects.values_list("slug", "name"):
+            index.remember(alias, key)
+    for slug, name, key in Term.objects.values_list("slug", "name", "name_key"):
+        index.remember(name, key)
         if slug not in batch.terms and slug not in deleted:
             index.add_term(slug, name=name, slug=slug, aliases=aliases[slug])
     for slug, (_, document) in batch.terms.items():

@@ -35,6 +35,10 @@ class TargetIndex:
             found = self._keys[text] = lookup_key(text)
         return found
 
+    def remember(self, text: str, key: str) -> None:
+        """Record ``text``'s lookup key, known from a stored row."""
+        self._keys[text] = key
+
     def add_term(self, ident, *, name: str, slug: str, aliases: Iterable[str]) -> None:
         self.by_name[self.key(name)].add(ident)
         self.by_slug[self.key(slug)].add(ident)
