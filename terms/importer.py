@@ -638,6 +638,13 @@ def _apply(
     progress: Progress | None,
     digests: dict[str, str],
 ) -> None:
+    bulk = connection.vendor == "postgresql" and len(plan) + len(deleted) >= 1000
+    if bulk:
+        # New entries of the GIN (search) indexes wait in their pending lists
+        # instead of being merged row by row; the VACUUM after the commit
+        # merges them in one pass.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
     for role, slug, values in data_plan["roles"]:
         if role is None:
             Role.objects.create(slug=slug, **values)
@@ -671,7 +678,7 @@ def _apply(
     _record_import(plan, deleted, actor)
     if any(data_plan.values()):
         services.glossary_touch()
-    if connection.vendor == "postgresql" and len(plan) + len(deleted) >= 1000:
+    if bulk:
         transaction.on_commit(_vacuum)
 
 
