@@ -352,35 +352,45 @@ def autocomplete(
             output_field=IntegerField(),
         )
 
-    names = (
-        queryset.filter(Q(name_key__startswith=key) | Q(name_key__contains=inner))
-        .annotate(match_rank=ranked("name_key"))
-        .order_by("match_rank", Length("name_key"), "name_key")[:limit]
+    # Names that start with the text rank first; when they fill the answer the
+    # search inside names, aliases and labels is not needed (an index range
+    # scan instead of three trigram searches).
+    names = list(
+        queryset.filter(name_key__startswith=key).order_by(
+            Length("name_key"), "name_key"
+        )[:limit]
     )
-    aliases = (
-        Alias.objects.filter(Q(key__startswith=key) | Q(key__contains=inner))
-        .filter(term__in=queryset.values("pk"))
-        .select_related("term")
-        .annotate(match_rank=ranked("key"))
-        .order_by("match_rank", Length("key"), "key")[: limit * 2]
-    )
+    if len(names) < limit:
+        names = list(
+            queryset.filter(Q(name_key__startswith=key) | Q(name_key__contains=inner))
+            .annotate(match_rank=ranked("name_key"))
+            .order_by("match_rank", Length("name_key"), "name_key")[:limit]
+        )
     results = [Match(term, "name") for term in names]
     seen = {match.term.pk for match in results}
-    for alias in aliases:
-        if len(results) >= limit:
-            break
-        if alias.term_id not in seen:
-            seen.add(alias.term_id)
-            results.append(Match(alias.term, "alias", alias.name))
-    labels = list(
-        Label.objects.filter(_NAMING)
-        .filter(Q(key__startswith=key) | Q(key__contains=inner))
-        .filter(term__in=queryset.values("pk"))
-        .select_related("term")
-        .annotate(match_rank=ranked("key"))
-        .order_by("match_rank", Length("key"), "key")[: limit * 2]
-    )
     if len(results) < limit:
+        aliases = (
+            Alias.objects.filter(Q(key__startswith=key) | Q(key__contains=inner))
+            .filter(term__in=queryset.values("pk"))
+            .select_related("term")
+            .annotate(match_rank=ranked("key"))
+            .order_by("match_rank", Length("key"), "key")[: limit * 2]
+        )
+        for alias in aliases:
+            if len(results) >= limit:
+                break
+            if alias.term_id not in seen:
+                seen.add(alias.term_id)
+                results.append(Match(alias.term, "alias", alias.name))
+    if len(results) < limit:
+        labels = (
+            Label.objects.filter(_NAMING)
+            .filter(Q(key__startswith=key) | Q(key__contains=inner))
+            .filter(term__in=queryset.values("pk"))
+            .select_related("term")
+            .annotate(match_rank=ranked("key"))
+            .order_by("match_rank", Length("key"), "key")[: limit * 2]
+        )
         for label in labels:
             if len(results) >= limit:
                 break

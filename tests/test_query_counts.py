@@ -82,14 +82,6 @@ READS = [
         404,
         17,
     ),
-    (
-        # The stamp; names, aliases, labels in other languages.
-        "autocomplete",
-        "/api/v1/autocomplete/?q=a&limit=2",
-        "/api/v1/autocomplete/?q=a&limit=50",
-        200,
-        4,
-    ),
     ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
     ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),
     ("wanted", "/api/v1/wanted/?page_size=2", "/api/v1/wanted/?page_size=100", 200, 4),
@@ -111,6 +103,18 @@ def test_anonymous_reads(corpus_db, api, small, large, status, bound):
     many = count(api, "get", large, status=status)
     assert few == many
     assert many <= bound
+
+
+def test_autocomplete_costs_a_few_queries_whatever_the_limit(corpus_db, api):
+    # The stamp; names starting with the text; when they do not fill the
+    # answer, names, aliases and labels containing a word that starts with it.
+    for limit in (2, 10, 30, 50):
+        assert count(api, "get", f"/api/v1/autocomplete/?q=a&limit={limit}") <= 5
+    # Filled by names that start with the text: nothing else is searched.
+    assert count(api, "get", "/api/v1/autocomplete/?q=a&limit=2") == 2
+    body = api.get("/api/v1/autocomplete/?q=a&limit=2").json()
+    assert len(body["results"]) == 2
+    assert all(r["matched_on"] == "name" for r in body["results"])
 
 
 @pytest.mark.parametrize(
