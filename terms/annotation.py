@@ -138,12 +138,18 @@ def _rank(candidate: Candidate) -> tuple:
     return (MATCH_KINDS.index(candidate.match), candidate.slug)
 
 
+#: A run of white space, hyphens and underscores in ASCII text.
+_ASCII_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def _normalise(text: str) -> tuple[str, list[int]]:
     """The lookup-key form of ``text`` and, per character, its index in ``text``.
 
     Each character is folded on its own (NFKC, casefold), so one character may
     become several ("ß" -> "ss"); runs of white space and hyphens become one space.
     """
+    if text.isascii():
+        return _normalise_ascii(text)
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -158,6 +164,25 @@ def _normalise(text: str) -> tuple[str, list[int]]:
         for folded in unicodedata.normalize("NFKC", char).casefold().translate(QUOTES):
             chars.append(folded)
             origin.append(index)
+    return "".join(chars), origin
+
+
+def _normalise_ascii(text: str) -> tuple[str, list[int]]:
+    """``_normalise`` for ASCII text, where folding is lower-casing, one
+    character for one: whole stretches at a time instead of each character."""
+    lowered = text.lower()
+    chars: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for run in _ASCII_SEPARATORS.finditer(lowered):
+        start, end = run.span()
+        chars.append(lowered[last:start])
+        origin.extend(range(last, start))
+        chars.append(" ")
+        origin.append(-1)
+        last = end
+    chars.append(lowered[last:])
+    origin.extend(range(last, len(text)))
     return "".join(chars), origin
 
 

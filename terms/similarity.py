@@ -21,6 +21,7 @@ the next: ``terms.aside``), and answers a term's neighbours through an
 inverted index, so a query touches only terms that share a word with it.
 """
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -94,14 +95,26 @@ _STOP = frozenset(
 )
 
 
+#: A feature carried by more terms than this (and than ``COMMON_SHARE`` of
+#: them) is left out of the inverted index: it says little about any two terms
+#: (its weight is small) and would make every query visit most of the glossary.
+COMMON_MIN = 1000
+COMMON_SHARE = 0.05
+
+
+@functools.lru_cache(maxsize=200_000)
+def _shortest_form(word: str) -> str:
+    """The word in its shortest noun form (worked out once per word)."""
+    forms = word_forms(word) if word.isalpha() else ()
+    return min((word, *forms), key=lambda f: (len(f), f))
+
+
 def _tokens(text: str) -> list[str]:
-    words = []
-    for word in _WORD.findall(text.casefold()):
-        if len(word) < 2 or word in _STOP:
-            continue
-        forms = word_forms(word) if word.isalpha() else ()
-        words.append(min((word, *forms), key=lambda f: (len(f), f)))
-    return words
+    return [
+        _shortest_form(word)
+        for word in _WORD.findall(text.casefold())
+        if len(word) >= 2 and word not in _STOP
+    ]
 
 
 def _weighted_words(document: TermDocument) -> Counter:
@@ -156,6 +169,7 @@ class SimilarityIndex:
         counts = {slug: _weighted_words(d) for slug, d in documents.items()}
         frequency = Counter(word for words in counts.values() for word in words)
         total = len(documents)
+        common = max(COMMON_MIN, total * COMMON_SHARE)
         vectors, postings = {}, defaultdict(list)
         for slug, words in counts.items():
             vector = {
@@ -166,7 +180,8 @@ class SimilarityIndex:
             norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
             vectors[slug] = {word: value / norm for word, value in vector.items()}
             for word, value in vectors[slug].items():
-                postings[word].append((slug, value))
+                if frequency[word] <= common:
+                    postings[word].append((slug, value))
         matcher = build_matcher(
             [(d.term, slug, "name") for slug, d in documents.items()]
             + [(a, slug, "alias") for slug, d in documents.items() for a in d.aliases]
