@@ -11,14 +11,17 @@ for shared categories.
 
 Chosen by measuring on the reference corpus against its curated links
 (``bench/similar.py``): this mix ranked them better than TF-IDF alone and
-than the reference project's own suggestions. Written here rather than taken
-from scikit-learn, which would add it and SciPy (over 100 MB) for thirty lines
-of arithmetic over sparse dictionaries.
+than the reference project's own suggestions; a sentence-embedding model
+(all-MiniLM-L6-v2, the reference project's) scored below it alone and added
+little beside it, for PyTorch's weight. Written here with numpy (already
+installed for lemminflect) rather than taken from scikit-learn, which would
+add it and SciPy (over 100 MB) for a few array operations.
 
 An index is built once per glossary version and set of statuses, kept in the
 process (after a change, requests use the previous one while a thread builds
 the next: ``terms.aside``), and answers a term's neighbours through an
-inverted index, so a query touches only terms that share a word with it.
+inverted index held in compressed arrays, so a query touches only the terms
+that share a feature with it, in array operations.
 """
 
 import functools
@@ -26,6 +29,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+
+import numpy as np
 
 from .annotation import build_matcher, find_spans
 from .aside import LatestBuilds
@@ -95,13 +100,6 @@ _STOP = frozenset(
 )
 
 
-#: A feature carried by more terms than this (and than ``COMMON_SHARE`` of
-#: them) is left out of the inverted index: it says little about any two terms
-#: (its weight is small) and would make every query visit most of the glossary.
-COMMON_MIN = 1000
-COMMON_SHARE = 0.05
-
-
 @functools.lru_cache(maxsize=200_000)
 def _shortest_form(word: str) -> str:
     """The word in its shortest noun form (worked out once per word)."""
@@ -154,72 +152,179 @@ def _prose(document: TermDocument) -> str:
     )
 
 
+def _ranges(indptr: np.ndarray, rows) -> np.ndarray:
+    """The positions of ``rows``' entries in a compressed (CSR-like) layout."""
+    pieces = [np.arange(indptr[row], indptr[row + 1]) for row in rows]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+
+
 @dataclass
 class SimilarityIndex:
-    """Vectors, an inverted index, who names whom, and categories, by slug."""
+    """Term vectors by term and by feature (an inverted index), who names
+    whom, and categories: compressed numpy arrays, so a query is a few array
+    operations over the terms that share a feature, and 100,000 terms take
+    hundreds of megabytes, not gigabytes."""
 
-    vectors: dict[str, dict[str, float]]
-    postings: dict[str, list[tuple[str, float]]]
-    mentions: dict[str, set[str]]
-    categories: dict[str, frozenset[str]]
+    slugs: list[str]
+    position: dict[str, int]
+    #: Term-major: term ``i``'s features and weights are at
+    #: ``term_ptr[i]:term_ptr[i + 1]`` of ``term_features`` / ``term_weights``.
+    term_ptr: np.ndarray
+    term_features: np.ndarray
+    term_weights: np.ndarray
+    #: Feature-major, the same entries: which terms carry feature ``f``.
+    feature_ptr: np.ndarray
+    feature_terms: np.ndarray
+    feature_weights: np.ndarray
+    #: Term positions each term's text names, and the reverse.
+    names: dict[int, set[int]]
+    named_by: dict[int, set[int]]
+    #: Categories as numbers, term-major and category-major, and their counts.
+    category_ptr: np.ndarray
+    category_ids: np.ndarray
+    category_members_ptr: np.ndarray
+    category_members: np.ndarray
+    category_counts: np.ndarray
 
     @classmethod
     def build(cls, documents: dict[str, TermDocument]) -> "SimilarityIndex":
         """The index of ``documents`` (slug -> document)."""
-        counts = {slug: _weighted_words(d) for slug, d in documents.items()}
-        frequency = Counter(word for words in counts.values() for word in words)
-        total = len(documents)
-        common = max(COMMON_MIN, total * COMMON_SHARE)
-        vectors, postings = {}, defaultdict(list)
-        for slug, words in counts.items():
+        slugs = list(documents)
+        position = {slug: index for index, slug in enumerate(slugs)}
+        counts = [_weighted_words(documents[slug]) for slug in slugs]
+        frequency = Counter(word for words in counts for word in words)
+        total = len(slugs)
+        feature_of = {word: index for index, word in enumerate(frequency)}
+        idf = {
+            word: math.log((total + 1) / (seen + 1)) for word, seen in frequency.items()
+        }
+        term_ptr, features, weights = [0], [], []
+        for words in counts:
             vector = {
-                word: (1 + math.log(count))
-                * math.log((total + 1) / (frequency[word] + 1))
-                for word, count in words.items()
+                word: (1 + math.log(count)) * idf[word] for word, count in words.items()
             }
             norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
-            vectors[slug] = {word: value / norm for word, value in vector.items()}
-            for word, value in vectors[slug].items():
-                if frequency[word] <= common:
-                    postings[word].append((slug, value))
-        matcher = build_matcher(
-            [(d.term, slug, "name") for slug, d in documents.items()]
-            + [(a, slug, "alias") for slug, d in documents.items() for a in d.aliases]
+            for word, value in vector.items():
+                features.append(feature_of[word])
+                weights.append(value / norm)
+            term_ptr.append(len(features))
+        term_ptr_array = np.array(term_ptr, dtype=np.int64)
+        term_features = np.array(features, dtype=np.int32)
+        term_weights = np.array(weights, dtype=np.float64)
+        owners = np.repeat(np.arange(total, dtype=np.int32), np.diff(term_ptr_array))
+        feature_ptr, feature_terms, feature_weights = _by_column(
+            term_features, owners, term_weights, len(feature_of)
         )
-        mentions: dict[str, set[str]] = defaultdict(set)
-        for slug, document in documents.items():
-            for span in find_spans(matcher, _prose(document)):
-                mentions[slug].update(c.slug for c in span.candidates if c.slug != slug)
+        names, named_by = _mentions(documents, position)
+        category_of: dict[str, int] = {}
+        category_ptr, category_ids = [0], []
+        for slug in slugs:
+            for category in sorted(set(documents[slug].categories)):
+                category_ids.append(category_of.setdefault(category, len(category_of)))
+            category_ptr.append(len(category_ids))
+        category_ptr_array = np.array(category_ptr, dtype=np.int64)
+        category_array = np.array(category_ids, dtype=np.int32)
+        members_ptr, members, _ = _by_column(
+            category_array,
+            np.repeat(np.arange(total, dtype=np.int32), np.diff(category_ptr_array)),
+            np.zeros(len(category_array)),
+            len(category_of),
+        )
         return cls(
-            vectors=vectors,
-            postings=dict(postings),
-            mentions=dict(mentions),
-            categories={s: frozenset(d.categories) for s, d in documents.items()},
+            slugs=slugs,
+            position=position,
+            term_ptr=term_ptr_array,
+            term_features=term_features,
+            term_weights=term_weights,
+            feature_ptr=feature_ptr,
+            feature_terms=feature_terms,
+            feature_weights=feature_weights,
+            names=names,
+            named_by=named_by,
+            category_ptr=category_ptr_array,
+            category_ids=category_array,
+            category_members_ptr=members_ptr,
+            category_members=members,
+            category_counts=np.diff(category_ptr_array).astype(np.float64),
         )
 
     def similar(self, slug: str, limit: int = 8) -> list[tuple[str, float]]:
-        """The ``limit`` terms most like ``slug``, best first, with their scores."""
-        vector = self.vectors.get(slug)
-        if vector is None:
+        """The ``limit`` terms most like ``slug``, best first, with their scores:
+        the cosine of their vectors, plus a little for each naming the other and
+        for shared categories (terms sharing no feature are not candidates)."""
+        mine = self.position.get(slug)
+        if mine is None:
             return []
-        scores: dict[str, float] = defaultdict(float)
-        for word, value in vector.items():
-            for other, weight in self.postings.get(word, ()):
-                if other != slug:
-                    scores[other] += value * weight
-        named = self.mentions.get(slug, set())
-        for other in list(scores):
-            if other in named:
-                scores[other] += MENTION_BONUS
-            if slug in self.mentions.get(other, ()):
-                scores[other] += MENTION_BONUS
-            mine, theirs = self.categories[slug], self.categories[other]
-            if mine and theirs:
-                scores[other] += (
-                    CATEGORY_BONUS * len(mine & theirs) / len(mine | theirs)
-                )
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        start, end = self.term_ptr[mine], self.term_ptr[mine + 1]
+        entries = _ranges(self.feature_ptr, self.term_features[start:end])
+        query = np.repeat(
+            self.term_weights[start:end],
+            np.diff(self.feature_ptr)[self.term_features[start:end]],
+        )
+        total = len(self.slugs)
+        sharing = self.feature_terms[entries]
+        scores = np.bincount(
+            sharing, weights=self.feature_weights[entries] * query, minlength=total
+        )
+        # Every term sharing a feature is a candidate, even one whose weight
+        # is nil (a feature every term carries): its bonuses may still count.
+        candidate = np.bincount(sharing, minlength=total) > 0
+        candidate[mine] = False
+        for other in self.names.get(mine, ()):
+            scores[other] += MENTION_BONUS * candidate[other]
+        for other in self.named_by.get(mine, ()):
+            scores[other] += MENTION_BONUS * candidate[other]
+        own_count = self.category_counts[mine]
+        if own_count:
+            own = self.category_ids[
+                self.category_ptr[mine] : self.category_ptr[mine + 1]
+            ]
+            shared = np.bincount(
+                self.category_members[_ranges(self.category_members_ptr, own)],
+                minlength=total,
+            ).astype(np.float64)
+            union = self.category_counts + own_count - shared
+            jaccard = np.divide(
+                shared, union, out=np.zeros(total), where=self.category_counts > 0
+            )
+            scores += CATEGORY_BONUS * jaccard * candidate
+        found = np.flatnonzero(candidate)
+        if len(found) > limit:
+            # The best few, then ties broken by slug as a full sort would.
+            keep = min(len(found), limit * 4 + 16)
+            found = found[np.argpartition(-scores[found], keep - 1)[:keep]]
+        ranked = sorted(
+            ((self.slugs[index], float(scores[index])) for index in found),
+            key=lambda item: (-item[1], item[0]),
+        )
         return [(other, round(score, 4)) for other, score in ranked[:limit]]
+
+
+def _by_column(columns: np.ndarray, rows: np.ndarray, values: np.ndarray, size: int):
+    """The same entries grouped by column: (pointer, rows, values)."""
+    order = np.argsort(columns, kind="stable")
+    pointer = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(columns, minlength=size), out=pointer[1:])
+    return pointer, rows[order], values[order]
+
+
+def _mentions(documents: dict[str, TermDocument], position: dict[str, int]):
+    """Which terms each term's text names (annotate's matcher), both ways."""
+    matcher = build_matcher(
+        [(d.term, slug, "name") for slug, d in documents.items()]
+        + [(a, slug, "alias") for slug, d in documents.items() for a in d.aliases]
+    )
+    names: dict[int, set[int]] = defaultdict(set)
+    named_by: dict[int, set[int]] = defaultdict(set)
+    for slug, document in documents.items():
+        mine = position[slug]
+        for span in find_spans(matcher, _prose(document)):
+            for candidate in span.candidates:
+                other = position[candidate.slug]
+                if other != mine:
+                    names[mine].add(other)
+                    named_by[other].add(mine)
+    return dict(names), dict(named_by)
 
 
 #: The latest index per set of statuses (built aside after a change).
