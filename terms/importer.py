@@ -6,16 +6,13 @@ A valid batch is compared with what is stored; only terms whose document really
 changed are written, in one transaction, each with a revision and an audit
 event. Importing unchanged content therefore writes nothing at all.
 
-A YAML file whose bytes are those an earlier import wrote its term from, while
-the term has not changed since (``TermSource``), is not parsed again: it holds
-the stored document, which stands in for it. Re-importing a large glossary
-that changed in a few files costs reading and hashing the rest.
+Reading and checking the files is ``terms.import_batch``'s (where a file an
+import wrote its unchanged term from is recognised by its bytes).
 """
 
-import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +20,18 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from . import services
-from .datafiles import (
-    CATEGORIES_FILE,
-    DATA_FILES,
-    ROLES_FILE,
-    CategoryData,
-    RoleData,
-    parse_categories_file,
-    parse_roles_file,
-    parse_site_file,
-)
 from .document import (
     Problem,
     TermDocument,
-    category_clash_message,
-    parse_term_file,
-    validate_term_data,
 )
-from .import_files import MANY_SUFFIXES, collect_files, read_file
-from .mapping import documents_for
+from .import_batch import (
+    IN_LIST_LIMIT,
+    Batch,
+    Progress,
+    parse_batch,
+    stored_documents,
+)
+from .import_files import collect_files
 from .models import (
     Category,
     ChangeSource,
@@ -49,12 +39,8 @@ from .models import (
     Role,
     SiteText,
     Term,
-    TermSource,
 )
 from .resolver import TargetIndex
-from .selectors import known_roles
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -99,214 +85,7 @@ class ImportReport:
         }
 
 
-@dataclass
-class _Batch:
-    """The parsed contents of every file in one import."""
-
-    terms: dict[str, tuple[str, TermDocument]] = field(default_factory=dict)
-    roles: list[RoleData] = field(default_factory=list)
-    categories: list[CategoryData] = field(default_factory=list)
-    site: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    files: int = 0
-    #: What readers of SKOS and CSV files left out, reported as warnings.
-    warnings: list[Problem] = field(default_factory=list)
-    #: Each document's source: (file label, line, slug or None).
-    sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
-    #: SHA-256 of the file each parsed YAML document came from, by slug.
-    digests: dict[str, str] = field(default_factory=dict)
-    #: Terms whose file was not parsed (its bytes are the stored term's source),
-    #: with the stored term's id and document that stand in for it, by slug.
-    stored: dict[str, tuple[int, TermDocument]] = field(default_factory=dict)
-
-
-def _parse_data_files(batch: _Batch, data_files: Sequence[Path]) -> None:
-    """Roles, categories and site texts of the batch; a role or category
-    defined in two files is a problem."""
-    role_sources: dict[str, str] = {}
-    category_sources: dict[str, str] = {}
-    for path in data_files:
-        raw = read_file(path, batch.problems)
-        if raw is None:
-            continue
-        if path.name == ROLES_FILE:
-            roles, problems = parse_roles_file(raw, file=str(path))
-            for role in roles:
-                if role.slug in role_sources:
-                    problems.append(
-                        Problem(
-                            f"role {role.slug!r} is also defined in "
-                            f"{role_sources[role.slug]}",
-                            file=str(path),
-                            field="roles",
-                        )
-                    )
-                role_sources[role.slug] = str(path)
-            batch.roles.extend(roles)
-        elif path.name == CATEGORIES_FILE:
-            categories, problems = parse_categories_file(raw, file=str(path))
-            for category in categories:
-                if category.slug in category_sources:
-                    problems.append(
-                        Problem(
-                            f"category {category.name!r} is also defined in "
-                            f"{category_sources[category.slug]}",
-                            file=str(path),
-                            field="categories",
-                        )
-                    )
-                category_sources[category.slug] = str(path)
-            batch.categories.extend(categories)
-        else:
-            site, problems = parse_site_file(raw, file=str(path))
-            batch.site.update(site)
-        batch.problems.extend(problems)
-
-
-def _parse_batch(
-    files: Sequence[Path], progress: Progress | None, workers: int = 1
-) -> _Batch:
-    batch = _Batch(files=len(files))
-    _parse_data_files(batch, [path for path in files if path.name in DATA_FILES])
-    term_files = [path for path in files if path.name not in DATA_FILES]
-    roles = known_roles() | {role.slug for role in batch.roles}
-    unparsed: list[tuple[str, str]] = []
-    results = _read_term_files(term_files, roles, _imported_digests(), workers)
-    for done, (path, outcome) in enumerate(
-        zip(term_files, results, strict=True), start=1
-    ):
-        kind, *details = outcome
-        if kind == "unreadable":
-            batch.problems.append(details[0])
-        elif kind == "many":
-            _parse_many(batch, path, details[0], roles)
-        elif kind == "known":
-            unparsed.append((path.stem, str(path)))
-        else:
-            digest, document, problems = details
-            batch.problems.extend(problems)
-            _add_document(batch, str(path), None, document)
-            if document is not None:
-                batch.digests[document.slug] = digest
-        if progress:
-            progress("validating", done, len(term_files))
-    if unparsed:
-        batch.stored = _stored_documents(slug for slug, _ in unparsed)
-        for slug, where in unparsed:
-            _add_document(batch, where, None, batch.stored[slug][1])
-    _check_category_slugs(batch)
-    return batch
-
-
-#: Below this many term files, parsing in other processes costs more than it saves.
-PARALLEL_MIN_FILES = 2000
-# What the parsing processes read: set before they are forked, never sent.
-_SHARED: dict[str, Any] = {}
-
-
-def _read_term_files(
-    paths: Sequence[Path], roles: set[str], known: dict[str, str], workers: int
-):
-    """Each file's outcome, in order: ``("unreadable", problem)``, ``("many",
-    raw)``, ``("known",)`` (its bytes are the stored term's source) or
-    ``("parsed", digest, document, problems)``.
-
-    With ``workers`` over 1 and many files, the YAML is parsed and validated
-    by that many forked processes (parsing is pure Python: one core per
-    process), each reading its own files; the results come back in order.
-    """
-    _SHARED.update(roles=roles, known=known)
-    try:
-        if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
-            yield from map(_read_term_file, paths)
-            return
-        import multiprocessing
-
-        size = max(100, len(paths) // (workers * 8))
-        chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for outcomes in pool.imap(_read_chunk, chunks):
-                yield from outcomes
-    finally:
-        _SHARED.clear()
-
-
-def _read_chunk(paths: Sequence[Path]) -> list[tuple]:
-    return [_read_term_file(path) for path in paths]
-
-
-def _read_term_file(path: Path) -> tuple:
-    problems: list[Problem] = []
-    raw = read_file(path, problems)
-    if raw is None:
-        return ("unreadable", problems[0])
-    if path.suffix.lower() in MANY_SUFFIXES:
-        return ("many", raw)
-    digest = hashlib.sha256(raw).hexdigest()
-    if _SHARED["known"].get(path.stem) == digest:
-        return ("known",)
-    document, problems = parse_term_file(
-        raw, file=str(path), expected_slug=path.stem, known_roles=_SHARED["roles"]
-    )
-    return ("parsed", digest, document, problems)
-
-
-def _imported_digests() -> dict[str, str]:
-    """File digests of the terms still as an import wrote them, by slug."""
-    from django.db.models import F
-
-    return dict(
-        TermSource.objects.filter(version=F("term__version")).values_list(
-            "term__slug", "digest"
-        )
-    )
-
-
-def _add_document(
-    batch: _Batch, where: str, line: int | None, document: TermDocument | None
-) -> None:
-    """Record a parsed document (None: refused) and its source; a slug defined
-    twice in the batch is a problem."""
-    batch.sources.append((where, line, document.slug if document else None))
-    if document is None:
-        return
-    if document.slug in batch.terms:
-        other = batch.terms[document.slug][0]
-        batch.problems.append(
-            Problem(
-                f"term {document.slug!r} is also defined in {other}",
-                file=where,
-                line=line,
-                field="term",
-            )
-        )
-    else:
-        batch.terms[document.slug] = (where, document)
-
-
-def _parse_many(batch: _Batch, path: Path, raw: bytes, roles) -> None:
-    """The documents of a SKOS or CSV file, each validated like a YAML file."""
-    from . import csvfile, skos_import
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        entries, problems = csvfile.read_csv(raw, file=str(path))
-    else:
-        entries, problems = skos_import.read_skos(raw, file=str(path), suffix=suffix)
-    batch.problems.extend(problems)
-    for entry in entries:
-        batch.warnings.extend(entry.warnings)
-        document, problems = validate_term_data(
-            entry.data, file=entry.where, known_roles=roles
-        )
-        batch.problems.extend(
-            replace(problem, line=entry.line) if problem.line is None else problem
-            for problem in problems
-        )
-        _add_document(batch, entry.where, entry.line, document)
-
-
-def _report_rows(report: ImportReport, batch: _Batch) -> None:
+def _report_rows(report: ImportReport, batch: Batch) -> None:
     """One row per document read, with what happened to it and its errors."""
     by_file: dict[str, list[str]] = defaultdict(list)
     by_row: dict[tuple[str, int | None], list[str]] = defaultdict(list)
@@ -333,65 +112,19 @@ def _report_rows(report: ImportReport, batch: _Batch) -> None:
         )
 
 
-def _check_category_slugs(batch: _Batch) -> None:
-    """Two spellings of a category ("LLM Core", "llm core") would clash on its slug."""
-    stored = dict(Category.objects.values_list("slug", "name"))
-    names: dict[str, tuple[str, str]] = {
-        slug: (name, "the database") for slug, name in stored.items()
-    }
-    for category in batch.categories:
-        names[category.slug] = (category.name, CATEGORIES_FILE)
-    for file, document in batch.terms.values():
-        for index, name in enumerate(document.categories):
-            slug = slugify(name)  # never empty: the document check refuses that
-            if slug in names and names[slug][0] != name:
-                known, where = names[slug]
-                batch.problems.append(
-                    Problem(
-                        category_clash_message(name, known, where),
-                        file=file,
-                        field=f"categories[{index}]",
-                    )
-                )
-            else:
-                names.setdefault(slug, (name, file))
-
-
-# Past this many slugs, read every term instead of sending a long IN list (SQLite
-# limits the number of query parameters).
-_IN_LIST_LIMIT = 500
-
-
-def _stored_documents(slugs: Iterable[str]) -> dict[str, tuple[int, TermDocument]]:
-    """The stored terms' ids and documents, by slug (no model instances: an
-    import compares whole glossaries with them)."""
-    wanted = set(slugs)
-    queryset = (
-        Term.objects.filter(slug__in=wanted)
-        if len(wanted) <= _IN_LIST_LIMIT
-        else Term.objects.all()
-    )
-    documents = documents_for(queryset)
-    return {
-        slug: (pk, documents[pk])
-        for pk, slug in queryset.values_list("pk", "slug")
-        if slug in wanted
-    }
-
-
 def _with_terms(plan: list[tuple]) -> list[tuple]:
     """The plan with the stored ``Term`` of each update in place of its id."""
     ids = [pk for _, _, pk, _ in plan if pk is not None]
     terms: dict[int, Term] = {}
-    for start in range(0, len(ids), _IN_LIST_LIMIT):
-        terms.update(Term.objects.in_bulk(ids[start : start + _IN_LIST_LIMIT]))
+    for start in range(0, len(ids), IN_LIST_LIMIT):
+        terms.update(Term.objects.in_bulk(ids[start : start + IN_LIST_LIMIT]))
     return [
         (slug, document, None if pk is None else terms[pk], old)
         for slug, document, pk, old in plan
     ]
 
 
-def _planned_index(batch: _Batch, deleted: set[str]) -> TargetIndex:
+def _planned_index(batch: Batch, deleted: set[str]) -> TargetIndex:
     """Target index of the glossary as it will be after the import, keyed by slug."""
     index = TargetIndex()
     aliases: dict[str, list[str]] = defaultdict(list)
@@ -412,7 +145,7 @@ def _planned_index(batch: _Batch, deleted: set[str]) -> TargetIndex:
     return index
 
 
-def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
+def _warnings(batch: Batch, index: TargetIndex) -> list[Problem]:
     warnings = []
     for slug, (file, document) in sorted(batch.terms.items()):
         for kind, targets in document.relationships().items():
@@ -447,7 +180,7 @@ def _warnings(batch: _Batch, index: TargetIndex) -> list[Problem]:
     return warnings
 
 
-def _plan_roles(batch: _Batch) -> list[tuple]:
+def _plan_roles(batch: Batch) -> list[tuple]:
     """Roles of ``roles.yml`` that are new or differ from the stored ones."""
     stored_roles = {role.slug: role for role in Role.objects.all()}
     role_writes = []
@@ -466,7 +199,7 @@ def _plan_roles(batch: _Batch) -> list[tuple]:
     return role_writes
 
 
-def _plan_categories(batch: _Batch) -> list[tuple]:
+def _plan_categories(batch: Batch) -> list[tuple]:
     """Categories of ``categories.yml`` that changed, and new ones terms name."""
     stored_categories = {category.slug: category for category in Category.objects.all()}
     category_writes = []
@@ -501,7 +234,7 @@ def _plan_categories(batch: _Batch) -> list[tuple]:
     return category_writes
 
 
-def _plan_data(batch: _Batch, report: ImportReport) -> dict[str, Any]:
+def _plan_data(batch: Batch, report: ImportReport) -> dict[str, Any]:
     """Work out which roles, categories and site texts change."""
     role_writes = _plan_roles(batch)
     category_writes = _plan_categories(batch)
@@ -545,7 +278,7 @@ def import_paths(
     report = ImportReport(dry_run=dry_run)
     files, problems = collect_files(paths)
     report.errors.extend(problems)
-    batch = _parse_batch(files, progress, workers)
+    batch = parse_batch(files, progress, workers)
     report.files = batch.files
     report.known_files = len(batch.stored)
     report.errors.extend(batch.problems)
@@ -555,7 +288,7 @@ def import_paths(
 
     stored = {
         **batch.stored,
-        **_stored_documents(set(batch.terms) - set(batch.stored)),
+        **stored_documents(set(batch.terms) - set(batch.stored)),
     }
     plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]] = []
     for slug, (_, document) in sorted(batch.terms.items()):
