@@ -59,6 +59,8 @@ EXACT_NAME_BOOST = 10.0
 EXACT_ALIAS_BOOST = 5.0
 # A search returns at most this many terms, best first.
 SEARCH_LIMIT = 1000
+# The best matches that the exact word form re-ranks (PostgreSQL).
+EXACT_FORM_ROWS = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -92,25 +94,33 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         default=Value(0.0),
         output_field=FloatField(),
     )
-    # A text match always outranks a typo-only match: it earns 1 plus its rank,
-    # while a match by name similarity alone earns less than 1.
-    text_or_typo = Case(
-        When(Q(vector=query), then=Value(1.0) + SearchRank(F("vector"), query)),
-        default=Value(0.9) * TrigramWordSimilarity(Value(key), "search_names"),
-        output_field=FloatField(),
-    )
+    # Terms that contain the words, ranked; only when none does, terms whose
+    # names are close to the text (typos), as on SQLite. Searching names by
+    # similarity beside a broad text match would rank thousands of rows that
+    # can only come after every text match.
     first = list(
         queryset.annotate(vector=_search_vector())
-        .filter(Q(vector=query) | Q(search_names__trigram_word_similar=key))
-        .annotate(relevance=exact + text_or_typo)
+        .filter(vector=query)
+        .annotate(relevance=exact + Value(1.0) + SearchRank(F("vector"), query))
         .order_by("-relevance", "name_key")
         .values_list("id", "relevance", "name_key")[:SEARCH_LIMIT]
     )
     if not first:
+        first = list(
+            queryset.filter(search_names__trigram_word_similar=key)
+            .annotate(
+                relevance=exact
+                + Value(0.9) * TrigramWordSimilarity(Value(key), "search_names")
+            )
+            .order_by("-relevance", "name_key")
+            .values_list("id", "relevance", "name_key")[:SEARCH_LIMIT]
+        )
+    if not first:
         return []
     # Stemmed matching finds "assessment" for "assessing"; ranking the exact word
     # form as well puts the term that uses the very word first. It is computed in
-    # a second query for the best matches only, as it builds vectors on the fly.
+    # a second query for the best ``EXACT_FORM_ROWS`` matches only, as it builds
+    # vectors on the fly (the rest keep their order, after them).
     exact_form = SearchRank(
         SearchVector("search_names", weight="A", config="simple")
         + SearchVector("short_def", weight="B", config="simple")
@@ -118,13 +128,14 @@ def _ranked_ids_postgres(queryset: QuerySet[Term], text: str, key: str) -> list[
         + SearchVector("long_def", weight="D", config="simple"),
         SearchQuery(text, search_type="websearch", config="simple"),
     )
+    head, tail = first[:EXACT_FORM_ROWS], first[EXACT_FORM_ROWS:]
     bonus = dict(
-        Term.objects.filter(pk__in=[row[0] for row in first])
+        Term.objects.filter(pk__in=[row[0] for row in head])
         .annotate(bonus=exact_form)
         .values_list("id", "bonus")
     )
-    first.sort(key=lambda row: (-(row[1] + bonus.get(row[0], 0.0)), row[2]))
-    return [row[0] for row in first]
+    head.sort(key=lambda row: (-(row[1] + bonus.get(row[0], 0.0)), row[2]))
+    return [row[0] for row in head + tail]
 
 
 @dataclass
