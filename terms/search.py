@@ -50,9 +50,11 @@ from .naming import lookup_key, term_slug
 TYPO_SIMILARITY = 0.45
 # Minimum RapidFuzz score for a suggestion (both backends).
 SUGGEST_SCORE = 70
-# PostgreSQL's first pass for suggestions: trigram similarity at least this, at
-# most this many names and as many aliases, then ranked as on SQLite.
-SUGGEST_POOL_SIMILARITY = 0.1
+# PostgreSQL's first pass for suggestions: terms whose names, aliases or labels
+# hold the text's words closely (word similarity, ``TYPO_SIMILARITY``), or when
+# fewer than asked are, at least this close; at most this many, then ranked as
+# on SQLite.
+SUGGEST_POOL_SIMILARITY = 0.3
 SUGGEST_POOL = 500
 # Relevance boosts: a query equal to a name or an alias outranks any text match.
 EXACT_NAME_BOOST = 10.0
@@ -299,37 +301,36 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
 
     Ranked the same way on both backends: RapidFuzz's WRatio over names and
     aliases (at least ``SUGGEST_SCORE``), best first, then by name. PostgreSQL
-    first narrows the candidates through its trigram indexes with a low
-    similarity bar (``SUGGEST_POOL_SIMILARITY``), so the ranking sees every
-    plausible term without reading the whole glossary; SQLite reads them all.
+    first narrows the candidates through the trigram index of names, aliases
+    and labels together (``SUGGEST_POOL_SIMILARITY``), so the ranking sees
+    every plausible term without reading the whole glossary; SQLite reads them
+    all.
     """
     key = lookup_key(text)
     if not key:
         return []
     terms = queryset
     if _is_postgres():
-        named = queryset.filter(name_key__trigram_similar=key)
-        aliased = Alias.objects.filter(
-            term__in=queryset.values("pk"), key__trigram_similar=key
-        )
-        labelled = Label.objects.filter(
-            _NAMING, term__in=queryset.values("pk"), key__trigram_similar=key
-        )
-        # The % operator's bar, lowered for these queries only.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.similarity_threshold', %s, false)",
-                [str(SUGGEST_POOL_SIMILARITY)],
-            )
-            try:
-                pool = set(named.values_list("pk", flat=True)[:SUGGEST_POOL])
-                pool |= set(aliased.values_list("term_id", flat=True)[:SUGGEST_POOL])
-                pool |= set(labelled.values_list("term_id", flat=True)[:SUGGEST_POOL])
-            finally:
-                # Back to pg_trgm's default for whatever this connection runs next.
+        # One pass over the names, aliases and labels together (``search_names``
+        # holds their keys): terms with a part whose trigrams are close to the
+        # text's (word similarity, the bar of full-text search's typo step).
+        close = queryset.filter(search_names__trigram_word_similar=key).order_by()
+        pool = list(close.values_list("pk", flat=True)[:SUGGEST_POOL])
+        if len(pool) < limit:
+            # Few are that close: lower the bar for this query only.
+            with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('pg_trgm.similarity_threshold', '0.3', false)"
+                    "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                    [str(SUGGEST_POOL_SIMILARITY)],
                 )
+                try:
+                    pool = list(close.values_list("pk", flat=True)[:SUGGEST_POOL])
+                finally:
+                    cursor.execute(
+                        "SELECT set_config('pg_trgm.word_similarity_threshold', %s, "
+                        "false)",
+                        [str(TYPO_SIMILARITY)],
+                    )
         terms = queryset.filter(pk__in=pool)
     candidates = list(terms.order_by("name_key"))
     wrapped = [
