@@ -73,9 +73,10 @@ READS = [
     ),
     (
         # Names, aliases and labels as written, then as other forms;
-        # suggestions (on PostgreSQL: the trigram bar lowered and restored,
-        # three pools, the ranked terms); the same lookup among the other
-        # visible statuses.
+        # suggestions (on PostgreSQL: one pool of close names, aliases and
+        # labels, and when it is short the bar lowered, the pool again and
+        # the bar restored; the ranked terms); the same lookup among the
+        # other visible statuses.
         "lookup miss",
         "/api/v1/lookup/?q=temperatur",
         "/api/v1/lookup/?q=halucination",
