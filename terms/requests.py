@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from . import selectors, throttle
 from .models import ChangeSource, RequestStatus, Status, Term, TermRequest
-from .naming import lookup_key
+from .naming import lookup_key, term_slug
 
 __all__ = [
     "AlreadyDefined",
@@ -101,7 +101,7 @@ def existing_term(words: str, statuses: list[str]) -> Term | None:
     key = lookup_key(words)
     terms = Term.objects.filter(status__in=statuses)
     return (
-        terms.filter(Q(name_key=key) | Q(slug=key.replace(" ", "-"))).first()
+        terms.filter(Q(name_key=key) | Q(slug=term_slug(words))).first()
         or terms.filter(aliases__key=key).order_by("name_key").first()
     )
 
