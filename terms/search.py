@@ -332,14 +332,18 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
                         [str(TYPO_SIMILARITY)],
                     )
         terms = queryset.filter(pk__in=pool)
-    candidates = list(terms.order_by("name_key"))
-    wrapped = [
-        _Candidate(term.id, term.name_key, term.search_names.split("\n"), "", "", "")
-        for term in candidates
+    # Ranked on the names alone; only the best few are read whole.
+    candidates = [
+        _Candidate(pk, name_key, names.split("\n"), "", "", "")
+        for pk, name_key, names in terms.order_by("name_key").values_list(
+            "id", "name_key", "search_names"
+        )
     ]
-    ranked = _fuzzy(wrapped, key)
+    ranked = _fuzzy(candidates, key)
     ranked.sort(key=lambda item: (-item[1], candidates[item[0]].name_key))
-    return [candidates[index] for index, _ in ranked[:limit]]
+    best = [candidates[index].id for index, _ in ranked[:limit]]
+    found = Term.objects.in_bulk(best)
+    return [found[pk] for pk in best]
 
 
 def autocomplete(
