@@ -189,7 +189,11 @@ class TermSummarySerializer(serializers.Serializer):
     )
 
     def get_url(self, term) -> str:
-        return term_url(self.context.get("request"), term.slug)
+        # Worked out once per response (a page lists up to 100 terms).
+        url = self.context.get("term_url")
+        if url is None:
+            url = self.context["term_url"] = term_urls(self.context.get("request"))
+        return url(term.slug)
 
     @extend_schema_field(
         {

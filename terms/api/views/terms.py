@@ -103,6 +103,17 @@ EDIT_RESPONSES = {
 }
 
 
+#: Columns a term summary never shows.
+LONG_TEXTS = (
+    "long_def",
+    "exec_perspective",
+    "engineer_perspective",
+    "risk_notes",
+    "search_names",
+    "search_categories",
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List and search terms",
@@ -193,7 +204,8 @@ class TermViewSet(
     def get_queryset(self):
         """Visible terms with what the action's representation needs."""
         if self.action == "list":
-            queryset = selectors.term_list_queryset(self.statuses)
+            # A summary shows no long texts: they stay in the database.
+            queryset = selectors.term_list_queryset(self.statuses).defer(*LONG_TEXTS)
             return queryset.prefetch_related("labels") if self.languages else queryset
         if self.action == "retrieve":
             return selectors.term_detail_queryset(self.statuses)
