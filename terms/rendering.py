@@ -179,6 +179,25 @@ def _md(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _markdown_links(page: TermPage) -> list[str]:
+    """The relationships as written, then the suggested related terms."""
+    lines = []
+    written = [
+        f"- **{kind.capitalize()}:** {_md(', '.join(targets))}"
+        for kind, targets in page.document.relationships().items()
+        if targets
+    ]
+    if written:
+        lines += ["## Relationships", *written, ""]
+    if page.suggested:
+        lines += [
+            "## Suggested related terms",
+            *(f"- [{_md(name)}]({slug}.md)" for slug, name in page.suggested),
+            "",
+        ]
+    return lines
+
+
 def render_markdown(page: TermPage) -> str:
     """The term as the reference project's documentation page (Markdown)."""
     doc = page.document
@@ -228,19 +247,7 @@ def render_markdown(page: TermPage) -> str:
         governance.append(f"- **Risk notes:** {_md(doc.risk_notes)}")
     if governance:
         lines += ["## Governance", *governance, ""]
-    written = [
-        f"- **{kind.capitalize()}:** {_md(', '.join(targets))}"
-        for kind, targets in doc.relationships().items()
-        if targets
-    ]
-    if written:
-        lines += ["## Relationships", *written, ""]
-    if page.suggested:
-        lines += [
-            "## Suggested related terms",
-            *(f"- [{_md(name)}]({slug}.md)" for slug, name in page.suggested),
-            "",
-        ]
+    lines += _markdown_links(page)
     if page.other:
         lines += [
             "## More",
