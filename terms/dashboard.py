@@ -129,6 +129,7 @@ def dashboard(statuses: list[str]) -> dict:
             review_ages(statuses, today),
         ),
     ]
+    requests = backlog(statuses, limit=10)  # open requests and wanted terms
     recent = (
         TermEvent.objects.filter(term__status__in=statuses)
         .select_related("term")
@@ -140,7 +141,7 @@ def dashboard(statuses: list[str]) -> dict:
         "period": period,
         "overdue_count": overdue.count(),
         "overdue": list(overdue[:20]),
-        "wanted": list(selectors.wanted_targets(statuses)[:10]),
-        "requests": backlog(statuses, limit=10),
+        "wanted": requests["wanted"],
+        "requests": requests,
         "recent": list(recent),
     }
