@@ -3,20 +3,22 @@
 A WSGI wrapper around the Django application (``glossary.wsgi``). Each worker
 process keeps the rendered bytes of the anonymous reads it has served, keyed on
 what the response depends on (path, query, ``Accept``, ``Accept-Language``,
-``Origin``) and on the
-glossary's stamp. A request it can answer costs one Redis round trip, which
-reads the stamp and counts the request for the anonymous throttle together,
-then a dictionary lookup: no middleware, no view, no SQL, no rendering.
+``Origin``) and on the glossary's stamp. A request it can answer costs a look
+at the process's watch on the stamp (``terms.stamp.watched``: a non-blocking
+check of a Redis subscription), a count for the anonymous throttle (from
+numbers the process holds, or one Redis round trip: ``terms.throttle``) and a
+dictionary lookup: no middleware, no view, no SQL, no rendering.
 ``If-None-Match`` is compared with the stored ETag first.
 
-Freshness: the stamp in Redis changes with every write in any process
-(``terms.services.glossary_touch``) and is gone while a write is in flight, so
-an entry made for an older stamp is never served after the write commits, on
-any worker. Only responses the API marks as shareable are kept: anonymous
-reads that its own cache tier (``terms.api.caching``) stores, rendered for the
-stamp the front cache read before passing the request on.
+Freshness: the stamp changes with every write in any process
+(``terms.services.glossary_touch``), is published to every watch, and is gone
+while a write is in flight, so an entry made for an older stamp is never served
+after the write commits, on any worker. Only responses the API marks as
+shareable are kept: anonymous reads that its own cache tier
+(``terms.api.caching``) stores, rendered for the stamp the front cache read
+before passing the request on.
 
-It is inactive without Redis (nowhere to read a shared stamp from), for
+It is inactive without Redis (nowhere to share a stamp through), for
 requests with credentials (``Authorization`` or a session cookie) and for
 anything but ``GET`` under ``/api/v1/``; those go to Django as before.
 """
@@ -97,18 +99,10 @@ class FrontCache:
 
     @staticmethod
     def _stamp_and_count(redis_client, environ):
-        """The stamp's token (None when absent) and the throttle's count, in one
-        round trip (one command: a Lua script when the throttle counts)."""
-        limits = throttle.rate()
-        if limits is None:
-            raw = redis_client.get(stamp.KEY)
-            return (raw.decode() if raw is not None else None), None
-        address = environ.get("REMOTE_ADDR", "")
-        raw, requests, ttl = throttle.stamp_and_count(redis_client, address, limits)
-        counted = throttle.Count(
-            int(requests), limits[0], ttl if ttl > 0 else limits[1]
-        )
-        return (raw.decode() if raw else None), counted
+        """The stamp's token (None when absent) and the throttle's count: each
+        usually without a round trip (``stamp.watched``, ``throttle.count``)."""
+        counted = throttle.count(environ.get("REMOTE_ADDR", ""))
+        return stamp.watched(redis_client), counted
 
     @staticmethod
     def _serve(entry: _Entry, environ, start_response):

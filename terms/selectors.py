@@ -59,22 +59,23 @@ def shared_cache() -> bool:
 
 
 def glossary_stamp() -> Stamp:
-    """The current stamp: from Redis when the cache is there (no SQL at all),
-    else from the database (one small query).
+    """The current stamp: from this process's watch on Redis when the cache is
+    there (no SQL, and usually no round trip), else from the database (one
+    small query).
 
     Writers replace the stamp in Redis when they commit (``services.glossary_touch``)
     and drop it as they write, so every process sees a change at once.
     """
     redis_client = stamp.client()
     if redis_client is not None:
-        found = redis_client.get(stamp.KEY)
-        if found is not None:
-            return stamp.decode(found)
+        token = stamp.watched(redis_client)
+        if token is not None:
+            return stamp.decode(token)
     state = glossary_state()
     current = Stamp(state.version, state.changed_at)
     if redis_client is not None:
-        # nx: a writer's newer stamp is never overwritten by a reader.
-        redis_client.set(stamp.KEY, current.token, nx=True)
+        # Only where there is none: a writer's newer stamp is never overwritten.
+        stamp.put_back(redis_client, current.token)
     return current
 
 

@@ -99,10 +99,10 @@ def glossary_touch() -> None:
     redis_client = stamp.client()
     if redis_client is None:
         return
-    redis_client.delete(stamp.KEY)
+    stamp.drop(redis_client)
     state = GlossaryState.objects.get(pk=1)
     token = stamp.encode(state.version, state.changed_at)
-    transaction.on_commit(lambda: redis_client.set(stamp.KEY, token))
+    transaction.on_commit(lambda: stamp.replace(redis_client, token))
 
 
 def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:

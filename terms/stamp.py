@@ -1,26 +1,57 @@
-"""The glossary's version stamp in Redis, as plain text every process can read.
+"""The glossary's version stamp in Redis, and each process's watch on it.
 
 Cached reads are keyed on the stamp (version and change time). With Redis as
 the cache, the stamp lives there as ``"<version>:<microseconds>"`` under one
-key, outside Django's cache serialisation, so the front cache
-(``terms.frontcache``) can read it in the same round trip as the request
-counter of the throttle. Writers drop it as they write and set the new one when
-their transaction commits (``terms.services.glossary_touch``); a reader that
-finds none asks the database and puts it back.
+key, outside Django's cache serialisation. Writers drop it as they write and
+set the new one when their transaction commits (``terms.services.glossary_touch``);
+a reader that finds none asks the database and puts it back.
+
+Every change of the key is also published, numbered by a counter the same Lua
+script increments, so each process can keep the current stamp in memory
+instead of asking Redis on every request (``watched``): it subscribes, reads
+the key once, then applies the numbered messages as they arrive, ignoring any
+older than what it holds (a process that changed the stamp itself applies the
+change at once, before its own message comes back). Reading the stamp then
+costs one non-blocking check of the subscription's socket. A message cannot be
+lost unnoticed: a broken subscription raises, and the watch starts over; the
+key is read again at least every ``RECHECK_SECONDS`` all the same (a flushed
+Redis, a restored database).
 
 Without Redis (the zero-setup memory cache) there is no shared place for it,
 and readers ask the database (one small query).
 """
 
+import contextlib
 import datetime
+import os
+import threading
+import time
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 
-__all__ = ["KEY", "Stamp", "client", "decode", "encode"]
+__all__ = [
+    "KEY",
+    "Stamp",
+    "client",
+    "decode",
+    "drop",
+    "encode",
+    "forget",
+    "put_back",
+    "replace",
+    "watched",
+]
 
 KEY = "glossary:stamp:v2"
+#: The number of the latest change of ``KEY``.
+SEQUENCE_KEY = "glossary:stamp:sequence"
+#: Where changes of ``KEY`` are published, as ``"<number> <stamp or nothing>"``;
+#: followed by the Redis database's number, as channels span databases.
+CHANNEL = "glossary:stamp:changes"
+#: How long a watch trusts its messages alone before it reads the key again.
+RECHECK_SECONDS = 1.0
 
 _clients: dict[str, redis.Redis] = {}
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -68,3 +99,162 @@ def client() -> redis.Redis | None:
             location, socket_timeout=2, socket_connect_timeout=2
         )
     return found
+
+
+def channel(redis_client: redis.Redis) -> str:
+    """The channel of the stamp's changes in the client's database."""
+    return f"{CHANNEL}:{redis_client.connection_pool.connection_kwargs.get('db', 0)}"
+
+
+# --- changing the stamp: the key, its number and the message, in one script ---
+
+#: KEYS: the stamp, its number. ARGV: the new stamp ("" drops it), "nx" to set
+#: it only where there is none, the channel. Returns [number, stamp or ""] as
+#: they are then.
+_CHANGE = """
+if ARGV[2] == 'nx' and redis.call('EXISTS', KEYS[1]) == 1 then
+  return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[1])}
+end
+if ARGV[1] == '' then redis.call('DEL', KEYS[1])
+else redis.call('SET', KEYS[1], ARGV[1]) end
+local number = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], number .. ' ' .. ARGV[1])
+return {number, ARGV[1]}
+"""
+_scripts: dict[int, object] = {}
+
+
+def _change(redis_client: redis.Redis, token: str, *, only_if_absent=False) -> str:
+    script = _scripts.get(id(redis_client))
+    if script is None:
+        script = _scripts[id(redis_client)] = redis_client.register_script(_CHANGE)
+    number, current = script(
+        keys=[KEY, SEQUENCE_KEY],
+        args=[token, "nx" if only_if_absent else "", channel(redis_client)],
+    )
+    current = current.decode() if isinstance(current, bytes) else current
+    _watch(redis_client).learn(int(number), current or None)
+    return current
+
+
+def drop(redis_client: redis.Redis) -> None:
+    """Remove the stamp (a write is in flight): readers go to the database."""
+    _change(redis_client, "")
+
+
+def replace(redis_client: redis.Redis, token: str) -> None:
+    """Set the stamp a committed write made."""
+    _change(redis_client, token)
+
+
+def put_back(redis_client: redis.Redis, token: str) -> str:
+    """Set the stamp a reader read from the database, unless a writer's is
+    there already; the stamp now in place."""
+    return _change(redis_client, token, only_if_absent=True)
+
+
+# --- reading it: each process's watch ---
+
+
+class _Watch:
+    """The stamp as this process last learned it, kept current by messages."""
+
+    def __init__(self, redis_client: redis.Redis):
+        self.client = redis_client
+        self.subscription = None
+        self.number = -1
+        self.token: str | None = None
+        self.read_at = 0.0
+        self.lock = threading.Lock()
+
+    def current(self) -> str | None:
+        """The stamp's token, or None while there is none."""
+        with self.lock:
+            try:
+                return self._current()
+            except redis.RedisError:
+                # A broken subscription (Redis restarted, say): start over once.
+                self._close()
+                try:
+                    return self._current()
+                except redis.RedisError:
+                    self._close()
+                    raise
+
+    def _current(self) -> str | None:
+        if self.subscription is None:
+            self._subscribe()
+        elif time.monotonic() - self.read_at > RECHECK_SECONDS:
+            self._read()
+        while message := self.subscription.get_message(timeout=0):
+            if message["type"] == "message":
+                number, _, token = message["data"].decode().partition(" ")
+                self._apply(int(number), token or None)
+        return self.token
+
+    def learn(self, number: int, token: str | None) -> None:
+        """A change this process made or saw, numbered by Redis."""
+        with self.lock:
+            self._apply(number, token)
+
+    def _apply(self, number: int, token: str | None) -> None:
+        if number > self.number:
+            self.number, self.token = number, token
+
+    def _subscribe(self) -> None:
+        subscription = self.client.pubsub()
+        subscription.subscribe(channel(self.client))
+        # Subscribed before the key is read: no change can fall in between.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            message = subscription.get_message(timeout=1)
+            if message and message["type"] == "subscribe":
+                break
+        else:
+            subscription.close()
+            raise redis.ConnectionError("no confirmation of the stamp subscription")
+        self.subscription = subscription
+        self._read()
+
+    def _read(self) -> None:
+        token, number = self.client.mget(KEY, SEQUENCE_KEY)
+        number = int(number or 0)
+        # The key, read at once with its number, is the truth as of that number
+        # (a smaller number: the counter restarted, Redis was emptied).
+        self.number, self.token = number, token.decode() if token else None
+        self.read_at = time.monotonic()
+
+    def _close(self) -> None:
+        if self.subscription is not None:
+            with contextlib.suppress(redis.RedisError):
+                self.subscription.close()
+        self.subscription, self.number, self.token = None, -1, None
+
+
+_watches: dict[tuple[int, int], _Watch] = {}
+_watches_lock = threading.Lock()
+
+
+def _watch(redis_client: redis.Redis) -> _Watch:
+    # Per process as well: a subscription's socket must not cross a fork.
+    key = (os.getpid(), id(redis_client))
+    found = _watches.get(key)
+    if found is None:
+        with _watches_lock:
+            found = _watches.setdefault(key, _Watch(redis_client))
+    return found
+
+
+def watched(redis_client: redis.Redis) -> str | None:
+    """The current stamp's token (None while a write is in flight), usually
+    without a round trip to Redis."""
+    return _watch(redis_client).current()
+
+
+def forget() -> None:
+    """Close every watch of this process (after Redis was emptied on purpose)."""
+    with _watches_lock:
+        for found in _watches.values():
+            with found.lock:
+                found._close()
+        _watches.clear()

@@ -1,18 +1,25 @@
 """The anonymous request counter, shared by the front cache and the API.
 
 ``GLOSSARY_ANON_THROTTLE_RATE`` (``120/minute``) allows an address that many
-requests in a window that starts with its first request. The front cache
-(``terms.frontcache``) counts a request in the same Redis command (a small Lua
-script) that reads the glossary's stamp; when it passes a request on to Django
-it leaves the count in the WSGI environ, so DRF's throttle
-(``terms.api.throttling``) decides on the same count instead of counting
-twice. Without Redis the count lives in the process's memory cache.
+requests in a window that starts with its first request. With Redis the count
+is shared by every process: a process takes numbers from the address's counter
+in blocks of ``block(limit)`` (one for limits under 200, so the usual limits are
+counted exactly, request by request) and hands them out itself until the block
+is used up or the window ends. A block is at most 1% of the limit, so with high
+limits a client may be refused up to 1% early per server process, never late,
+and most requests cost no round trip. The front cache (``terms.frontcache``)
+counts before it answers; when it passes a request on to Django it leaves the
+count in the WSGI environ, so DRF's throttle (``terms.api.throttling``) decides
+on the same count instead of counting twice. Without Redis the count lives in
+the process's memory cache.
 
 Written here rather than taken from DRF: DRF's throttles keep a list of
 timestamps per address in the cache (a read and a write of a growing pickled
-list per request), which cannot share a round trip with anything else.
+list per request), a round trip and a rewrite on every request.
 """
 
+import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -21,7 +28,7 @@ from django.core.cache import cache
 
 from . import stamp
 
-__all__ = ["ENVIRON_KEY", "Count", "count", "parse_rate", "rate", "stamp_and_count"]
+__all__ = ["ENVIRON_KEY", "Count", "block", "count", "forget", "parse_rate", "rate"]
 
 #: Where the front cache leaves a request's count for DRF.
 ENVIRON_KEY = "glossary.throttle_count"
@@ -62,25 +69,62 @@ def key(address: str) -> str:
     return f"glossary:throttle:{address}"
 
 
-#: Reads the stamp and counts a request: one command, one reply. KEYS: the
-#: stamp, the counter; ARGV: the window in seconds. The window starts with the
-#: first request (EXPIRE ... NX).
-_STAMP_AND_COUNT = """
-local requests = redis.call('INCR', KEYS[2])
-if requests == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
-return {redis.call('GET', KEYS[1]) or '', requests, redis.call('TTL', KEYS[2])}
+#: Takes a block of numbers from an address's counter: KEYS: the counter;
+#: ARGV: the block, the window in seconds. Returns [the block's last number,
+#: seconds left]. The window starts with the first request (EXPIRE ... NX).
+_TAKE = """
+local last = redis.call('INCRBY', KEYS[1], ARGV[1])
+if last == tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return {last, redis.call('TTL', KEYS[1])}
 """
 _scripts: dict[int, object] = {}
+#: Addresses with numbers in hand, at most this many per process.
+MAX_HELD = 10_000
 
 
-def stamp_and_count(redis_client, address: str, limits: tuple[int, int]) -> list:
-    """``[stamp or b"", requests, seconds left]`` for one request from ``address``."""
+def block(limit: int) -> int:
+    """How many numbers a process takes at once: 1% of the limit, at least one."""
+    return max(1, limit // 100)
+
+
+@dataclass
+class _Held:
+    """Numbers a process took for one address and has not handed out yet."""
+
+    next: int
+    last: int
+    ends: float
+
+
+_held: dict[str, _Held] = {}
+_held_lock = threading.Lock()
+
+
+def _take(redis_client, counter: str, size: int, seconds: int) -> tuple[int, int]:
     script = _scripts.get(id(redis_client))
     if script is None:
-        script = _scripts[id(redis_client)] = redis_client.register_script(
-            _STAMP_AND_COUNT
-        )
-    return script(keys=[stamp.KEY, key(address)], args=[limits[1]])
+        script = _scripts[id(redis_client)] = redis_client.register_script(_TAKE)
+    last, ttl = script(keys=[counter], args=[size, seconds])
+    return int(last), int(ttl) if int(ttl) > 0 else seconds
+
+
+def _from_hand(counter: str, limit: int, now: float) -> "Count | None":
+    with _held_lock:
+        held = _held.get(counter)
+        if held is None or held.next > held.last or held.ends <= now:
+            return None
+        number, held.next = held.next, held.next + 1
+        return Count(number, limit, max(1, math.ceil(held.ends - now)))
+
+
+def _keep(counter: str, held: _Held, now: float) -> None:
+    with _held_lock:
+        if len(_held) >= MAX_HELD:
+            for stale in [k for k, v in _held.items() if v.ends <= now]:
+                del _held[stale]
+            if len(_held) >= MAX_HELD:
+                _held.clear()
+        _held[counter] = held
 
 
 def count(address: str, limits: tuple[int, int] | None = None) -> Count | None:
@@ -92,8 +136,16 @@ def count(address: str, limits: tuple[int, int] | None = None) -> Count | None:
     limit, seconds = limits
     redis_client = stamp.client()
     if redis_client is not None:
-        _, requests, ttl = stamp_and_count(redis_client, address, limits)
-        return Count(int(requests), limit, ttl if ttl > 0 else seconds)
+        counter, now = key(address), time.monotonic()
+        counted = _from_hand(counter, limit, now)
+        if counted is not None:
+            return counted
+        size = block(limit)
+        last, ttl = _take(redis_client, counter, size, seconds)
+        first = last - size + 1
+        if first < min(last, limit):  # numbers left to hand out, all allowed
+            _keep(counter, _Held(first + 1, min(last, limit), now + ttl), now)
+        return Count(first, limit, ttl)
     # The memory cache is per process: no other process races this one.
     now = time.monotonic()
     requests, ends = cache.get(key(address)) or (0, now + seconds)
@@ -102,3 +154,9 @@ def count(address: str, limits: tuple[int, int] | None = None) -> Count | None:
     requests += 1
     cache.set(key(address), (requests, ends), timeout=seconds + 1)
     return Count(requests, limit, max(1, round(ends - now)))
+
+
+def forget() -> None:
+    """Let go of every number this process holds (after Redis was emptied)."""
+    with _held_lock:
+        _held.clear()

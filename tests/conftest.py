@@ -139,6 +139,8 @@ def _isolated_cache_and_no_throttle(settings):
     """
     from django.core.cache import cache
 
+    from terms import stamp, throttle
+
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
     # A thread of its own cannot see a test's uncommitted rows: build on the
     # request (test_annotate covers building aside with committed data).
@@ -150,8 +152,43 @@ def _isolated_cache_and_no_throttle(settings):
     # when it is asked for instead, with the same responses.
     settings.WHITENOISE_AUTOREFRESH = True
     cache.clear()
+    # The emptied Redis numbers stamp changes from zero again.
+    stamp.forget()
+    throttle.forget()
     yield
     cache.clear()
+    stamp.forget()
+    throttle.forget()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The Redis cache backend on a database of this test worker's own."""
+    import redis
+    from django.test.utils import override_settings
+
+    from terms import stamp, throttle
+
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    location = f"redis://127.0.0.1:6379/{12 - worker}"
+    try:
+        redis.Redis.from_url(location, socket_connect_timeout=1).flushdb()
+        stamp.forget()
+    except redis.ConnectionError:
+        if IN_CI:
+            pytest.fail("Redis is not running on 127.0.0.1:6379; CI must run this")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+        }
+    }
+    with override_settings(CACHES=caches):
+        yield
+        redis.Redis.from_url(location).flushdb()
+        stamp.forget()
+        throttle.forget()
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ on a real Redis: repeated anonymous reads skip Django and SQL, stay fresh across
 writes, honour If-None-Match, the throttle and credentials."""
 
 import io
-import os
 import wsgiref.util
 
 import pytest
-import redis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from glossary.wsgi import django_application
 from terms import stamp, throttle
@@ -18,31 +16,9 @@ from terms.frontcache import MARK_HEADER, FrontCache
 from terms.models import Term
 from terms.selectors import glossary_stamp
 
-from .helpers import IN_CI, base_term, import_folders, write_term
+from .helpers import base_term, import_folders, write_term
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """The Redis cache backend on a database of this test worker's own."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    location = f"redis://127.0.0.1:6379/{12 - worker}"
-    try:
-        redis.Redis.from_url(location, socket_connect_timeout=1).flushdb()
-    except redis.ConnectionError:
-        if IN_CI:
-            pytest.fail("Redis is not running on 127.0.0.1:6379; CI must run this")
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": location,
-        }
-    }
-    with override_settings(CACHES=caches):
-        yield
-        redis.Redis.from_url(location).flushdb()
 
 
 class Counting:
@@ -141,7 +117,7 @@ def test_a_write_anywhere_makes_the_next_read_fresh(front, tmp_path):
 
 
 def test_without_a_stamp_reads_go_to_django_and_nothing_is_kept(front):
-    stamp.client().delete(stamp.KEY)  # as while a write is in flight
+    stamp.drop(stamp.client())  # as while a write is in flight
     status, headers, _ = call(front, "/api/v1/terms/prompt/")
     assert status == 200
     assert MARK_HEADER not in headers

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from terms import services
+from terms import services, stamp
 from terms.models import ChangeSource, Term
 from terms.selectors import glossary_stamp, known_roles, shared_cache
 
@@ -23,8 +23,12 @@ FEW, MANY = "log-probability", "risk-register"
 
 
 def count(client, method: str, url: str, body=None, status: int = 200) -> int:
-    """Queries one uncached request takes; fails unless it answers ``status``."""
+    """Queries one uncached request takes; fails unless it answers ``status``.
+
+    Nothing cached, and no stamp known in Redis or to this process's watch.
+    """
     cache.clear()
+    stamp.forget()
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(url, body, format="json")
     assert response.status_code == status, response.content[:500]
