@@ -13,7 +13,9 @@ Starts, each with 2 workers on 127.0.0.1:
 Then drives each read with `wrk -t2 -c32` and prints req/s, p50 and p99
 latency, non-2xx and socket errors, and the ratios to the reference and to the
 ceiling. Anonymous throttling stays on in the warm run, at a limit the load
-does not reach, so its counting is part of the measured path. Usage:
+does not reach (100,000,000 a minute), so its counting is part of the measured
+path: at that limit a worker takes numbers from Redis in blocks of a million
+(``terms.throttle``), so nearly every request is counted in the worker. Usage:
 
     .venv/bin/python bench/serve.py \\
         --database-url postgres://postgres@127.0.0.1:5432/glossary_bench

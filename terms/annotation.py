@@ -258,8 +258,9 @@ def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Sp
     return grown
 
 
-#: "(WD)", "(A-T)", "(LLMs)": an abbreviation in parentheses after a long form.
-_DEFINITION = re.compile(r"\(\s*([^\W_][\w\-]{0,11})\s*\)")
+#: "(WD)", "(A-T)", "(LLMs)", "(SJS; ...)": an abbreviation opening the
+#: parentheses after a long form.
+_DEFINITION = re.compile(r"\(\s*([^\W_][\w\-]{0,11})\s*[),;]")
 
 
 def _long_form_start(text: str, end: int, abbreviation: str) -> int | None:

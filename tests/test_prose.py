@@ -115,6 +115,12 @@ def test_abbreviations_the_text_defines(prose_glossary, api):
     ]
     # A definition counts for its own text only.
     assert annotate(api, "WD is rare.") == []
+    # The abbreviation may open a longer parenthesis.
+    assert annotate(api, "Wilson disease (WD; a copper disorder) and WD.") == [
+        ("Wilson disease", "wilson-disease", "exact"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+    ]
 
 
 def test_lookup_answers_for_an_inflected_form(prose_glossary, api):
