@@ -88,11 +88,17 @@ def glossary_touch() -> None:
     """
     wanted_refresh()
     now = timezone.now()
+    # Counted with every write, so an unfiltered term list need not count.
+    counts = dict(
+        Term.objects.order_by().values_list("status").annotate(count=Count("pk"))
+    )
     updated = GlossaryState.objects.filter(pk=1).update(
-        version=F("version") + 1, changed_at=now
+        version=F("version") + 1, changed_at=now, status_counts=counts
     )
     if not updated:
-        GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": now})
+        GlossaryState.objects.get_or_create(
+            pk=1, defaults={"changed_at": now, "status_counts": counts}
+        )
     from . import webhooks  # the task module imports these services' models
 
     webhooks.queue()

@@ -1,6 +1,9 @@
 """Page-number pagination that refuses bad parameters instead of guessing."""
 
+from functools import partial
+
 from django.conf import settings
+from django.core.paginator import Paginator
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -18,10 +21,24 @@ class PageNotFound(NotFound):
     """404 for a page past the last one; the details name ``page``."""
 
 
+class _KnownCount(Paginator):
+    """A paginator told how many items there are, instead of counting them."""
+
+    def __init__(self, object_list, per_page, *, known: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = known  # ``count`` is a cached property
+
+
 class GlossaryPagination(PageNumberPagination):
     """``page`` and ``page_size`` (at most ``GLOSSARY_MAX_PAGE_SIZE``)."""
 
     page_size_query_param = "page_size"
+
+    def paginate_counted(self, queryset, request, view, count: int | None):
+        """A page of ``queryset`` whose length is known (None: count it)."""
+        if count is not None:
+            self.django_paginator_class = partial(_KnownCount, known=count)
+        return self.paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         size = _positive_int(request, self.page_size_query_param)

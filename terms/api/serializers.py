@@ -214,21 +214,32 @@ class TermSummarySerializer(serializers.Serializer):
             "language": shown.name_language,
             "aliases": list(shown.aliases)
             if shown.name_language != default_language()
-            else [alias.name for alias in term.aliases.all()],
+            else self.get_aliases(term),
             "short_def": shown.short_def,
             "short_def_language": shown.short_def_language,
         }
 
+    # Read flat when a page was given its parts (``selectors.with_summary_parts``),
+    # through the prefetched related objects otherwise.
+
     def get_aliases(self, term) -> list[str]:
+        if parts := getattr(term, "summary_parts", None):
+            return list(parts.aliases)
         return [alias.name for alias in term.aliases.all()]
 
     def get_categories(self, term) -> list[str]:
+        if parts := getattr(term, "summary_parts", None):
+            return list(parts.categories)
         return [link.category.name for link in term.term_categories.all()]
 
     def get_roles(self, term) -> list[str]:
+        if parts := getattr(term, "summary_parts", None):
+            return list(parts.roles)
         return [link.role.slug for link in term.term_roles.all()]
 
     def get_tags(self, term) -> list[str]:
+        if parts := getattr(term, "summary_parts", None):
+            return list(parts.tags)
         return [link.tag.name for link in term.term_tags.all()]
 
 

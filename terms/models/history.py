@@ -17,6 +17,11 @@ class GlossaryState(models.Model):
 
     version = models.PositiveBigIntegerField(default=1)
     changed_at = models.DateTimeField()
+    status_counts = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Terms in each status as of this version; empty until a write.",
+    )
 
     class Meta:
         constraints = [

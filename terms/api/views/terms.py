@@ -103,6 +103,10 @@ EDIT_RESPONSES = {
 }
 
 
+#: Parameters of the term list that do not narrow it: its length is the
+#: number of terms the reader may see.
+UNFILTERING_PARAMETERS = frozenset({"page", "page_size", "ordering", "lang", "format"})
+
 #: Columns a term summary never shows.
 LONG_TEXTS = (
     "long_def",
@@ -204,8 +208,10 @@ class TermViewSet(
     def get_queryset(self):
         """Visible terms with what the action's representation needs."""
         if self.action == "list":
-            # A summary shows no long texts: they stay in the database.
-            queryset = selectors.term_list_queryset(self.statuses).defer(*LONG_TEXTS)
+            # A summary shows no long texts: they stay in the database; its lists
+            # of names are read for the page alone (``with_summary_parts``).
+            queryset = Term.objects.filter(status__in=self.statuses)
+            queryset = queryset.defer(*LONG_TEXTS)
             return queryset.prefetch_related("labels") if self.languages else queryset
         if self.action == "retrieve":
             return selectors.term_detail_queryset(self.statuses)
@@ -241,7 +247,10 @@ class TermViewSet(
         if "q" in request.query_params:
             text = required_text(request)  # not empty, and capped like lookup's
         if not text:
-            page = self.paginate_queryset(queryset)
+            unfiltered = set(request.query_params) <= UNFILTERING_PARAMETERS
+            count = selectors.counted_terms(self.statuses) if unfiltered else None
+            page = self.paginator.paginate_counted(queryset, request, self, count)
+            page = selectors.with_summary_parts(list(page))
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data
             )
@@ -251,6 +260,7 @@ class TermViewSet(
         page_ids = self.paginate_queryset(ids)
         position = {pk: index for index, pk in enumerate(page_ids)}
         page = sorted(queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk])
+        selectors.with_summary_parts(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
