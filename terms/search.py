@@ -232,9 +232,16 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     "fine-tuned": ``terms.inflection``), with the name or alias it is a form of.
 
     Exact name matches come first, then slug, then alias matches; an alias shared
-    by several terms returns all of them. Two indexed queries: names and slugs,
-    then aliases (one query with an OR across both tables would scan every term),
-    and two more for other forms when nothing matched as written.
+    by several terms returns all of them.
+    """
+    return exact_matches(queryset, text) or form_matches(queryset, text)
+
+
+def exact_matches(queryset: QuerySet[Term], text: str) -> list[Match]:
+    """The first step of ``lookup``: names, slugs, aliases and labels as written.
+
+    Indexed queries: names and slugs, then aliases (one query with an OR across
+    both tables would scan every term), then labels.
     """
     key = lookup_key(text)
     if not key:
@@ -249,9 +256,11 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     ]
     seen = {term.pk for term in named}
     matches += _alias_matches(queryset, [key], seen, "alias")
-    matches += _label_matches(queryset, [key], seen)
-    if matches:
-        return matches
+    return matches + _label_matches(queryset, [key], seen)
+
+
+def form_matches(queryset: QuerySet[Term], text: str) -> list[Match]:
+    """The second step of ``lookup``: names and aliases ``text`` is a form of."""
     forms = base_keys(text)
     if not forms:
         return []
@@ -309,14 +318,14 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
     key = lookup_key(text)
     if not key:
         return []
-    terms = queryset
+    columns = ("id", "name_key", "search_names")
     if _is_postgres():
         # One pass over the names, aliases and labels together (``search_names``
         # holds their keys): terms with a part whose trigrams are close to the
         # text's (word similarity, the bar of full-text search's typo step).
         close = queryset.filter(search_names__trigram_word_similar=key).order_by()
-        pool = list(close.values_list("pk", flat=True)[:SUGGEST_POOL])
-        if len(pool) < limit:
+        rows = list(close.values_list(*columns)[:SUGGEST_POOL])
+        if len(rows) < limit:
             # Few are that close: lower the bar for this query only.
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -324,20 +333,19 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
                     [str(SUGGEST_POOL_SIMILARITY)],
                 )
                 try:
-                    pool = list(close.values_list("pk", flat=True)[:SUGGEST_POOL])
+                    rows = list(close.values_list(*columns)[:SUGGEST_POOL])
                 finally:
                     cursor.execute(
                         "SELECT set_config('pg_trgm.word_similarity_threshold', %s, "
                         "false)",
                         [str(TYPO_SIMILARITY)],
                     )
-        terms = queryset.filter(pk__in=pool)
+    else:
+        rows = queryset.order_by("name_key").values_list(*columns)
     # Ranked on the names alone; only the best few are read whole.
     candidates = [
         _Candidate(pk, name_key, names.split("\n"), "", "", "")
-        for pk, name_key, names in terms.order_by("name_key").values_list(
-            "id", "name_key", "search_names"
-        )
+        for pk, name_key, names in rows
     ]
     ranked = _fuzzy(candidates, key)
     ranked.sort(key=lambda item: (-item[1], candidates[item[0]].name_key))

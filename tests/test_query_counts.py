@@ -76,16 +76,16 @@ READS = [
         4,
     ),
     (
-        # Names, aliases and labels as written, then as other forms;
-        # suggestions (on PostgreSQL: one pool of close names, aliases and
-        # labels, and when it is short the bar lowered, the pool again and
-        # the bar restored; the ranked terms); the same lookup among the
-        # other visible statuses.
+        # The stamp; names, aliases and labels as written, then as other
+        # forms, each once among every visible status (what other statuses
+        # hold makes the hint); suggestions (on PostgreSQL: one pool of close
+        # names, aliases and labels, and when it is short the bar lowered, the
+        # pool again and the bar restored; the best terms read whole).
         "lookup miss",
         "/api/v1/lookup/?q=temperatur",
         "/api/v1/lookup/?q=halucination",
         404,
-        17,
+        11,
     ),
     ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
     ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),

@@ -89,16 +89,25 @@ class LookupView(ReadView):
         """200 with the matches, or 404 with suggestions."""
         text = required_text(request)
         statuses = requested_statuses(request, self.statuses, [Status.APPROVED])
-        queryset = Term.objects.filter(status__in=statuses)
-        matches = search.lookup(queryset, text)
+        # Each step looks among every term the reader may see, once: what it
+        # finds in other statuses than the ones asked for makes the 404's hint.
+        visible = Term.objects.filter(status__in=self.statuses)
+        exact = search.exact_matches(visible, text)
+        matches = [m for m in exact if m.term.status in statuses]
+        forms = [] if matches else search.form_matches(visible, text)
+        matches = matches or [m for m in forms if m.term.status in statuses]
         body = {"query": text, "matches": matches}
         if not matches:
+            queryset = Term.objects.filter(status__in=statuses)
             body["suggestions"] = search.suggestions(queryset, text)
         with_labels(self, [m.term for m in matches], body.get("suggestions", []))
         data = LookupResponseSerializer(body, context=self.context()).data
         if matches:
             return Response(data)
-        elsewhere = _elsewhere(text, statuses, self, search.lookup)
+        others = [m for m in exact if m.term.status not in statuses] or [
+            m for m in forms if m.term.status not in statuses
+        ]
+        elsewhere = _status_hint(text, others)
         message = f"No term is called {text!r}." + (
             f" {elsewhere}" if elsewhere else ""
         )
@@ -109,13 +118,17 @@ class LookupView(ReadView):
 
 
 def _elsewhere(text: str, statuses: list[str], view, find) -> str:
-    """A hint when ``find`` (lookup, autocomplete) matches terms of a status the
-    reader did not ask for but may see: "'red teaming' is reviewed; add
+    """A hint when ``find`` (autocomplete) matches terms of a status the reader
+    did not ask for but may see: "'red teaming' is reviewed; add
     status=reviewed to include it." Empty when there are none."""
     others = [s for s in view.statuses if s not in statuses]
     if not others:
         return ""
-    found = find(Term.objects.filter(status__in=others), text)
+    return _status_hint(text, find(Term.objects.filter(status__in=others), text))
+
+
+def _status_hint(text: str, found) -> str:
+    """The hint for matches of statuses the reader did not ask for."""
     if not found:
         return ""
     states = sorted({match.term.status for match in found})
