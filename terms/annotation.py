@@ -9,7 +9,9 @@ Matching treats case and runs of spaces, hyphens and underscores alike (the
 lookup key of ``terms.naming``), except for acronyms, which must show their
 capitals; other forms of names and aliases (plurals, a process's verb forms)
 match too (``terms.inflection``); abbreviations a text defines ("Wilson disease
-(WD)") are linked for that text. Whole words only; where matches overlap, the
+(WD)") are linked for that text; a word the glossary uses to make one of its
+terms more specific joins the span it precedes ("breast carcinoma", where the
+glossary has "breast cancer" and "cancer"). Whole words only; where matches overlap, the
 leftmost longest wins. Offsets are Python string indices into the
 original text, so ``text[start:end]`` is the matched surface form.
 """
@@ -38,10 +40,34 @@ _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u20
 
 #: How a span matched, best first: a term's name, one of its aliases, an
 #: acronym in its capitals, a name or alias in another language (as written:
-#: no English inflection), another form of a name or alias, or an abbreviation
-#: the text itself defined ("Wilson disease (WD) ... WD").
+#: no English inflection), another form of a name or alias, one of those after
+#: a word that specializes it ("breast carcinoma"), or an abbreviation the text
+#: itself defined ("Wilson disease (WD) ... WD").
 LABEL = "label"
-MATCH_KINDS = ("exact", "alias", ACRONYM, LABEL, INFLECTION, "defined_abbreviation")
+QUALIFIED = "qualified"
+MATCH_KINDS = (
+    "exact",
+    "alias",
+    ACRONYM,
+    LABEL,
+    INFLECTION,
+    QUALIFIED,
+    "defined_abbreviation",
+)
+
+#: English function words: never a qualifier, whatever names start with them.
+# fmt: off
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "some", "any", "each",
+    "every", "all", "both", "no", "not", "of", "in", "on", "at", "to", "for",
+    "from", "by", "with", "into", "onto", "upon", "over", "under", "between",
+    "among", "and", "or", "nor", "but", "as", "than", "so", "if", "then", "is",
+    "are", "was", "were", "be", "been", "being", "has", "have", "had", "do",
+    "does", "did", "it", "its", "they", "their", "them", "we", "our", "us", "he",
+    "his", "she", "her", "you", "your", "who", "whom", "whose", "which", "what",
+    "there", "here", "also", "only", "such", "other",
+})
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +90,9 @@ class Matcher:
     candidates: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
     #: Keys with a candidate that must be written in its capitals (acronyms).
     cased: frozenset = frozenset()
+    #: Words that make a term more specific: the first word of a name whose
+    #: other words are a name too ("breast" of "breast cancer" beside "cancer").
+    qualifiers: frozenset = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +155,17 @@ def build_matcher(entries: Iterable[tuple]) -> Matcher:
         for key, candidates in candidates_by_key.items()
         if any(c.case is not None for c in candidates)
     )
+    qualifiers = frozenset(
+        first
+        for first, _, rest in (key.partition(" ") for key in candidates_by_key)
+        if rest in candidates_by_key and first not in FUNCTION_WORDS
+    )
     return Matcher(
         automaton=automaton,
         keys=len(grouped),
         candidates=candidates_by_key,
         cased=cased,
+        qualifiers=qualifiers,
     )
 
 
@@ -226,7 +261,51 @@ def find_spans(matcher: Matcher, text: str) -> list[Span]:
         last_end = end
         spans.append(Span(origin[start], origin[end] + 1, key, candidates))
     spans = _with_coordinated(spans, text, matcher)
+    spans = _with_qualifiers(spans, text, matcher)
     return _with_defined_abbreviations(spans, text)
+
+
+def _word_before(text: str, floor: int, start: int) -> tuple[int, int] | None:
+    """Where the word before ``start`` (separated by white space only, and not
+    before ``floor``) starts and ends; None when there is none.
+
+    Read backwards from ``start``: a search forwards from ``floor`` would scan
+    every gap between spans.
+    """
+    end = start
+    while end > floor and text[end - 1].isspace():
+        end -= 1
+    begin = end
+    while begin > floor and (text[begin - 1].isalnum() or text[begin - 1] in "-_"):
+        begin -= 1
+    while begin < end and not text[begin].isalnum():
+        begin += 1
+    if end == start or begin == end:
+        return None
+    return begin, end
+
+
+def _with_qualifiers(spans: list[Span], text: str, matcher: Matcher) -> list[Span]:
+    """Grow a span over the word before it when the glossary uses that word to
+    make one of its terms more specific: "breast carcinoma" is one span, linked
+    to "carcinoma", when the glossary has "breast cancer" as well as "cancer"
+    (kind ``qualified``). Acronyms and other languages' labels stay as written;
+    never over another span.
+    """
+    if not matcher.qualifiers:
+        return spans
+    grown = []
+    previous_end = 0
+    for span in spans:
+        found = None
+        if span.best.match not in (ACRONYM, LABEL):
+            found = _word_before(text, previous_end, span.start)
+        if found and lookup_key(text[found[0] : found[1]]) in matcher.qualifiers:
+            candidates = tuple(replace(c, match=QUALIFIED) for c in span.candidates)
+            span = replace(span, start=found[0], candidates=candidates)
+        grown.append(span)
+        previous_end = span.end
+    return grown
 
 
 #: A word and a conjunction right before a span ("breast or", "brain, ").
@@ -314,7 +393,10 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
         before = len(text[: found.start()].rstrip())
         long_form = ends.get(before)
         start = _long_form_start(text, before, abbreviation) if long_form else None
-        if long_form is None or start is None:
+        if long_form is None or start is None or start > long_form.start:
+            # The letters spell no long form, or only the end of the matched
+            # name: "deficiency of aspartoacylase (ASPA)" abbreviates the
+            # enzyme, not the disease.
             continue
         if start < long_form.start and not any(
             s.start < long_form.start and start < s.end for s in spans

@@ -206,3 +206,61 @@ def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
         # "lung cancer" is not in the glossary: the span stays as matched.
         ("ovarian cancer", "ovarian-cancer"),
     ]
+
+
+def test_a_word_that_specializes_a_term_joins_the_span_it_precedes():
+    from terms.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("cancer", "cancer", "name"),
+            ("breast cancer", "breast-cancer", "name"),
+            ("carcinoma", "carcinoma", "name"),
+            ("the cancer", "the-cancer", "alias"),
+            ("ataxia", "ataxia", "name"),
+        ]
+    )
+    text = (
+        "Breast carcinoma, the carcinoma and severe carcinoma; breast cancer; "
+        "breast\ncarcinomas; breast ataxia."
+    )
+    found = [
+        (text[s.start : s.end], s.best.slug, s.best.match)
+        for s in find_spans(matcher, text)
+    ]
+    assert found == [
+        # "breast" makes "cancer" more specific in the glossary's own names.
+        ("Breast carcinoma", "carcinoma", "qualified"),
+        # A function word never does, though a name starts with it; "severe"
+        # makes nothing more specific here.
+        ("carcinoma", "carcinoma", "exact"),
+        ("carcinoma", "carcinoma", "exact"),
+        ("breast cancer", "breast-cancer", "exact"),
+        ("breast\ncarcinomas", "carcinoma", "qualified"),
+        ("breast ataxia", "ataxia", "qualified"),
+    ]
+
+
+def test_an_abbreviation_of_only_the_end_of_a_name_is_not_that_name():
+    from terms.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("deficiency of aspartoacylase", "aspa-deficiency", "name"),
+            ("hepatolenticular degeneration", "wilson-disease", "alias"),
+        ]
+    )
+    text = (
+        "A deficiency of aspartoacylase (ASPA) lowers ASPA activity; "
+        "hepatolenticular degeneration (HD) differs, and HD is rare."
+    )
+    found = [(text[s.start : s.end], s.best.slug) for s in find_spans(matcher, text)]
+    assert found == [
+        # "ASPA" spells only "aspartoacylase", the end of the name: the enzyme,
+        # not the deficiency.
+        ("deficiency of aspartoacylase", "aspa-deficiency"),
+        ("hepatolenticular degeneration", "wilson-disease"),
+        # "HD" spells the whole alias: it stands for the term.
+        ("HD", "wilson-disease"),
+        ("HD", "wilson-disease"),
+    ]

@@ -177,7 +177,9 @@ class SpanSerializer(serializers.Serializer):
         source="best.match",
         help_text=(
             "How the words matched: the name (exact), an alias, an acronym in "
-            "its capitals, another form of a name or alias (inflection), or an "
+            "its capitals, a name or alias in another language (label), another "
+            "form of a name or alias (inflection), one of those after a word the "
+            "glossary uses to make its terms more specific (qualified), or an "
             "abbreviation the text defines for a matched term."
         ),
     )
