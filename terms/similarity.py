@@ -2,7 +2,7 @@
 
 A term's content is everything in its document but its relationships (those
 are what the ranking helps editors find): name and aliases, definitions,
-audiences, examples, categories, tags and roles. Each term becomes a TF-IDF
+risk notes, audiences, examples, categories, tags and roles. Each term becomes a TF-IDF
 vector of its words, each word reduced to its shortest noun form
 (``terms.inflection``), weighted by where it stands (a name counts three times
 a long definition). Similarity is the cosine of two vectors, plus a little for
@@ -45,6 +45,7 @@ WEIGHTS = {
     "alias": 2.1,
     "short_def": 1.5,
     "long_def": 1.0,
+    "risk_notes": 1.0,
     "audiences": 0.5,
     "examples": 0.5,
     "category": 1.0,
@@ -127,6 +128,7 @@ def _weighted_words(document: TermDocument) -> Counter:
         add("alias", alias)
     add("short_def", document.short_def)
     add("long_def", document.long_def)
+    add("risk_notes", document.risk_notes)
     add("audiences", f"{document.exec_perspective} {document.engineer_perspective}")
     add("examples", " ".join((*document.examples_do, *document.examples_dont)))
     for category in document.categories:
