@@ -46,6 +46,7 @@ def at_scale(count: int) -> None:
 
     from import_scale import synthetic_documents
 
+    from terms.aside import give_back_memory
     from terms.document import validate_term_data
     from terms.naming import term_slug
     from terms.similarity import SimilarityIndex
@@ -62,6 +63,7 @@ def at_scale(count: int) -> None:
     started = time.perf_counter()
     index = SimilarityIndex.build(documents)
     built = time.perf_counter() - started
+    give_back_memory()  # as a server does once a build is kept (terms.aside)
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     held = _resident_mib() - held_before
     arrays = (

@@ -14,11 +14,36 @@ Written here rather than taken from a caching library: what is needed is
 version that only grows, which the usual memoizing caches do not offer.
 """
 
+import ctypes
+import ctypes.util
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LatestBuilds"]
+__all__ = ["LatestBuilds", "give_back_memory"]
+
+
+def give_back_memory() -> None:
+    """Hand the memory a build freed back to the system (glibc's ``malloc_trim``).
+
+    A build allocates and frees hundreds of megabytes of small objects for a
+    large glossary; the C allocator keeps freed pages for reuse unless asked,
+    so without this a server process stays that much larger after every build
+    (330 MiB of 720 after the similar-terms index of 100,000 terms). Nothing
+    happens where the C library has no such call.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (looked up once: finding the C
+    library runs a program)."""
+    name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
 
 
 class LatestBuilds:
@@ -79,6 +104,8 @@ class LatestBuilds:
             self.latest[key] = (version, value)
             while len(self.latest) > self.size:
                 self.latest.pop(next(iter(self.latest)))
+        # The build's temporaries and the value it replaced are gone now.
+        give_back_memory()
 
     def wait(self) -> None:
         """Until no build is running (tests and benchmarks)."""

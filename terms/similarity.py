@@ -24,7 +24,6 @@ inverted index held in compressed arrays, so a query touches only the terms
 that share a feature with it, in array operations.
 """
 
-import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -101,26 +100,38 @@ _STOP = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=200_000)
-def _shortest_form(word: str) -> str:
-    """The word in its shortest noun form (worked out once per word)."""
-    forms = word_forms(word) if word.isalpha() else ()
-    return min((word, *forms), key=lambda f: (len(f), f))
+class _Words:
+    """Words in their shortest noun form, each worked out once per build.
+
+    A memo of one build, dropped with it: kept across builds (a module-level
+    cache), the hundreds of thousands of small strings of a large glossary
+    stay scattered through the process's memory after the index is built,
+    which then cannot be given back.
+    """
+
+    def __init__(self):
+        self.shortest: dict[str, str] = {}
+
+    def form(self, word: str) -> str:
+        found = self.shortest.get(word)
+        if found is None:
+            forms = word_forms(word) if word.isalpha() else ()
+            found = self.shortest[word] = min((word, *forms), key=lambda f: (len(f), f))
+        return found
+
+    def tokens(self, text: str) -> list[str]:
+        return [
+            self.form(word)
+            for word in _WORD.findall(text.casefold())
+            if len(word) >= 2 and word not in _STOP
+        ]
 
 
-def _tokens(text: str) -> list[str]:
-    return [
-        _shortest_form(word)
-        for word in _WORD.findall(text.casefold())
-        if len(word) >= 2 and word not in _STOP
-    ]
-
-
-def _weighted_words(document: TermDocument) -> Counter:
+def _weighted_words(document: TermDocument, words: _Words) -> Counter:
     counts: Counter = Counter()
 
     def add(where: str, text: str | None) -> None:
-        for word in _tokens(text or ""):
+        for word in words.tokens(text or ""):
             counts[word] += WEIGHTS[where]
 
     add("name", document.term)
@@ -193,7 +204,9 @@ class SimilarityIndex:
         """The index of ``documents`` (slug -> document)."""
         slugs = list(documents)
         position = {slug: index for index, slug in enumerate(slugs)}
-        counts = [_weighted_words(documents[slug]) for slug in slugs]
+        words = _Words()
+        counts = [_weighted_words(documents[slug], words) for slug in slugs]
+        del words
         frequency = Counter(word for words in counts for word in words)
         total = len(slugs)
         feature_of = {word: index for index, word in enumerate(frequency)}
@@ -212,7 +225,7 @@ class SimilarityIndex:
             term_ptr.append(len(features))
         term_ptr_array = np.array(term_ptr, dtype=np.int64)
         term_features = np.array(features, dtype=np.int32)
-        term_weights = np.array(weights, dtype=np.float64)
+        term_weights = np.array(weights, dtype=np.float32)
         owners = np.repeat(np.arange(total, dtype=np.int32), np.diff(term_ptr_array))
         feature_ptr, feature_terms, feature_weights = _by_column(
             term_features, owners, term_weights, len(feature_of)
