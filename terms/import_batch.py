@@ -84,36 +84,42 @@ def _parse_data_files(batch: Batch, data_files: Sequence[Path]) -> None:
             continue
         if path.name == ROLES_FILE:
             roles, problems = parse_roles_file(raw, file=str(path))
-            for role in roles:
-                if role.slug in role_sources:
-                    problems.append(
-                        Problem(
-                            f"role {role.slug!r} is also defined in "
-                            f"{role_sources[role.slug]}",
-                            file=str(path),
-                            field="roles",
-                        )
-                    )
-                role_sources[role.slug] = str(path)
+            problems += _defined_twice(
+                [(r.slug, f"role {r.slug!r}") for r in roles], role_sources, path
+            )
             batch.roles.extend(roles)
         elif path.name == CATEGORIES_FILE:
             categories, problems = parse_categories_file(raw, file=str(path))
-            for category in categories:
-                if category.slug in category_sources:
-                    problems.append(
-                        Problem(
-                            f"category {category.name!r} is also defined in "
-                            f"{category_sources[category.slug]}",
-                            file=str(path),
-                            field="categories",
-                        )
-                    )
-                category_sources[category.slug] = str(path)
+            problems += _defined_twice(
+                [(c.slug, f"category {c.name!r}") for c in categories],
+                category_sources,
+                path,
+            )
             batch.categories.extend(categories)
         else:
             site, problems = parse_site_file(raw, file=str(path))
             batch.site.update(site)
         batch.problems.extend(problems)
+
+
+def _defined_twice(
+    items: list[tuple[str, str]], sources: dict[str, str], path: Path
+) -> list[Problem]:
+    """Problems for the ``(slug, label)`` items another data file already
+    defined; remembers ``path`` as where each is defined."""
+    field = "roles" if path.name == ROLES_FILE else "categories"
+    problems = []
+    for slug, label in items:
+        if slug in sources:
+            problems.append(
+                Problem(
+                    f"{label} is also defined in {sources[slug]}",
+                    file=str(path),
+                    field=field,
+                )
+            )
+        sources[slug] = str(path)
+    return problems
 
 
 def parse_batch(

@@ -392,35 +392,30 @@ def autocomplete(
         )
     results = [Match(term, "name") for term in names]
     seen = {match.term.pk for match in results}
-    if len(results) < limit:
-        aliases = (
-            Alias.objects.filter(Q(key__startswith=key) | Q(key__contains=inner))
+    # Then aliases, then other languages' names, each only while places remain.
+    parts = (
+        (Alias.objects.all(), lambda a: Match(a.term, "alias", a.name)),
+        (
+            Label.objects.filter(_NAMING),
+            lambda b: Match(b.term, "label", b.text, b.language),
+        ),
+    )
+    for rows, match in parts:
+        if len(results) >= limit:
+            break
+        found = (
+            rows.filter(Q(key__startswith=key) | Q(key__contains=inner))
             .filter(term__in=queryset.values("pk"))
             .select_related("term")
             .annotate(match_rank=ranked("key"))
             .order_by("match_rank", Length("key"), "key")[: limit * 2]
         )
-        for alias in aliases:
+        for row in found:
             if len(results) >= limit:
                 break
-            if alias.term_id not in seen:
-                seen.add(alias.term_id)
-                results.append(Match(alias.term, "alias", alias.name))
-    if len(results) < limit:
-        labels = (
-            Label.objects.filter(_NAMING)
-            .filter(Q(key__startswith=key) | Q(key__contains=inner))
-            .filter(term__in=queryset.values("pk"))
-            .select_related("term")
-            .annotate(match_rank=ranked("key"))
-            .order_by("match_rank", Length("key"), "key")[: limit * 2]
-        )
-        for label in labels:
-            if len(results) >= limit:
-                break
-            if label.term_id not in seen:
-                seen.add(label.term_id)
-                results.append(Match(label.term, "label", label.text, label.language))
+            if row.term_id not in seen:
+                seen.add(row.term_id)
+                results.append(match(row))
     if results:
         return results
     return [Match(term, "fuzzy") for term in suggestions(queryset, text, limit=limit)]
