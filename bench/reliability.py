@@ -8,9 +8,11 @@ connections, then a PostgreSQL restart in the middle of traffic.
    cached read: the glossary's stamp comes from Redis) or a 503 (never a 500,
    never a hang), and reads must answer 200 again within 3 s of PostgreSQL
    being back.
+3. The same with Redis (a redis-server of the script's own) killed and
+   started again empty: every read must still be a 200, from the database.
 
 Needs PostgreSQL (the cluster is restarted: run it on a machine of your own),
-Redis and `wrk` (apt-get install wrk). Usage:
+redis-server and `wrk` (apt-get install redis-server wrk). Usage:
 
     .venv/bin/python bench/reliability.py \\
         --database-url postgres://postgres@127.0.0.1:5432/glossary_bench
@@ -19,6 +21,7 @@ Redis and `wrk` (apt-get install wrk). Usage:
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -90,8 +93,36 @@ def pg(action: str) -> None:
     )
 
 
-def restart_under_traffic(outage: float = 5.0) -> dict:
-    """Read while PostgreSQL stops and starts; classify every answer."""
+class OwnRedis:
+    """A redis-server of this script's own, on a free port, kept in memory."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        sys.exit("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def restart_under_traffic(down, up, outage: float = 5.0) -> dict:
+    """Read while ``down()`` stops a service and ``up()`` starts it again;
+    classify every answer."""
     answers: list[tuple[float, int | str, float]] = []
     stop = threading.Event()
 
@@ -109,12 +140,12 @@ def restart_under_traffic(outage: float = 5.0) -> dict:
     for thread in threads:
         thread.start()
     time.sleep(3)
-    pg("stop")
-    down_at = time.monotonic()  # from here on PostgreSQL is down
+    down()
+    down_at = time.monotonic()  # from here on the service is down
     time.sleep(outage)
     starting_at = time.monotonic()
-    pg("start")
-    up_at = time.monotonic()  # pg_ctlcluster returns once it accepts connections
+    up()
+    up_at = time.monotonic()  # returns once it accepts connections
     time.sleep(8)
     stop.set()
     for thread in threads:
@@ -148,14 +179,16 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found (apt-get install wrk)")
+    if not shutil.which("redis-server"):
+        sys.exit("redis-server not found (apt-get install redis-server)")
     url = scratch_database(args.database_url)
     import_corpus()
+    redis_server = OwnRedis()
+    redis_server.start()
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "GLOSSARY_CACHE_URL": os.environ.get(
-            "GLOSSARY_CACHE_URL", "redis://127.0.0.1:6379/14"
-        ),
+        "GLOSSARY_CACHE_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "GLOSSARY_ANON_THROTTLE_RATE": "",
         "GLOSSARY_STATEMENT_TIMEOUT_MS": "15000",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -164,10 +197,13 @@ def main() -> None:
     try:
         burst = load(args.seconds, args.connections)
         again = load(10, args.connections)
-        restart = restart_under_traffic()
+        restart = restart_under_traffic(lambda: pg("stop"), lambda: pg("start"))
+        redis_restart = restart_under_traffic(redis_server.stop, redis_server.start)
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if redis_server.process.poll() is None:
+            redis_server.stop()
     print("| phase | figure |")
     print("| --- | --- |")
     print(
@@ -180,15 +216,16 @@ def main() -> None:
         f"{again['requests']:,} requests, {again['errors']} socket errors, "
         f"{again['non_2xx']} non-2xx |"
     )
-    print(
-        f"| PostgreSQL stopped 5 s under traffic | answers during the outage: "
-        f"{restart['during_outage']}; 500s: {restart['server_errors_500']}; "
-        f"slowest answer {restart['slowest_answer_s']} s |"
-    )
-    print(
-        f"| PostgreSQL back | first 200 after {restart['first_200_after_s']} s, "
-        f"only 200s from {restart['steady_200_after_s']} s |"
-    )
+    for name, figures in (("PostgreSQL", restart), ("Redis", redis_restart)):
+        print(
+            f"| {name} stopped 5 s under traffic | answers during the outage: "
+            f"{figures['during_outage']}; 500s: {figures['server_errors_500']}; "
+            f"slowest answer {figures['slowest_answer_s']} s |"
+        )
+        print(
+            f"| {name} back | first 200 after {figures['first_200_after_s']} s, "
+            f"only 200s from {figures['steady_200_after_s']} s |"
+        )
 
 
 if __name__ == "__main__":

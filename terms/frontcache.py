@@ -18,7 +18,8 @@ shareable are kept: anonymous reads that its own cache tier
 (``terms.api.caching``) stores, rendered for the stamp the front cache read
 before passing the request on.
 
-It is inactive without Redis (nowhere to share a stamp through), for
+It is inactive without Redis (nowhere to share a stamp through), while Redis
+does not answer (``terms.stamp``'s outage rule: Django reads the database), for
 requests with credentials (``Authorization`` or a session cookie) and for
 anything but ``GET`` under ``/api/v1/``; those go to Django as before.
 """
@@ -26,6 +27,7 @@ anything but ``GET`` under ``/api/v1/``; those go to Django as before.
 import threading
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.utils.http import parse_etags
 
@@ -64,11 +66,17 @@ class FrontCache:
         if not self._eligible(environ):
             return self.app(environ, start_response)
         redis_client = stamp.client()
-        if redis_client is None:
+        if redis_client is None or not stamp.reachable():
             return self.app(environ, start_response)
-        token, counted = self._stamp_and_count(redis_client, environ)
+        counted = throttle.count(environ.get("REMOTE_ADDR", ""))
         if counted is not None:
             environ[throttle.ENVIRON_KEY] = counted
+        try:
+            # Usually no round trip: the process's watch on the stamp.
+            token = stamp.watched(redis_client)
+        except redis.RedisError as error:
+            stamp.failed(error)
+            return self.app(environ, start_response)
         if token is None or not counted_allowed(counted):
             # No stamp (a write is in flight), or over the limit (DRF answers 429).
             return self.app(environ, _without_mark(start_response))
@@ -96,13 +104,6 @@ class FrontCache:
         if environ.get("HTTP_AUTHORIZATION"):
             return False
         return f"{settings.SESSION_COOKIE_NAME}=" not in environ.get("HTTP_COOKIE", "")
-
-    @staticmethod
-    def _stamp_and_count(redis_client, environ):
-        """The stamp's token (None when absent) and the throttle's count: each
-        usually without a round trip (``stamp.watched``, ``throttle.count``)."""
-        counted = throttle.count(environ.get("REMOTE_ADDR", ""))
-        return stamp.watched(redis_client), counted
 
     @staticmethod
     def _serve(entry: _Entry, environ, start_response):

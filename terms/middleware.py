@@ -4,6 +4,8 @@ from csp.middleware import CSPMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
+from . import stamp
+
 
 class RejectNullCharactersMiddleware:
     """Answer 400 to a URL or query string holding a NUL character.
@@ -34,12 +36,15 @@ RETRY_AFTER_SECONDS = 5
 def database_unavailable(request) -> HttpResponse:
     """503 with ``Retry-After``: JSON under /api/, a short page elsewhere."""
     message = "The database is not reachable; try again shortly."
+    return unavailable(request, "database_unavailable", message)
+
+
+def unavailable(request, code: str, message: str) -> HttpResponse:
+    """503 naming what is down, with ``Retry-After``."""
     if request.path.startswith("/api/"):
         from terms.api.errors import error_body
 
-        response = JsonResponse(
-            error_body(503, "database_unavailable", message), status=503
-        )
+        response = JsonResponse(error_body(503, code, message), status=503)
     else:
         response = HttpResponse(message, status=503, content_type="text/plain")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -63,6 +68,8 @@ class DatabaseUnavailableMiddleware:
         """503 for connection failures; anything else is left to Django."""
         if isinstance(exception, OperationalError | InterfaceError):
             return database_unavailable(request)
+        if isinstance(exception, stamp.Unreachable):
+            return unavailable(request, "cache_unavailable", str(exception))
         return None
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
 from django.utils.text import slugify
@@ -68,15 +69,24 @@ def glossary_stamp() -> Stamp:
     and drop it as they write, so every process sees a change at once.
     """
     redis_client = stamp.client()
+    if redis_client is not None and not stamp.reachable():
+        redis_client = None  # an outage: read without it for a while
     if redis_client is not None:
-        token = stamp.watched(redis_client)
+        try:
+            token = stamp.watched(redis_client)
+        except redis.RedisError as error:
+            stamp.failed(error)
+            redis_client = token = None
         if token is not None:
             return stamp.decode(token)
     state = glossary_state()
     current = Stamp(state.version, state.changed_at)
     if redis_client is not None:
         # Only where there is none: a writer's newer stamp is never overwritten.
-        stamp.put_back(redis_client, current.token)
+        try:
+            stamp.put_back(redis_client, current.token)
+        except redis.RedisError as error:
+            stamp.failed(error)
     return current
 
 

@@ -19,10 +19,18 @@ Redis, a restored database).
 
 Without Redis (the zero-setup memory cache) there is no shared place for it,
 and readers ask the database (one small query).
+
+While Redis does not answer (an outage), reads carry on from the database and
+the cache tiers are skipped: a process that saw Redis fail leaves it alone for
+``OUTAGE_SECONDS`` (``reachable``/``failed``), so no request waits on it. A
+write is refused instead (``Unreachable``, a 503 with nothing written): it
+could not drop the stamp, and other processes would go on serving what it
+changed once Redis answers again.
 """
 
 import contextlib
 import datetime
+import logging
 import os
 import threading
 import time
@@ -33,13 +41,17 @@ from django.conf import settings
 
 __all__ = [
     "KEY",
+    "OUTAGE_SECONDS",
     "Stamp",
+    "Unreachable",
     "client",
     "decode",
     "drop",
     "encode",
+    "failed",
     "forget",
     "put_back",
+    "reachable",
     "replace",
     "watched",
 ]
@@ -53,7 +65,12 @@ CHANNEL = "glossary:stamp:changes"
 #: How long a watch trusts its messages alone before it reads the key again.
 RECHECK_SECONDS = 1.0
 
+#: After Redis fails to answer, this process reads without it this long.
+OUTAGE_SECONDS = 5.0
+
 _clients: dict[str, redis.Redis] = {}
+_down_until = 0.0
+_log = logging.getLogger(__name__)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MICROSECOND = datetime.timedelta(microseconds=1)
 
@@ -101,6 +118,25 @@ def client() -> redis.Redis | None:
     return found
 
 
+class Unreachable(RuntimeError):
+    """Redis did not answer as a write tried to drop the stamp: the write is
+    refused (rolled back), as no other process could learn of it."""
+
+
+def reachable() -> bool:
+    """Whether reads should use Redis: false for ``OUTAGE_SECONDS`` after it
+    last failed to answer in this process."""
+    return time.monotonic() >= _down_until
+
+
+def failed(error: Exception) -> None:
+    """Note that Redis did not answer: reads skip it for a while."""
+    global _down_until
+    if reachable():
+        _log.warning("Redis did not answer (%s); reading from the database", error)
+    _down_until = time.monotonic() + OUTAGE_SECONDS
+
+
 def channel(redis_client: redis.Redis) -> str:
     """The channel of the stamp's changes in the client's database."""
     return f"{CHANNEL}:{redis_client.connection_pool.connection_kwargs.get('db', 0)}"
@@ -138,13 +174,30 @@ def _change(redis_client: redis.Redis, token: str, *, only_if_absent=False) -> s
 
 
 def drop(redis_client: redis.Redis) -> None:
-    """Remove the stamp (a write is in flight): readers go to the database."""
-    _change(redis_client, "")
+    """Remove the stamp (a write is in flight): readers go to the database.
+
+    Raises ``Unreachable`` when Redis does not answer; always tried, even in a
+    process that saw Redis fail a moment ago.
+    """
+    try:
+        _change(redis_client, "")
+    except redis.RedisError as error:
+        failed(error)
+        raise Unreachable(
+            "The cache server (Redis) did not answer, so the other server "
+            "processes could not learn of this change; nothing was written. "
+            "Try again once Redis is back."
+        ) from error
 
 
 def replace(redis_client: redis.Redis, token: str) -> None:
-    """Set the stamp a committed write made."""
-    _change(redis_client, token)
+    """Set the stamp a committed write made. When Redis does not answer the
+    stamp stays dropped, which is safe: readers ask the database and put it
+    back."""
+    try:
+        _change(redis_client, token)
+    except redis.RedisError as error:
+        failed(error)
 
 
 def put_back(redis_client: redis.Redis, token: str) -> str:
@@ -252,7 +305,10 @@ def watched(redis_client: redis.Redis) -> str | None:
 
 
 def forget() -> None:
-    """Close every watch of this process (after Redis was emptied on purpose)."""
+    """Close every watch of this process (after Redis was emptied on purpose)
+    and forget any outage it saw."""
+    global _down_until
+    _down_until = 0.0
     with _watches_lock:
         for found in _watches.values():
             with found.lock:

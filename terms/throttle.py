@@ -10,8 +10,10 @@ limits a client may be refused up to 1% early per server process, never late,
 and most requests cost no round trip. The front cache (``terms.frontcache``)
 counts before it answers; when it passes a request on to Django it leaves the
 count in the WSGI environ, so DRF's throttle (``terms.api.throttling``) decides
-on the same count instead of counting twice. Without Redis the count lives in
-the process's memory cache.
+on the same count instead of counting twice. Without Redis, or while it does
+not answer (``terms.stamp``'s outage rule), each process counts in its own
+memory: during an outage a client may then make the allowed number of
+requests once per process.
 
 Written here rather than taken from DRF: DRF's throttles keep a list of
 timestamps per address in the cache (a read and a write of a growing pickled
@@ -23,8 +25,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
 
 from . import stamp
 
@@ -97,6 +99,8 @@ class _Held:
 
 
 _held: dict[str, _Held] = {}
+#: Counts kept in this process without Redis: address -> (requests, window end).
+_local: dict[str, tuple[int, float]] = {}
 _held_lock = threading.Lock()
 
 
@@ -135,28 +139,45 @@ def count(address: str, limits: tuple[int, int] | None = None) -> Count | None:
         return None
     limit, seconds = limits
     redis_client = stamp.client()
-    if redis_client is not None:
-        counter, now = key(address), time.monotonic()
-        counted = _from_hand(counter, limit, now)
-        if counted is not None:
-            return counted
-        size = block(limit)
-        last, ttl = _take(redis_client, counter, size, seconds)
-        first = last - size + 1
-        if first < min(last, limit):  # numbers left to hand out, all allowed
-            _keep(counter, _Held(first + 1, min(last, limit), now + ttl), now)
-        return Count(first, limit, ttl)
-    # The memory cache is per process: no other process races this one.
-    now = time.monotonic()
-    requests, ends = cache.get(key(address)) or (0, now + seconds)
-    if ends <= now:
-        requests, ends = 0, now + seconds
-    requests += 1
-    cache.set(key(address), (requests, ends), timeout=seconds + 1)
-    return Count(requests, limit, max(1, round(ends - now)))
+    if redis_client is not None and stamp.reachable():
+        try:
+            return _shared_count(redis_client, address, limit, seconds)
+        except redis.RedisError as error:
+            stamp.failed(error)
+    return _local_count(address, limit, seconds)
+
+
+def _shared_count(redis_client, address: str, limit: int, seconds: int) -> Count:
+    counter, now = key(address), time.monotonic()
+    counted = _from_hand(counter, limit, now)
+    if counted is not None:
+        return counted
+    size = block(limit)
+    last, ttl = _take(redis_client, counter, size, seconds)
+    first = last - size + 1
+    if first < min(last, limit):  # numbers left to hand out, all allowed
+        _keep(counter, _Held(first + 1, min(last, limit), now + ttl), now)
+    return Count(first, limit, ttl)
+
+
+def _local_count(address: str, limit: int, seconds: int) -> Count:
+    counter, now = key(address), time.monotonic()
+    with _held_lock:
+        requests, ends = _local.get(counter) or (0, now + seconds)
+        if ends <= now:
+            requests, ends = 0, now + seconds
+        if counter not in _local and len(_local) >= MAX_HELD:
+            for stale in [k for k, (_, end) in _local.items() if end <= now]:
+                del _local[stale]
+            if len(_local) >= MAX_HELD:
+                _local.clear()
+        _local[counter] = (requests + 1, ends)
+    return Count(requests + 1, limit, max(1, round(ends - now)))
 
 
 def forget() -> None:
-    """Let go of every number this process holds (after Redis was emptied)."""
+    """Let go of every number this process holds (after Redis was emptied) and
+    of its own counts."""
     with _held_lock:
         _held.clear()
+        _local.clear()

@@ -6,6 +6,9 @@ under a key made of the version, the URL, the renderer and what the reader may
 see. A write therefore invalidates every cached response at once, without
 tracking which responses it affected.
 
+While Redis does not answer, the cache is skipped (``_cached``/``_keep``): the
+read is rendered from the database, never a 500.
+
 Responses carry ``ETag`` and ``Last-Modified``; a matching ``If-None-Match``
 gets ``304 Not Modified``. A term's ETag starts with a token of that term's own
 version, which is what ``If-Match`` on a write is compared with, so a change to
@@ -15,6 +18,7 @@ another term does not make a client's ETag stale.
 import hashlib
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
@@ -23,6 +27,7 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
+from terms import stamp
 from terms.frontcache import MARK_HEADER
 from terms.selectors import glossary_stamp, visible_statuses
 
@@ -92,6 +97,27 @@ def _etag_matches(request, etag: str) -> bool:
     }
 
 
+def _cached(key: str):
+    """The cached entry under ``key``; None when absent or Redis is down."""
+    if not stamp.reachable():
+        return None
+    try:
+        return cache.get(key)
+    except redis.RedisError as error:
+        stamp.failed(error)
+        return None
+
+
+def _keep(key: str, entry) -> None:
+    """Cache ``entry`` unless Redis is down."""
+    if not stamp.reachable():
+        return
+    try:
+        cache.set(key, entry, settings.GLOSSARY_CACHE_SECONDS)
+    except redis.RedisError as error:
+        stamp.failed(error)
+
+
 def _opaque(etag: str) -> str:
     """An ETag without its weak prefix and quotes."""
     return etag.removeprefix("W/").strip('"')
@@ -146,7 +172,7 @@ class GlossaryCacheMixin:
             response = HttpResponseNotModified()
             self._set_headers(request, response, self.list_etag, self.last_modified)
             raise _CachedResponse(response)
-        entry = cache.get(self.cache_key)
+        entry = _cached(self.cache_key)
         if entry is not None:
             self.cache_key = None
             # Leave through DRF's own exception path: the handler never runs.
@@ -203,7 +229,7 @@ class GlossaryCacheMixin:
             etag=etag,
             last_modified=self.last_modified,
         )
-        cache.set(key, entry, settings.GLOSSARY_CACHE_SECONDS)
+        _keep(key, entry)
         if _etag_matches(request, etag):
             return self._from_entry(request, entry)
         self._set_headers(request, response, etag, self.last_modified)

@@ -8,6 +8,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from terms import stamp
 from terms.importer import ImportReport, import_paths
 from terms.models import Term
 
@@ -81,14 +82,17 @@ class Command(BaseCommand):
             return
         show_progress = not options["json"] and sys.stderr.isatty()
         started = time.perf_counter()
-        report = import_paths(
-            options["paths"],
-            dry_run=options["dry_run"],
-            prune=options["prune"],
-            actor=actor,
-            progress=self.progress if show_progress else None,
-            workers=options["workers"] or os.cpu_count() or 1,
-        )
+        try:
+            report = import_paths(
+                options["paths"],
+                dry_run=options["dry_run"],
+                prune=options["prune"],
+                actor=actor,
+                progress=self.progress if show_progress else None,
+                workers=options["workers"] or os.cpu_count() or 1,
+            )
+        except stamp.Unreachable as error:
+            raise CommandError(str(error)) from None
         elapsed = time.perf_counter() - started
         if show_progress:
             sys.stderr.write("\r\033[K")
