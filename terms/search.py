@@ -56,6 +56,9 @@ SUGGEST_SCORE = 70
 # on SQLite.
 SUGGEST_POOL_SIMILARITY = 0.3
 SUGGEST_POOL = 500
+# The lower bar's pool is smaller: many terms share a few trigrams with a
+# mistyped text, and each one read costs a similarity check in the database.
+SUGGEST_FALLBACK_POOL = 100
 # Relevance boosts: a query equal to a name or an alias outranks any text match.
 EXACT_NAME_BOOST = 10.0
 EXACT_ALIAS_BOOST = 5.0
@@ -234,7 +237,28 @@ def lookup(queryset: QuerySet[Term], text: str) -> list[Match]:
     Exact name matches come first, then slug, then alias matches; an alias shared
     by several terms returns all of them.
     """
+    if not any_named(queryset, text):
+        return []
     return exact_matches(queryset, text) or form_matches(queryset, text)
+
+
+def any_named(queryset: QuerySet[Term], text: str) -> bool:
+    """Whether ``lookup`` can find anything: a name, slug, alias or label of a
+    term in ``queryset`` with the key of ``text`` or of another form of it. One
+    query, so a miss (the usual way to a list of suggestions) costs one query
+    instead of the five of both steps."""
+    key = lookup_key(text)
+    if not key:
+        return False
+    keys = sorted({key, *base_keys(text)})
+    terms = queryset.values("pk")
+    named = queryset.filter(Q(name_key__in=keys) | Q(slug=term_slug(text)))
+    aliased = Alias.objects.filter(key__in=keys, term__in=terms)
+    labelled = Label.objects.filter(_NAMING, key__in=keys, term__in=terms)
+    found = named.values("pk").union(
+        aliased.values("pk"), labelled.values("pk"), all=True
+    )
+    return found.exists()
 
 
 def exact_matches(queryset: QuerySet[Term], text: str) -> list[Match]:
@@ -333,7 +357,7 @@ def suggestions(queryset: QuerySet[Term], text: str, *, limit: int = 5) -> list[
                     [str(SUGGEST_POOL_SIMILARITY)],
                 )
                 try:
-                    rows = list(close.values_list(*columns)[:SUGGEST_POOL])
+                    rows = list(close.values_list(*columns)[:SUGGEST_FALLBACK_POOL])
                 finally:
                     cursor.execute(
                         "SELECT set_config('pg_trgm.word_similarity_threshold', %s, "

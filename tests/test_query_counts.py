@@ -68,24 +68,24 @@ READS = [
     # The detail's, and the names of the suggested related terms.
     ("detail .md", f"/api/v1/terms/{FEW}.md", f"/api/v1/terms/{MANY}.md", 200, 13),
     (
-        # The stamp; names and slugs, aliases, labels in other languages.
+        # The stamp; whether anything has the name; names and slugs, aliases,
+        # labels in other languages.
         "lookup",
         "/api/v1/lookup/?q=logprob",
         "/api/v1/lookup/?q=supervised fine-tuning",
         200,
-        4,
+        5,
     ),
     (
-        # The stamp; names, aliases and labels as written, then as other
-        # forms, each once among every visible status (what other statuses
-        # hold makes the hint); suggestions (on PostgreSQL: one pool of close
-        # names, aliases and labels, and when it is short the bar lowered, the
-        # pool again and the bar restored; the best terms read whole).
+        # The stamp; one query finds that nothing has the name or another
+        # form of it; suggestions (on PostgreSQL: one pool of close names,
+        # aliases and labels, and when it is short the bar lowered, the pool
+        # again and the bar restored; the best terms read whole).
         "lookup miss",
         "/api/v1/lookup/?q=temperatur",
         "/api/v1/lookup/?q=halucination",
         404,
-        11,
+        7,
     ),
     ("facets", "/api/v1/categories/", "/api/v1/roles/", 200, 2),
     ("tags", "/api/v1/tags/", "/api/v1/categories/", 200, 2),

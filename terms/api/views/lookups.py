@@ -92,9 +92,10 @@ class LookupView(ReadView):
         # Each step looks among every term the reader may see, once: what it
         # finds in other statuses than the ones asked for makes the 404's hint.
         visible = Term.objects.filter(status__in=self.statuses)
-        exact = search.exact_matches(visible, text)
+        known = search.any_named(visible, text)
+        exact = search.exact_matches(visible, text) if known else []
         matches = [m for m in exact if m.term.status in statuses]
-        forms = [] if matches else search.form_matches(visible, text)
+        forms = [] if matches or not known else search.form_matches(visible, text)
         matches = matches or [m for m in forms if m.term.status in statuses]
         body = {"query": text, "matches": matches}
         if not matches:
