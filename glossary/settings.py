@@ -295,6 +295,9 @@ GLOSSARY_MAX_PAGE_SIZE = 100
 GLOSSARY_CACHE_SECONDS = 600
 # Memory each server process may use for rendered anonymous reads kept in front
 # of Django (terms.frontcache; only with the Redis cache).
+# Anonymous JSON term details stored in the database and served before Django
+# (terms/readmodel.py); "off" renders every such read.
+GLOSSARY_READ_MODEL = os.environ.get("GLOSSARY_READ_MODEL", "").strip().lower() != "off"
 GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 # The base of the glossary's stable URIs (SKOS exports): a term is
 # {GLOSSARY_SITE_URL}/terms/{slug}/, its page. Set it to the public address.

@@ -3,8 +3,10 @@ MCP server at ``/mcp``.
 
 ``terms.frontcache.FrontCache`` answers anonymous API reads it has already
 rendered (while the glossary's stamp in Redis says they are current) before
-Django runs; ``/mcp`` goes to the MCP server's HTTP transport
-(``terms.mcp_http``); everything else goes to Django unchanged.
+Django runs; behind it ``terms.readmodel.ReadModelApp`` answers anonymous
+term details from the details stored in the database; ``/mcp`` goes to the MCP
+server's HTTP transport (``terms.mcp_http``); everything else goes to Django
+unchanged.
 """
 
 import os
@@ -18,10 +20,11 @@ from terms import inflection  # noqa: E402  (needs Django set up)
 from terms.frontcache import FrontCache  # noqa: E402
 from terms.mcp_http import PATH as MCP_PATH  # noqa: E402
 from terms.mcp_http import mcp_wsgi_application  # noqa: E402
+from terms.readmodel import ReadModelApp  # noqa: E402
 
 # A server loads the inflection lexicon as it starts, not on its first annotate.
 inflection.warm()
-glossary_application = FrontCache(django_application)
+glossary_application = FrontCache(ReadModelApp(django_application))
 _mcp = None
 
 

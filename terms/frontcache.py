@@ -33,11 +33,13 @@ from django.utils.http import parse_etags
 
 from . import stamp, throttle
 
-__all__ = ["MARK_HEADER", "FrontCache"]
+__all__ = ["MARK_HEADER", "TOKEN_KEY", "FrontCache", "counted_allowed", "etag_matches"]
 
 #: Set by the API on a response the front cache may keep: the stamp it is for.
 MARK_HEADER = "X-Glossary-Shareable"
 _MARK = MARK_HEADER.lower()
+#: Set in the WSGI environ as a request goes on: the stamp an entry would be for.
+TOKEN_KEY = "glossary.front_token"
 _PREFIX = "/api/v1/"
 #: Bodies above this size are left to the shared cache (a whole large export).
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -108,7 +110,7 @@ class FrontCache:
     @staticmethod
     def _serve(entry: _Entry, environ, start_response):
         header = environ.get("HTTP_IF_NONE_MATCH")
-        if header and entry.etag and _matches(header, entry.etag):
+        if header and entry.etag and etag_matches(header, entry.etag):
             kept = [(k, v) for k, v in entry.headers if k.lower() != "content-type"]
             kept = [(k, v) for k, v in kept if k.lower() != "content-length"]
             start_response("304 Not Modified", kept)
@@ -118,6 +120,7 @@ class FrontCache:
 
     def _fill(self, key, token: str, environ, start_response):
         seen: dict = {}
+        environ[TOKEN_KEY] = token
 
         def capture(status, headers, exc_info=None):
             seen["status"], seen["headers"] = status, headers
@@ -167,7 +170,8 @@ def _without_mark(start_response):
     return strip
 
 
-def _matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak or strong)."""
     if header.strip() == "*":
         return True
     mine = etag.removeprefix("W/").strip('"')

@@ -13,7 +13,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import history, stamp
+from . import history, readmodel, stamp
 from .bulk import insert_rows
 from .document import TermDocument
 from .mapping import term_child_rows, term_field_values
@@ -78,8 +78,12 @@ def wanted_refresh() -> None:
     )
 
 
-def glossary_touch() -> None:
+def glossary_touch(changed: Iterable[int] | None = None) -> None:
     """Record that the glossary changed: bump its version and change time.
+
+    ``changed`` names the terms (ids) the write changed, created or deleted; the
+    stored details (``terms.readmodel``) they affect are deleted. None: the
+    write may affect any term (roles, categories, site texts), and all are.
 
     With a shared cache the stamp there is dropped now (readers fall back to the
     database, which shows the change once it commits) and replaced by the new
@@ -99,6 +103,10 @@ def glossary_touch() -> None:
         GlossaryState.objects.get_or_create(
             pk=1, defaults={"changed_at": now, "status_counts": counts}
         )
+    # After the version row is locked: a read storing a detail meanwhile either
+    # committed before (and is deleted here) or waits and then sees the new
+    # version (and stores nothing).
+    readmodel.invalidate(changed)
     from . import webhooks  # the task module imports these services' models
 
     webhooks.queue()
@@ -201,7 +209,7 @@ def terms_write(
     insert_rows(TermEvent, events)
     if digests:
         _write_sources(written, digests)
-    glossary_touch()
+    glossary_touch(term.pk for term in written)
     return written
 
 
@@ -306,7 +314,7 @@ def terms_delete(
     for chunk in _chunks([term.pk for term in doomed]):
         Term.objects.filter(pk__in=chunk).delete()
     relationships_resolve()
-    glossary_touch()
+    glossary_touch(term.pk for term in doomed)
     return [term.slug for term in doomed]
 
 
@@ -354,7 +362,7 @@ def term_status_write(
         version=term.version,
         comment=comment,
     ).save()
-    glossary_touch()
+    glossary_touch([term.pk])
     return term
 
 
@@ -387,4 +395,4 @@ def store_link_checks(results) -> None:
             unique_fields=["url"],
             update_fields=[*fields, "attempts", "checked_at"],
         )
-        glossary_touch()
+        glossary_touch(())  # no term's detail shows link checks

@@ -210,7 +210,7 @@ def _pending_transition(term, pending, transition, actor, comment, source) -> Te
     pending.reviewed_by = actor if transition.target == Status.REVIEWED else None
     pending.save(update_fields=["status", "reviewed_by", "updated_at"])
     event.save()
-    services.glossary_touch()
+    services.glossary_touch([term.pk])
     return term
 
 
@@ -356,7 +356,7 @@ def _propose(term, pending, document, live, actor, source) -> EditResult:
         version=term.version,
         pending=True,
     ).save()
-    services.glossary_touch()
+    services.glossary_touch([term.pk])
     return EditResult("proposed", term, pending)
 
 
@@ -388,7 +388,7 @@ def pending_withdraw(
         comment=comment,
         pending=True,
     ).save()
-    services.glossary_touch()
+    services.glossary_touch([term.pk])
 
 
 @transaction.atomic

@@ -226,10 +226,12 @@ def test_pages_work_under_their_content_security_policy(site, browser):
     # The widget's tooltip is styled by its stylesheet, not inline CSS.
     page.goto(f"{site}/embed/demo/")
     page.wait_for_selector("a.glossary-term")
-    rules = page.eval_on_selector(
-        "#glossary-widget-style", "link => link.sheet && link.sheet.cssRules.length"
+    # The stylesheet loads after the link is added: wait for its rules.
+    page.wait_for_function(
+        "() => document.querySelector('#glossary-widget-style')?.sheet"
+        "?.cssRules.length > 0",
+        timeout=15000,
     )
-    assert rules > 0
     screenshot(page, "csp-01-demo")
     context.close()
     assert refused == []

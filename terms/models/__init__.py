@@ -22,6 +22,7 @@ from .history import (
     TermSource,
 )
 from .linkcheck import LinkCheck
+from .readmodel import TermRead, TermReadDependency
 from .requests import RequestStatus, TermRequest, Urgency
 from .term import (
     Alias,
@@ -65,6 +66,8 @@ __all__ = [
     "Term",
     "TermCategory",
     "TermEvent",
+    "TermRead",
+    "TermReadDependency",
     "TermRequest",
     "TermRevision",
     "TermRole",

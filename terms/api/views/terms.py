@@ -1,5 +1,7 @@
 """Terms: list, search and read; create, replace, change and delete."""
 
+import json
+
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -8,14 +10,14 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from terms import exporter, search, selectors, skos, workflow
+from terms import exporter, readmodel, search, selectors, skos, workflow
 from terms.document import TermDocument, validate_term_data
 from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import ChangeSource, Status, Term
 from terms.rendering import render_markdown, term_page, with_suggestions
 from terms.yaml_loader import Problem
 
-from ..caching import GlossaryCacheMixin, if_match, term_etag
+from ..caching import GlossaryCacheMixin, if_match, term_etag, term_token
 from ..errors import DocumentInvalid, workflow_errors
 from ..filters import TermFilterSet, TermOrdering
 from ..pagination import GlossaryPagination
@@ -278,7 +280,20 @@ class TermViewSet(
             if not page.suggestions_fresh:
                 self.cache_key = None  # this version's suggestions are not ready
             return Response(render_markdown(page))
+        if readmodel.wanted(request) and not self.languages:
+            return Response(self._stored_detail(term))
         return Response(self.get_serializer(term).data)
+
+    def _stored_detail(self, term: Term) -> dict:
+        """The detail, rendered once with the origin left out and stored in the
+        read model (``terms.readmodel``); the data with this request's origin."""
+        context = self.get_serializer_context()
+        context["request"] = readmodel.marked_request(self.request)
+        data = TermDetailSerializer(term, context=context).data
+        body = renderers.JSONRenderer().render(data)
+        readmodel.store(term, term_token(term), body, self.glossary_version)
+        origin = readmodel.origin_json(self.request.build_absolute_uri("/")[:-1])
+        return json.loads(body.replace(readmodel.MARKER_JSON, origin))
 
     def create(self, request, *args, **kwargs):
         """A new draft from a term document."""

@@ -1,0 +1,332 @@
+"""The read model: a term's anonymous JSON detail served by one query.
+
+Most reads of the API are anonymous ``GET /api/v1/terms/{slug}/``. The caches
+(``terms.frontcache``, ``terms.api.caching``) are keyed on the glossary's stamp,
+so any write anywhere empties them, and the next read of each term renders it
+again (about ten queries and the serializers). The read model keeps each
+term's rendered detail in the database (``TermRead``) instead, and a write
+deletes only the details it changes:
+
+- **Stored by a read.** When ``ReadModelApp`` finds no stored detail it lets
+  Django answer and marks the request; the view stores what it rendered, with
+  the ids of the other terms the detail shows something of (the targets of its
+  links, the terms linking to it, its replacement: ``TermReadDependency``). It
+  is stored only if the glossary's version is still the one the read started
+  with, checked under a share lock on the version row (PostgreSQL) or the
+  write lock (SQLite): a write that committed meanwhile, or is committing,
+  leaves nothing stale behind.
+- **Deleted by writes.** ``services.glossary_touch`` takes the ids of the terms
+  a write changed and, after taking the version row's lock, deletes their
+  stored details, those of terms whose links now point at them or that they
+  now point at, and those that recorded one of them as a dependency. Writes
+  that do not say which terms they changed (roles, categories, tags, site
+  texts, large imports) delete them all.
+- **Served before Django.** ``ReadModelApp`` (in ``glossary.wsgi``, behind the
+  front cache) answers an anonymous ``GET`` of a term's detail asking for
+  plain JSON (no query string, no ``Accept-Language``, no ``Origin``) from one
+  query that joins the stored detail, the term (its version and status must
+  still match) and the glossary's version (for ``ETag`` and
+  ``Last-Modified``). The site's origin is put into the stored body, the
+  headers are the ones Django sent for such a read in this process, and
+  ``If-None-Match`` gets a 304. The anonymous throttle counts it as usual.
+
+It needs no Redis, so it is the uncached read path too (``GLOSSARY_CACHE_URL=none``);
+``GLOSSARY_READ_MODEL=off`` turns it off.
+"""
+
+import datetime
+import json
+import re
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+
+from . import throttle
+from .frontcache import MARK_HEADER, TOKEN_KEY, counted_allowed, etag_matches
+from .models import Relationship, Term, TermRead, TermReadDependency
+
+__all__ = [
+    "MARKER_JSON",
+    "MISSING",
+    "TOKEN_KEY",
+    "ReadModelApp",
+    "invalidate",
+    "marked_request",
+    "origin_json",
+    "store",
+    "wanted",
+]
+
+#: Where the origin goes in a stored body: JSON writes it as ``\u0000origin\u0000``,
+#: which no text of a term can produce (a backslash in a text is doubled).
+MARKER = "\x00origin\x00"
+MARKER_JSON = b"\\u0000origin\\u0000"
+#: Set in the WSGI environ when no stored detail was found: the view stores one.
+MISSING = "glossary.read_model_missing"
+#: More changed terms than this delete every stored detail (a bulk write).
+MANY = 1000
+
+_DETAIL = re.compile(r"^/api/v1/terms/([^/]+)/$")
+_PLAIN_JSON = frozenset({"", "*/*", "application/json"})
+_DYNAMIC = frozenset({"etag", "last-modified", "content-length", MARK_HEADER.lower()})
+_UTC = datetime.UTC
+
+
+def enabled() -> bool:
+    """Whether the read model is on (``GLOSSARY_READ_MODEL``)."""
+    return settings.GLOSSARY_READ_MODEL
+
+
+def _slug(environ) -> str | None:
+    """The slug of an anonymous plain-JSON detail read, else None."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+        return None
+    match = _DETAIL.match(environ.get("PATH_INFO", ""))
+    if match is None:
+        return None
+    if environ.get("HTTP_ACCEPT", "").strip() not in _PLAIN_JSON:
+        return None
+    for header in ("HTTP_AUTHORIZATION", "HTTP_ACCEPT_LANGUAGE", "HTTP_ORIGIN"):
+        if environ.get(header):
+            return None
+    if f"{settings.SESSION_COOKIE_NAME}=" in environ.get("HTTP_COOKIE", ""):
+        return None
+    try:  # WSGI hands the path over as Latin-1; slugs are UTF-8
+        return match.group(1).encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
+def _statuses() -> list[str]:
+    from .selectors import public_statuses
+
+    return public_statuses()
+
+
+def _read(slug: str):
+    """``(body, token, glossary version, changed at)`` or None: one query."""
+    if connection.close_at is not None and time.monotonic() >= connection.close_at:
+        connection.close()  # CONN_MAX_AGE, as Django does between requests
+    statuses = _statuses()
+    places = ", ".join(["%s"] * len(statuses))
+    sql = (
+        f"SELECT r.body, r.token, g.version, g.changed_at "
+        f"FROM {TermRead._meta.db_table} r "
+        f"JOIN {Term._meta.db_table} t ON t.id = r.term_id "
+        f"CROSS JOIN terms_glossarystate g "
+        f"WHERE r.slug = %s AND g.id = 1 AND t.version = r.version "
+        f"AND t.status IN ({places})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug, *statuses])
+        return cursor.fetchone()
+
+
+def _aware(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=_UTC)
+
+
+def origin_json(origin: str) -> bytes:
+    """The origin as it goes into a JSON string."""
+    return json.dumps(origin, ensure_ascii=False)[1:-1].encode()
+
+
+class ReadModelApp:
+    """WSGI middleware: answer anonymous detail reads from the stored details."""
+
+    def __init__(self, app):
+        self.app = app
+        #: Django's headers for such a read, learned from its first answer.
+        self.headers: list[tuple[str, str]] | None = None
+
+    def __call__(self, environ, start_response):
+        slug = _slug(environ) if enabled() else None
+        if slug is None:
+            return self.app(environ, start_response)
+        counted = environ.get(throttle.ENVIRON_KEY)
+        if counted is None:
+            counted = throttle.count(environ.get("REMOTE_ADDR", ""))
+            if counted is not None:
+                environ[throttle.ENVIRON_KEY] = counted
+        if not counted_allowed(counted):
+            return self.app(environ, start_response)  # DRF answers 429
+        try:
+            origin = WSGIRequest(environ).build_absolute_uri("/")[:-1]
+        except DisallowedHost:
+            return self.app(environ, start_response)  # Django answers 400
+        try:
+            row = _read(slug)
+        except DatabaseError:
+            connection.close()
+            return self.app(environ, start_response)  # 503 or a rendered read
+        if row is None:
+            environ[MISSING] = True
+            return self._learning(environ, start_response)
+        if self.headers is None:
+            return self._learning(environ, start_response)
+        return self._serve(row, origin, environ, start_response)
+
+    def _serve(self, row, origin: str, environ, start_response):
+        body, token, version, changed_at = row
+        etag = f'"{token}.g{version}"'
+        headers = [
+            *self.headers,
+            ("ETag", etag),
+            ("Last-Modified", http_date(_aware(changed_at).timestamp())),
+        ]
+        front_token = environ.get(TOKEN_KEY)
+        if front_token:
+            headers.append((MARK_HEADER, front_token))
+        header = environ.get("HTTP_IF_NONE_MATCH")
+        if header and etag_matches(header, etag):
+            kept = [(k, v) for k, v in headers if k.lower() != "content-type"]
+            start_response("304 Not Modified", kept)
+            return [b""]
+        body = bytes(body).replace(MARKER_JSON, origin_json(origin))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
+        return [body]
+
+    def _learning(self, environ, start_response):
+        """Django answers; its headers for a 200 are kept for later answers."""
+        if self.headers is not None:
+            return self.app(environ, start_response)
+
+        def capture(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            if status.startswith("200 ") and "set-cookie" not in names:
+                self.headers = [
+                    (name, value)
+                    for name, value in headers
+                    if name.lower() not in _DYNAMIC
+                ]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, capture)
+
+
+# --- stored by a read ---
+
+
+def wanted(request) -> bool:
+    """Whether the view should store what it renders for this request."""
+    return enabled() and bool(request.META.get(MISSING))
+
+
+class _MarkedRequest:
+    """The request, with the origin left as ``MARKER`` in absolute URLs."""
+
+    def __init__(self, request):
+        self._request = request
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+    def build_absolute_uri(self, location=None):
+        """``MARKER`` then the path: the origin goes in as it is served."""
+        return MARKER + (location if location is not None else self._request.path)
+
+
+def marked_request(request):
+    """``request`` for serializers rendering a body to store."""
+    return _MarkedRequest(request)
+
+
+def _dependencies(term: Term) -> set[int]:
+    """Other terms whose writes change what this term's detail shows."""
+    found = set(
+        Relationship.objects.filter(term_id=term.pk, target__isnull=False).values_list(
+            "target_id", flat=True
+        )
+    )
+    found |= set(
+        Relationship.objects.filter(target_id=term.pk).values_list("term_id", flat=True)
+    )
+    if term.replaced_by_id:
+        found.add(term.replaced_by_id)
+    found.discard(term.pk)
+    return found
+
+
+def _version_locked() -> int | None:
+    """The glossary's version, with its row share-locked on PostgreSQL (SQLite's
+    transactions here take the write lock as they begin)."""
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM terms_glossarystate WHERE id = 1{lock}")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def store(term: Term, token: str, body: bytes, version_seen: int) -> bool:
+    """Keep ``body`` (rendered with ``MARKER``) as ``term``'s detail, if the
+    glossary is still at ``version_seen``; whether it was kept."""
+    depends = _dependencies(term)
+    with transaction.atomic():
+        if _version_locked() != version_seen:
+            return False
+        try:
+            with transaction.atomic():
+                TermRead.objects.create(
+                    term_id=term.pk,
+                    slug=term.slug,
+                    version=term.version,
+                    token=token,
+                    body=body,
+                )
+        except IntegrityError:  # another read stored it first
+            return False
+        TermReadDependency.objects.bulk_create(
+            TermReadDependency(read_id=term.pk, depends_on=other) for other in depends
+        )
+    return True
+
+
+# --- deleted by writes ---
+
+
+def invalidate(changed: Iterable[int] | None) -> None:
+    """Delete the stored details that terms ``changed`` (ids; None: any term
+    may have changed) affect. Called by ``services.glossary_touch`` after it
+    locked the version row, in the writing transaction."""
+    ids = None if changed is None else set(changed)
+    if ids is not None and not ids:
+        return
+    if ids is None or len(ids) > MANY:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TermReadDependency._meta.db_table}")
+            cursor.execute(f"DELETE FROM {TermRead._meta.db_table}")
+        return
+    # The stored details of the changed terms, of terms linking to them or
+    # linked from them now, and of those that recorded showing one of them. Two
+    # statements, details first: the second still finds what the first used
+    # (the dependency's foreign key is checked when the transaction commits).
+    places = ", ".join(["%s"] * len(ids))
+    links = Relationship._meta.db_table
+    affected = (
+        f"SELECT term_id FROM {links} WHERE target_id IN ({places}) "
+        f"UNION SELECT target_id FROM {links} "
+        f"WHERE term_id IN ({places}) AND target_id IS NOT NULL "
+        f"UNION SELECT read_id FROM {TermReadDependency._meta.db_table} "
+        f"WHERE depends_on IN ({places})"
+    )
+    values = [*ids, *ids, *ids]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {TermRead._meta.db_table} "
+            f"WHERE term_id IN ({places}) OR term_id IN ({affected})",
+            [*ids, *values],
+        )
+        cursor.execute(
+            f"DELETE FROM {TermReadDependency._meta.db_table} "
+            f"WHERE read_id IN ({places}) OR read_id IN ({affected})",
+            [*ids, *values],
+        )
