@@ -4,7 +4,10 @@ glossary's FastAPI service and a constant-response ceiling, in one run.
 Starts, each with 2 workers on 127.0.0.1:
 - this project under granian (as `make serve`) on a scratch PostgreSQL database
   holding the reference corpus, with the Redis cache (warm: every URL read once
-  first) and again with caching off (`GLOSSARY_CACHE_URL=none`: cold);
+  first) and again with caching off (`GLOSSARY_CACHE_URL=none`: cold; the
+  one-term JSON read is then answered from the read model, terms/readmodel.py,
+  which its first read fills), and once more with the read model off too, for
+  the one-term read rendered on every request;
 - the reference service (`../shared/reference-service`) under uvicorn, in a
   virtualenv of its own (made once in /tmp, from its README's pins);
 - a WSGI app answering a constant 2-byte body under granian: the ceiling of
@@ -255,6 +258,7 @@ def main() -> None:
         "GLOSSARY_ANON_THROTTLE_RATE": "100000000/minute",
     }
     cold_env = {**env, "GLOSSARY_CACHE_URL": "none", "GLOSSARY_ANON_THROTTLE_RATE": ""}
+    render_env = {**cold_env, "GLOSSARY_READ_MODEL": "off"}
     servers = []
     try:
         ceiling = granian("constant_app:application", CEILING, env, work)
@@ -283,6 +287,13 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{COLD}/healthz", cold_server)
         cold = measure(f"http://127.0.0.1:{COLD}", args.seconds, scripts, warm=False)
         cold_server.terminate()
+        cold_server.wait(timeout=30)
+
+        render_server = granian("glossary.wsgi:application", COLD, render_env, ROOT)
+        servers.append(render_server)
+        wait_until_up(f"http://127.0.0.1:{COLD}/healthz", render_server)
+        rendered = wrk(f"http://127.0.0.1:{COLD}{READS[0][1]}", args.seconds)
+        render_server.terminate()
         others = (
             compare_servers(args.seconds, warm_env, work)
             if args.compare_gunicorn
@@ -293,6 +304,12 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     report(top, ref, warm, cold)
+    one = ref.get("one term")
+    print(
+        f"\none term, no cache and no read model (rendered on every request): "
+        f"{rendered['rps']:,.0f} req/s, p99 {rendered['p99']} ms"
+        + (f" ({rendered['rps'] / one['rps']:.2f} of the reference)" if one else "")
+    )
     for name, figures in others.items():
         print(
             f"gunicorn (2 sync workers), {name}: {figures['rps']:,.0f} req/s, "
@@ -307,6 +324,7 @@ def main() -> None:
                     "reference": ref,
                     "warm": warm,
                     "cold": cold,
+                    "rendered": rendered,
                     "gunicorn": others,
                 }
             )

@@ -51,9 +51,7 @@ def assert_served_fresh(app, slug: str) -> None:
         assert headers[name] == fresh_headers[name], name
 
 
-def test_the_first_read_stores_the_detail_and_later_ones_are_one_query(
-    corpus_db, app
-):
+def test_the_first_read_stores_the_detail_and_later_ones_are_one_query(corpus_db, app):
     status, _, first = call(app, detail("log-probability"))
     assert status == 200
     assert app.app.calls == 1

@@ -4,35 +4,70 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def keep_bodies_inline(apps, schema_editor):
+    """PostgreSQL: keep a stored detail's bytes uncompressed in its row (up to a
+    page), so serving one reads no TOAST table and decompresses nothing."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        "ALTER TABLE terms_termread ALTER COLUMN body SET STORAGE EXTERNAL"
+    )
+    schema_editor.execute("ALTER TABLE terms_termread SET (toast_tuple_target = 8160)")
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('terms', '0020_glossary_status_counts'),
+        ("terms", "0020_glossary_status_counts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TermRead',
+            name="TermRead",
             fields=[
-                ('term', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='terms.term')),
-                ('slug', models.CharField(max_length=200, unique=True)),
-                ('version', models.PositiveIntegerField()),
-                ('token', models.CharField(max_length=100)),
-                ('body', models.BinaryField()),
+                (
+                    "term",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="terms.term",
+                    ),
+                ),
+                ("slug", models.CharField(max_length=200, unique=True)),
+                ("version", models.PositiveIntegerField()),
+                ("token", models.CharField(max_length=100)),
+                ("body", models.BinaryField()),
             ],
             options={
-                'verbose_name': 'stored term detail',
+                "verbose_name": "stored term detail",
             },
         ),
         migrations.CreateModel(
-            name='TermReadDependency',
+            name="TermReadDependency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('depends_on', models.BigIntegerField(db_index=True)),
-                ('read', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dependencies', to='terms.termread')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("depends_on", models.BigIntegerField(db_index=True)),
+                (
+                    "read",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dependencies",
+                        to="terms.termread",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stored term detail dependency',
+                "verbose_name": "stored term detail dependency",
             },
         ),
+        migrations.RunPython(keep_bodies_inline, migrations.RunPython.noop),
     ]
