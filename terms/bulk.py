@@ -7,11 +7,17 @@ statements. COPY streams the rows instead, several times faster. Rows whose
 generated keys are needed (new terms, which their parts point to) get them
 from the table's sequence first, in one query, and are copied with them.
 
+A COPY may also run on a thread of its own (``background``): the database
+then computes what it computes per row (a term's search vector, its index
+entries) while this process prepares the next rows; the caller waits for it
+before its next query (the connection serves one statement at a time anyway).
+
 Values are read as ``bulk_create`` would prepare them, except that text,
 whole numbers, dates and foreign keys are passed to the driver as they are
 (their preparation changes nothing; it cost more than the copy itself).
 """
 
+import threading
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
@@ -19,7 +25,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Model
 
-__all__ = ["insert_rows"]
+__all__ = ["Copying", "insert_rows"]
 
 #: Fields whose Python value is what the database column takes.
 _PLAIN = (
@@ -31,21 +37,51 @@ _PLAIN = (
 )
 
 
+class Copying:
+    """A COPY running on another thread; ``wait`` returns once it is done and
+    raises what it raised."""
+
+    def __init__(self, copy: Callable[[], None]):
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(copy,), daemon=True)
+        self._thread.start()
+
+    def _run(self, copy: Callable[[], None]) -> None:
+        try:
+            with connection.wrap_database_errors:
+                copy()
+        except BaseException as error:  # handed to the waiting thread
+            self._error = error
+
+    def wait(self) -> None:
+        """Block until the copy is done; raise its error, if any."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def insert_rows(
-    model: type[Model], instances: Sequence[Model | dict], *, keys: bool = False
-) -> None:
+    model: type[Model],
+    instances: Sequence[Model | dict],
+    *,
+    keys: bool = False,
+    background: bool = False,
+) -> Copying | None:
     """Insert unsaved ``instances`` of ``model``, or rows given as column values
     (dicts by attribute name, ``term_id``; no instances to build). Generated
     primary keys stay unset unless ``keys`` asks for them (a key that is a field
-    of its own, like a one-to-one link, is always written)."""
+    of its own, like a one-to-one link, is always written). With ``background``
+    on PostgreSQL the keys are set at once and the rows copied on a thread: the
+    caller must ``wait()`` on what is returned before it uses the database
+    again."""
     if not instances:
-        return
+        return None
     if isinstance(instances[0], dict):
         _insert_values(model, instances)
-        return
+        return None
     if connection.vendor != "postgresql":
         model.objects.bulk_create(instances, batch_size=1000)
-        return
+        return None
     generated = model._meta.pk if model._meta.pk.auto_created else None
     if keys and generated is not None:
         _take_keys(model, instances)
@@ -58,9 +94,20 @@ def insert_rows(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for instance in instances:
-            copy.write_row([read(instance) for read in readers])
+    # The driver's connection: the copy may run on another thread, where
+    # Django's connection object is not this one.
+    raw = connection.connection
+
+    def copy_rows() -> None:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for instance in instances:
+                copy.write_row([read(instance) for read in readers])
+
+    if background:
+        return Copying(copy_rows)
+    with connection.wrap_database_errors:
+        copy_rows()
+    return None
 
 
 def _insert_values(model: type[Model], rows: Sequence[dict]) -> None:

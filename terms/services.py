@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import history, readmodel, stamp
-from .bulk import insert_rows
+from .bulk import Copying, insert_rows
 from .document import TermDocument
 from .mapping import term_child_rows, term_field_values
 from .models import (
@@ -169,10 +169,11 @@ def terms_write(
     """
     if not changes:
         return []
-    written, old_status = _write_columns(changes)
+    lookups = _part_lookups([document for document, _ in changes])
+    written, old_status, copying = _write_columns(changes)
+    # Until ``copying`` is done, the connection is the copy's: no queries here.
     rows: dict[type, list] = defaultdict(list)
     revisions, events = [], []
-    lookups = _part_lookups([document for document, _ in changes])
     for done, ((document, existing), term) in enumerate(
         zip(changes, written, strict=True), start=1
     ):
@@ -204,23 +205,28 @@ def terms_write(
         )
         if progress:
             progress("writing", done, len(changes))
+    if copying is not None:
+        copying.wait()  # the new terms' rows, copied meanwhile
     _write_parts(rows)
     insert_rows(TermRevision, revisions)
     insert_rows(TermEvent, events)
     if digests:
-        _write_sources(written, digests)
+        _write_sources(written, old_status, digests)
     glossary_touch(term.pk for term in written)
     return written
 
 
-def _write_sources(written: Sequence[Term], digests: Mapping[str, str]) -> None:
-    """Record which file bytes each imported term's new version came from."""
-    for chunk in _chunks([term.pk for term in written]):
+def _write_sources(
+    written: Sequence[Term], old_status: Mapping[int, str], digests: Mapping[str, str]
+) -> None:
+    """Record which file bytes each imported term's new version came from (a
+    term that existed before may have a record to replace; a new one has none)."""
+    for chunk in _chunks(list(old_status)):
         TermSource.objects.filter(term_id__in=chunk).delete()
     insert_rows(
         TermSource,
         [
-            TermSource(term=term, digest=digests[term.slug], version=term.version)
+            {"term_id": term.pk, "digest": digests[term.slug], "version": term.version}
             for term in written
             if term.slug in digests
         ],
@@ -238,32 +244,29 @@ def _part_lookups(documents: Sequence[TermDocument]) -> dict[str, dict]:
 
 def _write_columns(
     changes: Sequence[tuple[TermDocument, Term | None]],
-) -> tuple[list[Term], dict[int, str]]:
+) -> tuple[list[Term], dict[int, str], Copying | None]:
     """Insert new terms and update changed ones; drop the changed ones' parts.
 
-    Returns the written terms in order and the status each changed term had.
+    Returns the written terms in order, the status each changed term had, and
+    the copy of the new terms' rows still running on a thread (PostgreSQL; the
+    new terms have their keys already): wait for it before the next query.
     """
     now = timezone.now()
-    new_terms = [
-        Term(**term_field_values(document))
-        for document, term in changes
-        if term is None
-    ]
-    insert_rows(Term, new_terms, keys=True)
-    new_iter = iter(new_terms)
     written: list[Term] = []
+    new_terms: list[Term] = []
     old_status: dict[int, str] = {}
     changed_terms: list[Term] = []
     for document, term in changes:
         if term is None:
-            written.append(next(new_iter))
-            continue
-        old_status[term.pk] = term.status
-        for name, value in term_field_values(document).items():
-            setattr(term, name, value)
-        term.version += 1
-        term.updated_at = now
-        changed_terms.append(term)
+            term = Term(**term_field_values(document))
+            new_terms.append(term)
+        else:
+            old_status[term.pk] = term.status
+            for name, value in term_field_values(document).items():
+                setattr(term, name, value)
+            term.version += 1
+            term.updated_at = now
+            changed_terms.append(term)
         written.append(term)
     if changed_terms:
         fields = [*term_field_values(changes[0][0]), "version", "updated_at"]
@@ -273,7 +276,8 @@ def _write_columns(
             for chunk in _chunks([term.pk for term in changed_terms]):
                 # No signals or dependents: Django deletes these in one statement.
                 model.objects.filter(term_id__in=chunk).delete()
-    return written, old_status
+    copying = insert_rows(Term, new_terms, keys=True, background=True)
+    return written, old_status, copying
 
 
 def _write_parts(rows: dict[type, list[dict]]) -> None:
