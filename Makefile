@@ -37,12 +37,19 @@ run: $(VENV)/.runtime
 	$(MAKE) --no-print-directory serve
 
 # The production server alone: granian, WORKERS processes, access log, graceful
-# shutdown on SIGTERM/SIGINT (requests in flight finish, for up to 30 s).
-# Without DJANGO_SECRET_KEY one key is made for this run and shared by every
-# worker (sessions then end when the server stops).
+# shutdown on SIGTERM/SIGINT (requests in flight finish, for up to 30 s), and
+# beside it the one process that keeps annotate's matcher and the similar-terms
+# index for all of them (`manage.py derived`, on a Unix socket in .run/;
+# stopped with the server). Without DJANGO_SECRET_KEY one key is made for this
+# run and shared by every worker (sessions then end when the server stops).
 serve: $(VENV)/.runtime
-	GLOSSARY_STATEMENT_TIMEOUT_MS=$${GLOSSARY_STATEMENT_TIMEOUT_MS:-15000} \
-	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	@mkdir -p .run
+	export GLOSSARY_DERIVED_SOCKET="$${GLOSSARY_DERIVED_SOCKET:-$(CURDIR)/.run/derived-$(PORT).sock}" \
+		GLOSSARY_STATEMENT_TIMEOUT_MS="$${GLOSSARY_STATEMENT_TIMEOUT_MS:-15000}" \
+		DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(BIN)/python manage.py derived & derived=$$!; \
+	trap 'kill $$derived 2>/dev/null; wait $$derived 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 100); do [ -S "$$GLOSSARY_DERIVED_SOCKET" ] && break; sleep 0.1; done; \
 	$(BIN)/granian --interface wsgi glossary.wsgi:application \
 		--host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 1 \
 		--workers-kill-timeout 30 --access-log

@@ -298,6 +298,13 @@ GLOSSARY_CACHE_SECONDS = 600
 # Anonymous JSON term details stored in the database and served before Django
 # (terms/readmodel.py); "off" renders every such read.
 GLOSSARY_READ_MODEL = os.environ.get("GLOSSARY_READ_MODEL", "").strip().lower() != "off"
+# The Unix socket of the process that keeps annotate's matcher and the
+# similar-terms index for every server process (terms/derived.py; `make serve`
+# starts it). Empty: each process keeps its own.
+GLOSSARY_DERIVED_SOCKET = os.environ.get("GLOSSARY_DERIVED_SOCKET", "").strip()
+# Seconds a server process waits for its answer (a first build at 100,000 terms
+# takes a while).
+GLOSSARY_DERIVED_TIMEOUT = 120
 GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 # The base of the glossary's stable URIs (SKOS exports): a term is
 # {GLOSSARY_SITE_URL}/terms/{slug}/, its page. Set it to the public address.

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from . import workflow
+from .derived import similar_terms
 from .diffs import diff_rows
 from .document import validate_term_data
 from .forms import DocumentCheckFormSet, TermForm, admin_fieldsets, form_document
@@ -48,7 +49,6 @@ from .selectors import (
     linked_slugs,
     visible_statuses,
 )
-from .similarity import similarity_index
 
 
 class OrderedInline(admin.TabularInline):
@@ -498,7 +498,7 @@ def _suggestions(request, term: Term) -> list[dict]:
     if term.status not in statuses:
         return []
     linked = linked_slugs(term, statuses)
-    ranked = similarity_index(statuses, glossary_stamp().token).similar(term.slug, 12)
+    ranked, _ = similar_terms(statuses, glossary_stamp().token, term.slug, 12)
     slugs = [slug for slug, _ in ranked if slug not in linked][:5]
     names = dict(Term.objects.filter(slug__in=slugs).values_list("slug", "name"))
     return [

@@ -292,15 +292,14 @@ def _lookup(name, statuses):
 
 
 def _annotate(text):
-    from . import annotation
+    from . import derived
     from .models import Term
     from .selectors import glossary_stamp
 
     state = glossary_stamp()
-    matcher = annotation.glossary_matcher(
-        ["approved"], (state.version, state.changed_at.timestamp())
+    spans = derived.annotate_spans(
+        ["approved"], (state.version, state.changed_at.timestamp()), text
     )
-    spans = annotation.find_spans(matcher, text)
     slugs = {span.best.slug for span in spans}
     terms = {t.slug: t for t in Term.objects.filter(slug__in=slugs, status="approved")}
     return {

@@ -152,7 +152,7 @@ def with_suggestions(
 ) -> TermPage:
     """The page with the terms most alike in content that are not linked yet
     (``stamp_token``: the glossary version the caller already read)."""
-    from .similarity import similarity_index_fresh
+    from .derived import similar_terms
 
     linked = {
         entry.term.slug
@@ -160,14 +160,13 @@ def with_suggestions(
         for entry in entries
         if entry.term is not None
     }
-    index, page.suggestions_fresh = similarity_index_fresh(
-        statuses, stamp_token or glossary_stamp().token
+    similar, page.suggestions_fresh = similar_terms(
+        statuses,
+        stamp_token or glossary_stamp().token,
+        page.term.slug,
+        SUGGESTED + len(linked),
     )
-    ranked = [
-        slug
-        for slug, _ in index.similar(page.term.slug, SUGGESTED + len(linked))
-        if slug not in linked
-    ][:SUGGESTED]
+    ranked = [slug for slug, _ in similar if slug not in linked][:SUGGESTED]
     names = dict(Term.objects.filter(slug__in=ranked).values_list("slug", "name"))
     page.suggested = [(slug, names[slug]) for slug in ranked if slug in names]
     return page

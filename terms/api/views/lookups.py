@@ -10,9 +10,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import annotation, search, selectors
+from terms import annotation, derived, search, selectors
 from terms.models import Status, Term
-from terms.similarity import similarity_index_fresh
 
 from ..caching import GlossaryCacheMixin
 from ..errors import error_body
@@ -252,10 +251,9 @@ class AnnotateView(ReadView):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
         state = selectors.glossary_stamp()
-        matcher = annotation.glossary_matcher(
-            statuses, (state.version, state.changed_at.timestamp())
+        spans = derived.annotate_spans(
+            statuses, (state.version, state.changed_at.timestamp()), text
         )
-        spans = annotation.find_spans(matcher, text)
         chosen = {c.slug for span in spans for c in span.candidates}
         terms = {
             t.slug: t
@@ -302,10 +300,11 @@ class SimilarView(ReadView):
         term = Term.objects.filter(slug=slug, status__in=self.statuses).first()
         if term is None:
             raise NotFound(f"No term with slug {slug!r}.")
-        index, fresh = similarity_index_fresh(self.statuses, self.stamp_token)
+        ranked, fresh = derived.similar_terms(
+            self.statuses, self.stamp_token, slug, int(raw)
+        )
         if not fresh:
             self.cache_key = None  # this version's index is not ready
-        ranked = index.similar(slug, int(raw))
         names = dict(
             Term.objects.filter(slug__in=[s for s, _ in ranked]).values_list(
                 "slug", "name"
