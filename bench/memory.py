@@ -17,6 +17,7 @@ Fill that database first with `bench/import_scale.py --terms 100000`.
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,9 @@ def main() -> None:
         "DJANGO_SECRET_KEY": "bench-only-" + "x" * 40,
         "DJANGO_LOG_LEVEL": "ERROR",
     }
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            sys.exit(f"something already listens on port {PORT}; stop it first")
     derived = None
     if not args.no_derived:
         socket_path = str(Path(tempfile.mkdtemp()) / "derived.sock")
