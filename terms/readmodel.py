@@ -111,6 +111,15 @@ def _statuses() -> list[str]:
     return public_statuses()
 
 
+def _variant() -> str:
+    """What else a stored detail was rendered under: the statuses anonymous
+    readers see (which links resolve) and the glossary's language. A detail
+    stored under other settings is not served (a deployment changed them)."""
+    from .languages import default_language
+
+    return f"{','.join(_statuses())}|{default_language()}"
+
+
 def _read(slug: str):
     """``(body, token, glossary version, changed at)`` or None: one query (on
     PostgreSQL a prepared statement, planned once per connection)."""
@@ -118,19 +127,20 @@ def _read(slug: str):
         connection.close()  # CONN_MAX_AGE, as Django does between requests
     statuses = _statuses()
     sql = _sql(len(statuses))
+    values = [slug, _variant(), *statuses]
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         # Django's own cursors bind on the client, which cannot prepare.
         started = time.monotonic()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, [slug, *statuses], prepare=True, binary=True)
+            cursor.execute(sql, values, prepare=True, binary=True)
             row = cursor.fetchone()
         if connection.queries_logged:  # as Django's debug cursor logs its own
             elapsed = time.monotonic() - started
             connection.queries_log.append({"sql": sql, "time": f"{elapsed:.3f}"})
         return row
     with connection.cursor() as cursor:
-        cursor.execute(sql, [slug, *statuses])
+        cursor.execute(sql, values)
         return cursor.fetchone()
 
 
@@ -142,7 +152,8 @@ def _sql(statuses: int) -> str:
         f"FROM {TermRead._meta.db_table} r "
         f"JOIN {Term._meta.db_table} t ON t.id = r.term_id "
         f"CROSS JOIN terms_glossarystate g "
-        f"WHERE r.slug = %s AND g.id = 1 AND t.version = r.version "
+        f"WHERE r.slug = %s AND r.variant = %s AND g.id = 1 "
+        f"AND t.version = r.version "
         f"AND t.status IN ({places})"
     )
 
@@ -318,6 +329,8 @@ def store(term: Term, token: str, body: bytes, version_seen: int) -> bool:
     with transaction.atomic():
         if _version_locked() != version_seen:
             return False
+        # One stored under other settings (public statuses, language) goes.
+        TermRead.objects.filter(pk=term.pk).exclude(variant=_variant()).delete()
         try:
             with transaction.atomic():
                 TermRead.objects.create(
@@ -325,6 +338,7 @@ def store(term: Term, token: str, body: bytes, version_seen: int) -> bool:
                     slug=term.slug,
                     version=term.version,
                     token=token,
+                    variant=_variant(),
                     body=body,
                 )
         except IntegrityError:  # another read stored it first

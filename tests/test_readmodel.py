@@ -4,11 +4,12 @@ write to the term or to anything its detail shows (real database, the real
 Django application behind it)."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from glossary.wsgi import django_application
-from terms import readmodel, services
+from terms import readmodel, services, stamp
 from terms.api.caching import term_token
 from terms.models import ChangeSource, Role, Term, TermRead
 from terms.selectors import glossary_state
@@ -112,6 +113,21 @@ def test_a_term_no_longer_public_is_not_served(corpus_db, app, settings):
     call(app, detail("prompt-injection"))
     settings.GLOSSARY_PUBLIC_STATUSES = ["deprecated"]
     assert call(app, detail("prompt-injection"))[0] == 404
+
+
+def test_a_detail_stored_under_other_settings_is_rendered_again(
+    corpus_db, app, settings
+):
+    call(app, detail("prompt-injection"))
+    assert_served_fresh(app, "prompt-injection")
+    settings.GLOSSARY_LANGUAGE = "en-GB"
+    cache.clear()  # as a restart with new settings and an empty cache
+    stamp.forget()
+    calls = app.app.calls
+    call(app, detail("prompt-injection"))
+    assert app.app.calls == calls + 1  # rendered, and stored for these settings
+    assert_served_fresh(app, "prompt-injection")
+    assert TermRead.objects.get(slug="prompt-injection").variant.endswith("|en-GB")
 
 
 def test_writes_to_the_term_or_what_it_shows_leave_nothing_stale(

@@ -24,6 +24,9 @@ class TermRead(models.Model):
     version = models.PositiveIntegerField()
     #: The term's ETag token (``terms.api.caching.term_token``).
     token = models.CharField(max_length=100)
+    #: The settings it was rendered under (public statuses, language): served
+    #: only while they hold (``terms.readmodel``).
+    variant = models.CharField(max_length=200, default="")
     body = models.BinaryField()
 
     class Meta:
