@@ -1,0 +1,89 @@
+"""`make serve` as an operator runs it: granian's workers and the derived
+process beside them, on the test database; annotate answers through them, and
+stopping the server stops the derived process too (its socket goes with it)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection
+
+from .helpers import FIXTURES, ROOT, import_folders
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def granian_pid(make_pid: int) -> int:
+    """granian's main process, started by the recipe's shell under make."""
+    for child in children(make_pid):
+        for grandchild in children(child):
+            if "granian" in Path(f"/proc/{grandchild}/cmdline").read_text():
+                return grandchild
+    raise AssertionError("granian is not running under make")
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in found.stdout.split()]
+
+
+def test_make_serve_runs_the_derived_process_and_stops_it(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the server's processes read the test database on PostgreSQL only")
+    import_folders(FIXTURES)
+    db = connection.settings_dict
+    path = tmp_path / "derived.sock"
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "GLOSSARY_DERIVED_SOCKET": str(path),
+        "GLOSSARY_CACHE_URL": "none",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert path.is_socket()
+        response = httpx.post(
+            f"{base}/api/v1/annotate/",
+            json={"text": "Every prompt fills the context window."},
+            timeout=60,
+        )
+        assert response.status_code == 200
+        slugs = [span["slug"] for span in response.json()["spans"]]
+        assert slugs == ["prompt", "context-window"]
+        # The derived process answers on its socket itself.
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(str(path))
+        # Stop the server as a process manager does (SIGTERM to granian): the
+        # recipe's trap then stops the derived process, and make returns.
+        os.kill(granian_pid(server.pid), signal.SIGTERM)
+        server.wait(timeout=60)
+        assert not path.exists()
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{base}/healthz", timeout=1)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
