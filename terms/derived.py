@@ -199,10 +199,13 @@ def _fields(candidate: Candidate) -> tuple:
 
 class _Handler(socketserver.BaseRequestHandler):
     def setup(self) -> None:
-        self.server.open.add(self.request)
+        self.server.open[self.request] = threading.current_thread()
 
     def finish(self) -> None:
-        self.server.open.discard(self.request)
+        from django.db import connections
+
+        self.server.open.pop(self.request, None)
+        connections.close_all()  # this thread's, opened for its answers
 
     def handle(self) -> None:
         from django.db import close_old_connections
@@ -229,15 +232,19 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, *args):
         super().__init__(*args)
-        #: The server processes' connections now open.
-        self.open: set[socket.socket] = set()
+        #: The server processes' connections now open, and their threads.
+        self.open: dict[socket.socket, threading.Thread] = {}
 
     def stop(self) -> None:
-        """Stop answering: no new connections, open ones closed."""
+        """Stop answering: no new connections, open ones closed (and their
+        threads, with their database connections, ended)."""
         self.shutdown()
-        for sock in list(self.open):
+        handlers = list(self.open.items())
+        for sock, _ in handlers:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        for _, thread in handlers:
+            thread.join(timeout=10)
         self.server_close()
 
 

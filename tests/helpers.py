@@ -290,3 +290,21 @@ def restore_migration_data() -> None:
         "terms.migrations.0017_request_permissions"
     ).grant_request_permissions(apps, None)
     GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})
+
+
+def other_sessions_gone() -> None:
+    """Until the stopped processes' database sessions have ended (the test
+    database is dropped after the tests, which they would prevent)."""
+    import time
+
+    from django.db import connection
+
+    for _ in range(100):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)

@@ -19,7 +19,14 @@ from terms import derived, stamp
 from terms.annotation import MATCHERS
 from terms.similarity import INDEXES
 
-from .helpers import FIXTURES, ROOT, base_term, import_folders, write_term
+from .helpers import (
+    FIXTURES,
+    ROOT,
+    base_term,
+    import_folders,
+    other_sessions_gone,
+    write_term,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,3 +146,5 @@ def test_a_derived_process_of_its_own_serves_every_server_process(
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=30)
+        other_sessions_gone()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from django.db import connection
 
-from .helpers import FIXTURES, ROOT, import_folders
+from .helpers import FIXTURES, ROOT, import_folders, other_sessions_gone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,3 +87,4 @@ def test_make_serve_runs_the_derived_process_and_stops_it(tmp_path):
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
+        other_sessions_gone()
