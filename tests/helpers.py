@@ -308,3 +308,29 @@ def other_sessions_gone() -> None:
             if cursor.fetchone()[0] == 0:
                 return
         time.sleep(0.1)
+
+
+def wait_for_health(base: str, tries: int = 300) -> None:
+    """Until a server started at ``base`` answers ``/healthz`` (or ``tries``
+    tenths of a second have gone by: the test's own requests then fail)."""
+    import time
+
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
+def rewrite_prompt(folder: Path, short_def: str) -> None:
+    """Import the sample glossary's "prompt" with a new short definition."""
+    from terms.models import Term
+
+    document = base_term("prompt", status="approved", short_def=short_def)
+    document["categories"] = list(
+        Term.objects.get(slug="prompt").categories.values_list("name", flat=True)
+    )
+    import_folders(write_term(folder, document))

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -27,6 +26,7 @@ from .helpers import (
     make_user,
     restore_migration_data,
     seed_term,
+    wait_for_health,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,12 +147,7 @@ def production_server(port: str, **env_extra):
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_for_health(base, tries=100)
         yield base
     finally:
         process.terminate()

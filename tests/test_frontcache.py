@@ -16,7 +16,7 @@ from terms.frontcache import MARK_HEADER, FrontCache
 from terms.models import Term
 from terms.selectors import glossary_stamp
 
-from .helpers import base_term, import_folders, write_term
+from .helpers import rewrite_prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -104,11 +104,7 @@ def test_if_none_match_is_answered_from_the_entry(front):
 
 def test_a_write_anywhere_makes_the_next_read_fresh(front, tmp_path):
     _, _, before = call(front, "/api/v1/terms/prompt/")
-    document = base_term("prompt", status="approved", short_def="Rewritten text.")
-    document["categories"] = list(
-        Term.objects.get(slug="prompt").categories.values_list("name", flat=True)
-    )
-    import_folders(write_term(tmp_path, document))
+    rewrite_prompt(tmp_path, "Rewritten text.")
     status, _, after = call(front, "/api/v1/terms/prompt/")
     assert status == 200
     assert b"Rewritten text." in after

@@ -6,14 +6,19 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from django.db import connection
 
-from .helpers import FIXTURES, ROOT, import_folders, other_sessions_gone
+from .helpers import (
+    FIXTURES,
+    ROOT,
+    import_folders,
+    other_sessions_gone,
+    wait_for_health,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,12 +64,7 @@ def test_make_serve_runs_the_derived_process_and_stops_it(tmp_path):
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_for_health(base)
         assert path.is_socket()
         response = httpx.post(
             f"{base}/api/v1/annotate/",

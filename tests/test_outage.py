@@ -17,7 +17,13 @@ from terms.models import Term
 from terms.selectors import glossary_stamp
 
 from .conftest import IN_CI
-from .helpers import api_client_for, base_term, import_folders, make_user, write_term
+from .helpers import (
+    api_client_for,
+    base_term,
+    make_user,
+    rewrite_prompt,
+    write_term,
+)
 from .test_frontcache import Counting, _keep_the_test_connection, call  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -153,11 +159,7 @@ def test_after_an_outage_reads_are_fresh_and_writes_go_through(
     own_redis.stop()
     own_redis.start()  # an empty Redis, as after a restart
     outage_over()
-    document = base_term("prompt", status="approved", short_def="Written after.")
-    document["categories"] = list(
-        Term.objects.get(slug="prompt").categories.values_list("name", flat=True)
-    )
-    import_folders(write_term(tmp_path, document))
+    rewrite_prompt(tmp_path, "Written after.")
     status, _, body = call(front, "/api/v1/terms/prompt/")
     assert status == 200
     assert body != old
