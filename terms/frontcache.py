@@ -33,7 +33,14 @@ from django.utils.http import parse_etags
 
 from . import stamp, throttle
 
-__all__ = ["MARK_HEADER", "TOKEN_KEY", "FrontCache", "counted_allowed", "etag_matches"]
+__all__ = [
+    "MARK_HEADER",
+    "TOKEN_KEY",
+    "FrontCache",
+    "counted_allowed",
+    "etag_matches",
+    "has_credentials",
+]
 
 #: Set by the API on a response the front cache may keep: the stamp it is for.
 MARK_HEADER = "X-Glossary-Shareable"
@@ -103,9 +110,7 @@ class FrontCache:
             return False
         if not environ.get("PATH_INFO", "").startswith(_PREFIX):
             return False
-        if environ.get("HTTP_AUTHORIZATION"):
-            return False
-        return f"{settings.SESSION_COOKIE_NAME}=" not in environ.get("HTTP_COOKIE", "")
+        return not has_credentials(environ)
 
     @staticmethod
     def _serve(entry: _Entry, environ, start_response):
@@ -152,6 +157,14 @@ class FrontCache:
             if len(entry.body) <= self.max_bytes:
                 self.entries[key] = entry
                 self.size += len(entry.body)
+
+
+def has_credentials(environ) -> bool:
+    """Whether a request carries a token or a session cookie (Django decides
+    what such a reader sees)."""
+    if environ.get("HTTP_AUTHORIZATION"):
+        return True
+    return f"{settings.SESSION_COOKIE_NAME}=" in environ.get("HTTP_COOKIE", "")
 
 
 def counted_allowed(counted) -> bool:

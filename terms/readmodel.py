@@ -50,7 +50,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
 from . import throttle
-from .frontcache import MARK_HEADER, TOKEN_KEY, counted_allowed, etag_matches
+from .frontcache import (
+    MARK_HEADER,
+    TOKEN_KEY,
+    counted_allowed,
+    etag_matches,
+    has_credentials,
+)
 from .models import Relationship, Term, TermRead, TermReadDependency
 
 __all__ = [
@@ -94,10 +100,9 @@ def _slug(environ) -> str | None:
         return None
     if environ.get("HTTP_ACCEPT", "").strip() not in _PLAIN_JSON:
         return None
-    for header in ("HTTP_AUTHORIZATION", "HTTP_ACCEPT_LANGUAGE", "HTTP_ORIGIN"):
-        if environ.get(header):
-            return None
-    if f"{settings.SESSION_COOKIE_NAME}=" in environ.get("HTTP_COOKIE", ""):
+    if environ.get("HTTP_ACCEPT_LANGUAGE") or environ.get("HTTP_ORIGIN"):
+        return None
+    if has_credentials(environ):
         return None
     try:  # WSGI hands the path over as Latin-1; slugs are UTF-8
         return match.group(1).encode("latin-1").decode("utf-8")
@@ -111,13 +116,13 @@ def _statuses() -> list[str]:
     return public_statuses()
 
 
-def _variant() -> str:
+def _variant(statuses: list[str]) -> str:
     """What else a stored detail was rendered under: the statuses anonymous
     readers see (which links resolve) and the glossary's language. A detail
     stored under other settings is not served (a deployment changed them)."""
     from .languages import default_language
 
-    return f"{','.join(_statuses())}|{default_language()}"
+    return f"{','.join(statuses)}|{default_language()}"
 
 
 def _read(slug: str):
@@ -127,7 +132,7 @@ def _read(slug: str):
         connection.close()  # CONN_MAX_AGE, as Django does between requests
     statuses = _statuses()
     sql = _sql(len(statuses))
-    values = [slug, _variant(), *statuses]
+    values = [slug, _variant(statuses), *statuses]
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         # Django's own cursors bind on the client, which cannot prepare.
@@ -326,11 +331,12 @@ def store(term: Term, token: str, body: bytes, version_seen: int) -> bool:
     """Keep ``body`` (rendered with ``MARKER``) as ``term``'s detail, if the
     glossary is still at ``version_seen``; whether it was kept."""
     depends = _dependencies(term)
+    variant = _variant(_statuses())
     with transaction.atomic():
         if _version_locked() != version_seen:
             return False
         # One stored under other settings (public statuses, language) goes.
-        TermRead.objects.filter(pk=term.pk).exclude(variant=_variant()).delete()
+        TermRead.objects.filter(pk=term.pk).exclude(variant=variant).delete()
         try:
             with transaction.atomic():
                 TermRead.objects.create(
@@ -338,7 +344,7 @@ def store(term: Term, token: str, body: bytes, version_seen: int) -> bool:
                     slug=term.slug,
                     version=term.version,
                     token=token,
-                    variant=_variant(),
+                    variant=variant,
                     body=body,
                 )
         except IntegrityError:  # another read stored it first
