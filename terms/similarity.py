@@ -9,19 +9,32 @@ a long definition). Similarity is the cosine of two vectors, plus a little for
 a definition that names the other term (found with the annotate matcher) and
 for shared categories.
 
+Then the curated links of the other terms vote: each of the term's eight
+nearest neighbours by content passes its score, shared out over its own links
+(divided by the square root of how many it has), to the terms it links to.
+The votes, scaled so the best is 1, add a fifth of that to the scores. What
+editors linked around a term says what belongs near it; the term's own links
+never count (a vote from a neighbour to this term, or from this term, is not
+taken), so a new term with no links gets the same help as an old one.
+
 Chosen by measuring on the reference corpus against its curated links
-(``bench/similar.py``): this mix ranked them better than TF-IDF alone and
-than the reference project's own suggestions; a sentence-embedding model
-(all-MiniLM-L6-v2, the reference project's) scored below it alone and added
-little beside it, for PyTorch's weight. Written here with numpy (already
-installed for lemminflect) rather than taken from scikit-learn, which would
-add it and SciPy (over 100 MB) for a few array operations.
+(``bench/similar.py``): content alone ranked them better than TF-IDF alone and
+than the reference project's own suggestions; the votes of the neighbours'
+links added about four points of recall@8, in a broad plateau of settings
+(three to twelve neighbours, a fifth to a quarter of the votes); a
+sentence-embedding model (all-MiniLM-L6-v2, the reference project's) scored
+below the content part alone and added little beside it, for PyTorch's
+weight. Written here with numpy (already installed for lemminflect) rather
+than taken from scikit-learn, which would add it and SciPy (over 100 MB) for
+a few array operations.
 
 An index is built once per glossary version and set of statuses, kept in the
 process (after a change, requests use the previous one while a thread builds
 the next: ``terms.aside``), and answers a term's neighbours through an
 inverted index held in compressed arrays, so a query touches only the terms
-that share a feature with it, in array operations.
+that share a feature with it, in array operations; the links' votes come
+from the few best of those (only they and the terms voted for can end among
+the best, since votes only add).
 """
 
 import math
@@ -35,6 +48,7 @@ from .annotation import build_matcher, find_spans
 from .aside import LatestBuilds
 from .document import TermDocument
 from .inflection import word_forms
+from .resolver import TargetIndex
 
 __all__ = ["INDEXES", "SimilarityIndex", "similarity_index", "similarity_index_fresh"]
 
@@ -55,6 +69,10 @@ WEIGHTS = {
 #: category (as a share of both terms' categories).
 MENTION_BONUS = 0.1
 CATEGORY_BONUS = 0.1
+#: How many nearest neighbours by content vote with their links, and how much
+#: the votes (the best scaled to 1) add.
+LINK_VOTERS = 8
+LINK_WEIGHT = 0.2
 
 _WORD = re.compile(r"[^\W_]+")
 # Words too common in any glossary prose to say what a term is about.
@@ -198,6 +216,9 @@ class SimilarityIndex:
     category_members_ptr: np.ndarray
     category_members: np.ndarray
     category_counts: np.ndarray
+    #: Curated links among these terms, both ways, term-major.
+    link_ptr: np.ndarray
+    link_terms: np.ndarray
 
     @classmethod
     def build(cls, documents: dict[str, TermDocument]) -> "SimilarityIndex":
@@ -245,6 +266,7 @@ class SimilarityIndex:
             np.zeros(len(category_array)),
             len(category_of),
         )
+        link_ptr, link_terms = _links(documents, slugs, position)
         return cls(
             slugs=slugs,
             position=position,
@@ -261,6 +283,8 @@ class SimilarityIndex:
             category_members_ptr=members_ptr,
             category_members=members,
             category_counts=np.diff(category_ptr_array).astype(np.float64),
+            link_ptr=link_ptr,
+            link_terms=link_terms,
         )
 
     def similar(self, slug: str, limit: int = 8) -> list[tuple[str, float]]:
@@ -303,16 +327,47 @@ class SimilarityIndex:
                 shared, union, out=np.zeros(total), where=self.category_counts > 0
             )
             scores += CATEGORY_BONUS * jaccard * candidate
+        scores *= candidate
         found = np.flatnonzero(candidate)
-        if len(found) > limit:
-            # The best few, then ties broken by slug as a full sort would.
-            keep = min(len(found), limit * 4 + 16)
+        keep = max(limit, LINK_VOTERS) * 4 + 16
+        if len(found) > keep:
+            # The best few by content. Only they and the terms the links vote
+            # for can end among the best: votes only add.
             found = found[np.argpartition(-scores[found], keep - 1)[:keep]]
+        voted, votes = self._link_votes(mine, scores, found)
+        pool = np.union1d(found, voted)
+        final = scores[pool]
+        final[np.searchsorted(pool, voted)] += LINK_WEIGHT * votes
+        # Ties broken by slug, as a full sort would.
         ranked = sorted(
-            ((self.slugs[index], float(scores[index])) for index in found),
+            (
+                (self.slugs[index], float(score))
+                for index, score in zip(pool, final, strict=True)
+            ),
             key=lambda item: (-item[1], item[0]),
         )
         return [(other, round(score, 4)) for other, score in ranked[:limit]]
+
+    def _link_votes(self, mine: int, scores: np.ndarray, found: np.ndarray):
+        """``(terms, votes)``: what the curated links of the nearest
+        neighbours among ``found`` vote for, the best vote scaled to 1."""
+        found = found[scores[found] > 0]
+        # The nearest first, ties broken by position (as a stable sort would).
+        voters = found[np.lexsort((found, -scores[found]))[:LINK_VOTERS]]
+        counts = np.diff(self.link_ptr)[voters]
+        # A voter's share is as if it had no link to this term: the term's own
+        # links must not sway its suggestions, not even that way.
+        own = self.link_terms[self.link_ptr[mine] : self.link_ptr[mine + 1]]
+        share = 1 / np.sqrt(np.maximum(counts - np.isin(voters, own), 1))
+        targets = self.link_terms[_ranges(self.link_ptr, voters)]
+        weights = np.repeat(scores[voters] * share, counts)
+        # A vote for this term itself is one of its own links: not counted.
+        weights = weights[targets != mine]
+        terms, which = np.unique(targets[targets != mine], return_inverse=True)
+        votes = np.bincount(which, weights=weights, minlength=len(terms))
+        if not len(votes) or votes.max() <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return terms, votes / votes.max()
 
 
 def _by_column(columns: np.ndarray, rows: np.ndarray, values: np.ndarray, size: int):
@@ -321,6 +376,31 @@ def _by_column(columns: np.ndarray, rows: np.ndarray, values: np.ndarray, size: 
     pointer = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(np.bincount(columns, minlength=size), out=pointer[1:])
     return pointer, rows[order], values[order]
+
+
+def _links(documents: dict[str, TermDocument], slugs: list[str], position):
+    """The curated links among ``documents`` as (pointer, terms), both ways and
+    each once: targets resolved as stored relationships are
+    (``terms.resolver``), among these terms only."""
+    targets = TargetIndex()
+    for slug in slugs:
+        document = documents[slug]
+        targets.add_term(slug, name=document.term, slug=slug, aliases=document.aliases)
+    pairs = set()
+    for slug in slugs:
+        mine = position[slug]
+        for names in documents[slug].relationships().values():
+            for name in names:
+                other = targets.resolve(name)
+                if other is not None and other != slug:
+                    pairs.add((mine, position[other]))
+                    pairs.add((position[other], mine))
+    ordered = sorted(pairs)
+    pointer = np.zeros(len(slugs) + 1, dtype=np.int64)
+    np.cumsum(
+        np.bincount([a for a, _ in ordered], minlength=len(slugs)), out=pointer[1:]
+    )
+    return pointer, np.array([b for _, b in ordered], dtype=np.int32)
 
 
 def _mentions(documents: dict[str, TermDocument], position: dict[str, int]):

@@ -165,3 +165,79 @@ def test_after_a_change_the_old_index_answers_uncached_while_the_new_one_builds(
         assert fresh[0] == "datasheet"
     finally:
         INDEXES.wait()
+
+
+def _around_rag(folder, *, store_links=(), loader_links=(), rag_links=()):
+    """A small glossary around "retrieval augmented generation": a close
+    neighbour (vector store), a weaker one (document loader), and terms that
+    share little with it (chunking, reranking)."""
+    for data in (
+        term(
+            "retrieval augmented generation",
+            "Generation grounded in retrieved documents.",
+            ["retrieval", "documents", "generation", "context", "grounding"],
+            ["Retrieval"],
+            related=rag_links,
+        ),
+        term(
+            "vector store",
+            "Holds documents for retrieval as context.",
+            ["retrieval", "documents", "context", "grounding", "vectors"],
+            ["Retrieval"],
+            related=store_links,
+        ),
+        term(
+            "document loader",
+            "Reads files into documents for retrieval.",
+            ["documents", "retrieval", "files", "parsing", "formats"],
+            ["Retrieval"],
+            related=loader_links,
+        ),
+        term(
+            "chunking",
+            "Splits documents into passages.",
+            ["documents", "splitting", "passages", "size", "overlap"],
+            ["Retrieval"],
+        ),
+        term(
+            "reranking",
+            "Orders passages by relevance.",
+            ["ordering", "relevance", "scores", "passages", "models"],
+            ["Retrieval"],
+        ),
+    ):
+        write_term(folder, data)
+    import_folders(folder)
+
+
+def _ranked(api, slug):
+    rows = api.get(f"/api/v1/terms/{slug}/similar/").json()["results"]
+    return [row["slug"] for row in rows], {row["slug"]: row["score"] for row in rows}
+
+
+def test_the_links_of_close_neighbours_vote(api, tmp_path):
+    _around_rag(tmp_path)
+    order, _ = _ranked(api, "retrieval-augmented-generation")
+    assert order.index("document-loader") < order.index("chunking")
+    # Once its closest neighbour links to chunking, chunking moves up.
+    _around_rag(tmp_path, store_links=["chunking"])
+    order, scores = _ranked(api, "retrieval-augmented-generation")
+    assert order.index("chunking") < order.index("document-loader")
+    assert "retrieval-augmented-generation" not in order
+    assert scores == dict(sorted(scores.items(), key=lambda item: -item[1]))
+
+
+def test_a_terms_own_links_do_not_sway_its_suggestions(api, tmp_path):
+    links = {"store_links": ["chunking"], "loader_links": ["reranking"]}
+    _around_rag(tmp_path, **links)
+    before = _ranked(api, "retrieval-augmented-generation")
+    # Linking the term to a neighbour whose links vote (from either side)
+    # changes nothing in how its suggestions rank.
+    _around_rag(tmp_path, rag_links=["vector store"], **links)
+    assert _ranked(api, "retrieval-augmented-generation") == before
+    _around_rag(
+        tmp_path,
+        store_links=["chunking", "retrieval augmented generation"],
+        loader_links=["reranking"],
+    )
+    assert _ranked(api, "retrieval-augmented-generation") == before

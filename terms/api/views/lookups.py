@@ -276,6 +276,11 @@ SIMILAR_MAX = 50
 
 @extend_schema(
     summary="Terms similar in content, with whether each is already linked",
+    description=(
+        "Ranked by the content of the two terms (everything but relationships), "
+        "plus votes from the curated links of the term's closest neighbours; "
+        "the term's own relationships never count."
+    ),
     parameters=[
         OpenApiParameter(
             "limit",
