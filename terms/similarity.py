@@ -198,6 +198,9 @@ class SimilarityIndex:
 
     slugs: list[str]
     position: dict[str, int]
+    #: Whether some feature is carried by every term (and so left out of the
+    #: arrays below): then every term is a candidate for every other.
+    shared_by_all: bool
     #: Term-major: term ``i``'s features and weights are at
     #: ``term_ptr[i]:term_ptr[i + 1]`` of ``term_features`` / ``term_weights``.
     term_ptr: np.ndarray
@@ -241,8 +244,11 @@ class SimilarityIndex:
             }
             norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
             for word, value in vector.items():
-                features.append(feature_of[word])
-                weights.append(value / norm)
+                # A word every term carries weighs nothing (its idf is 0): left
+                # out, it spares each query a pass over every term.
+                if idf[word]:
+                    features.append(feature_of[word])
+                    weights.append(value / norm)
             term_ptr.append(len(features))
         term_ptr_array = np.array(term_ptr, dtype=np.int64)
         term_features = np.array(features, dtype=np.int32)
@@ -270,6 +276,7 @@ class SimilarityIndex:
         return cls(
             slugs=slugs,
             position=position,
+            shared_by_all=any(seen == total for seen in frequency.values()),
             term_ptr=term_ptr_array,
             term_features=term_features,
             term_weights=term_weights,
@@ -307,7 +314,10 @@ class SimilarityIndex:
         )
         # Every term sharing a feature is a candidate, even one whose weight
         # is nil (a feature every term carries): its bonuses may still count.
-        candidate = np.bincount(sharing, minlength=total) > 0
+        if self.shared_by_all:
+            candidate = np.ones(total, dtype=bool)
+        else:
+            candidate = np.bincount(sharing, minlength=total) > 0
         candidate[mine] = False
         for other in self.names.get(mine, ()):
             scores[other] += MENTION_BONUS * candidate[other]
