@@ -309,9 +309,11 @@ class SimilarityIndex:
         )
         total = len(self.slugs)
         sharing = self.feature_terms[entries]
+        # As floats even when nothing is shared (bincount of nothing gives
+        # integers): a term whose every word is in every term has no entries.
         scores = np.bincount(
             sharing, weights=self.feature_weights[entries] * query, minlength=total
-        )
+        ).astype(np.float64, copy=False)
         # Every term sharing a feature is a candidate, even one whose weight
         # is nil (a feature every term carries): its bonuses may still count.
         if self.shared_by_all:

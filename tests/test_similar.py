@@ -241,3 +241,16 @@ def test_a_terms_own_links_do_not_sway_its_suggestions(api, tmp_path):
         loader_links=["reranking"],
     )
     assert _ranked(api, "retrieval-augmented-generation") == before
+
+
+def test_a_term_alone_gets_an_empty_answer(api, tmp_path):
+    # Every word of a lone term is in every term: it has no weighted words.
+    import_folders(
+        write_term(tmp_path, term("audit log", "Records.", ["records"], ["G"]))
+    )
+    response = api.get("/api/v1/terms/audit-log/similar/")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    page = api.get("/api/v1/terms/audit-log.md")
+    assert page.status_code == 200
+    assert "Suggested related terms" not in page.content.decode()
