@@ -21,7 +21,7 @@ Chosen by measuring on the reference corpus against its curated links
 (``bench/similar.py``): content alone ranked them better than TF-IDF alone and
 than the reference project's own suggestions; the votes of the neighbours'
 links added about four points of recall@8, in a broad plateau of settings
-(three to twelve neighbours, a fifth to a quarter of the votes); a
+(three to twelve neighbours, a tenth to three tenths of the votes); a
 sentence-embedding model (all-MiniLM-L6-v2, the reference project's) scored
 below the content part alone and added little beside it, for PyTorch's
 weight. Written here with numpy (already installed for lemminflect) rather
@@ -407,12 +407,11 @@ def _links(documents: dict[str, TermDocument], slugs: list[str], position):
                 if other is not None and other != slug:
                     pairs.add((mine, position[other]))
                     pairs.add((position[other], mine))
-    ordered = sorted(pairs)
-    pointer = np.zeros(len(slugs) + 1, dtype=np.int64)
-    np.cumsum(
-        np.bincount([a for a, _ in ordered], minlength=len(slugs)), out=pointer[1:]
+    ordered = np.array(sorted(pairs), dtype=np.int32).reshape(-1, 2)
+    pointer, terms, _ = _by_column(
+        ordered[:, 0], ordered[:, 1], np.zeros(len(ordered)), len(slugs)
     )
-    return pointer, np.array([b for _, b in ordered], dtype=np.int32)
+    return pointer, terms
 
 
 def _mentions(documents: dict[str, TermDocument], position: dict[str, int]):
