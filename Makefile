@@ -36,28 +36,24 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py import_terms fixtures --if-empty
 	$(MAKE) --no-print-directory serve
 
-# The production server alone: granian, WORKERS processes, access log, graceful
-# shutdown on SIGTERM/SIGINT (requests in flight finish, for up to 30 s), and
-# beside it the one process that keeps annotate's matcher and the similar-terms
-# index for all of them (`manage.py derived`, on a Unix socket in .run/;
-# stopped with the server). Without DJANGO_SECRET_KEY one key is made for this
-# run and shared by every worker (sessions then end when the server stops).
+# The production server alone (manage.py serve, terms/supervisor.py): granian,
+# WORKERS processes, access log, graceful shutdown on SIGTERM/SIGINT (requests
+# in flight finish, for up to 30 s); beside it the process that keeps
+# annotate's matcher and the similar-terms index for all of them (`manage.py
+# derived`, on a Unix socket in .run/) and the task worker that delivers
+# webhooks (WORKER=0 leaves it out). A process that dies is started again:
+# granian respawns its workers, the supervisor the rest. Without
+# DJANGO_SECRET_KEY one key is made for this run and shared by every worker
+# (sessions then end when the server stops).
 serve: $(VENV)/.runtime
-	@mkdir -p .run
-	export GLOSSARY_DERIVED_SOCKET="$${GLOSSARY_DERIVED_SOCKET:-$(CURDIR)/.run/derived-$(PORT).sock}" \
-		GLOSSARY_STATEMENT_TIMEOUT_MS="$${GLOSSARY_STATEMENT_TIMEOUT_MS:-15000}" \
-		DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
-	$(BIN)/python manage.py derived & derived=$$!; \
-	trap 'kill $$derived 2>/dev/null; wait $$derived 2>/dev/null' EXIT INT TERM; \
-	for _ in $$(seq 100); do [ -S "$$GLOSSARY_DERIVED_SOCKET" ] && break; sleep 0.1; done; \
-	$(BIN)/granian --interface wsgi glossary.wsgi:application \
-		--host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads 1 \
-		--workers-kill-timeout 30 --access-log
+	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) $(if $(filter 0,$(WORKER)),--no-worker)
 
-# The task worker that delivers webhooks (terms/webhooks.py). Deliveries queue
-# in the database while it is not running and go out, in order, once it is.
+# The task worker alone (make serve starts one): it delivers webhooks
+# (terms/webhooks.py). Deliveries queue in the database while it is not running
+# and go out, in order, once it is.
 worker: $(VENV)/.runtime
-	$(BIN)/python manage.py db_worker --interval 1
+	$(BIN)/python manage.py task_worker --interval 1
 
 # Django's development server with autoreload (not for production).
 dev: $(VENV)/.runtime

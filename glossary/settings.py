@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "terms.middleware.AnonymousPageThrottleMiddleware",
     "terms.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -293,6 +294,10 @@ GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary
 # version, so a write makes them unreachable at once.
 GLOSSARY_CACHE_SECONDS = 600
+# How long the glossary's stamp (what cached reads are keyed on) stays in Redis
+# before a reader checks it against the database again: the longest a cached
+# read can lag a write whose writer died or lost Redis at its commit.
+GLOSSARY_STAMP_SECONDS = float(os.environ.get("GLOSSARY_STAMP_SECONDS") or 5)
 # Memory each server process may use for rendered anonymous reads kept in front
 # of Django (terms.frontcache; only with the Redis cache).
 # Anonymous JSON term details stored in the database and served before Django
@@ -302,9 +307,14 @@ GLOSSARY_READ_MODEL = os.environ.get("GLOSSARY_READ_MODEL", "").strip().lower() 
 # similar-terms index for every server process (terms/derived.py; `make serve`
 # starts it). Empty: each process keeps its own.
 GLOSSARY_DERIVED_SOCKET = os.environ.get("GLOSSARY_DERIVED_SOCKET", "").strip()
-# Seconds a server process waits for its answer (a first build at 100,000 terms
-# takes a while).
-GLOSSARY_DERIVED_TIMEOUT = 120
+# Seconds a server process waits for its similar-terms answer (a first build at
+# 100,000 terms takes a while); annotate waits its budget (below) and a second.
+GLOSSARY_DERIVED_TIMEOUT = 30
+# The most time one annotate request may take (find_spans stops past it, with
+# a 413 naming the budget); the derived process is waited for as long.
+GLOSSARY_ANNOTATE_BUDGET_SECONDS = float(
+    os.environ.get("GLOSSARY_ANNOTATE_BUDGET_SECONDS") or 5
+)
 GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
 # The base of the glossary's stable URIs (SKOS exports): a term is
 # {GLOSSARY_SITE_URL}/terms/{slug}/, its page. Set it to the public address.
@@ -317,6 +327,11 @@ GLOSSARY_WEBHOOK_BACKOFF_SECONDS = float(
     os.environ.get("GLOSSARY_WEBHOOK_BACKOFF_SECONDS") or 10
 )
 GLOSSARY_WEBHOOK_TIMEOUT_SECONDS = 10.0
+# Networks (CIDR, comma-separated) that webhooks and the citation link checker
+# may reach although they are not public: for a private deployment whose
+# receivers live on its own network. Empty: public addresses only
+# (terms/outbound.py).
+GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
 # A term last reviewed longer ago than this is overdue (the dashboard).
 GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)
 # The citation link checker (manage.py check_citations) says who it is.

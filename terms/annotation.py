@@ -17,9 +17,12 @@ original text, so ``text[start:end]`` is the matched surface form.
 """
 
 import re
+import time
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
 import ahocorasick
 
@@ -231,14 +234,51 @@ def _fitting(candidates: tuple[Candidate, ...], written: str) -> tuple[Candidate
     return tuple(c for c in candidates if c.case is None or form in c.case)
 
 
-def find_spans(matcher: Matcher, text: str) -> list[Span]:
+class BudgetSpent(RuntimeError):
+    """Annotating one text took longer than its budget
+    (``GLOSSARY_ANNOTATE_BUDGET_SECONDS``); the work was stopped."""
+
+    def __init__(self, seconds: float):
+        super().__init__(
+            f"Annotating this text took longer than {seconds:g} seconds and was "
+            "stopped; send it in smaller parts."
+        )
+        self.seconds = seconds
+
+
+#: How many steps pass between two looks at the clock.
+_CHECK_EVERY = 4096
+
+
+def _checked(items, deadline: float | None, seconds: float):
+    """``items`` as they come, raising ``BudgetSpent`` once ``deadline``
+    (``time.monotonic()``) has passed."""
+    if deadline is None:
+        yield from items
+        return
+    for count, item in enumerate(items, start=1):
+        if count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise BudgetSpent(seconds)
+        yield item
+
+
+def find_spans(
+    matcher: Matcher, text: str, *, budget: float | None = None
+) -> list[Span]:
     """Every whole-word occurrence of a key, leftmost-longest, non-overlapping;
-    then abbreviations the text defines for a matched term."""
+    then abbreviations the text defines for a matched term.
+
+    Every step is linear in the text (adversarial shapes are tested:
+    ``tests/test_security_faults.py``); ``budget`` (seconds) bounds the work
+    all the same: past it ``BudgetSpent`` is raised.
+    """
     if not matcher.keys or not text:
         return []
+    deadline = None if budget is None else time.monotonic() + budget
     normal, origin = _normalise(text)
     found = []
-    for end, key in matcher.automaton.iter(normal):
+    matches = _checked(matcher.automaton.iter(normal), deadline, budget or 0)
+    for end, key in matches:
         start = end - len(key) + 1
         if start > 0 and _is_word(normal[start - 1]) and _is_word(key[0]):
             continue
@@ -260,9 +300,14 @@ def find_spans(matcher: Matcher, text: str) -> list[Span]:
             continue
         last_end = end
         spans.append(Span(origin[start], origin[end] + 1, key, candidates))
+    if deadline is not None and time.monotonic() > deadline:
+        raise BudgetSpent(budget)
     spans = _with_coordinated(spans, text, matcher)
     spans = _with_qualifiers(spans, text, matcher)
-    return _with_defined_abbreviations(spans, text)
+    spans = _with_defined_abbreviations(spans, text)
+    if deadline is not None and time.monotonic() > deadline:
+        raise BudgetSpent(budget)
+    return spans
 
 
 def _word_before(text: str, floor: int, start: int) -> tuple[int, int] | None:
@@ -314,6 +359,10 @@ _CONJUNCT_BEFORE = re.compile(
 )
 
 
+#: How far before a span a coordinated word and its conjunction are looked for.
+_CONJUNCT_REACH = 64
+
+
 def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Span]:
     """Grow a span over the words coordinated with its first one, when the
     glossary confirms them: "breast or ovarian cancer" is one span when
@@ -326,10 +375,22 @@ def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Sp
         start = span.start
         head = span.key.rpartition(" ")[2]
         while True:
-            before = text[previous_end:start]
-            found = _CONJUNCT_BEFORE.search(before)
-            if found and lookup_key(f"{found.group(1)} {head}") in matcher.candidates:
-                start = previous_end + found.start(1)
+            # Only the last few characters can hold a word and its conjunction:
+            # searching the whole gap would make a long gap cost its length
+            # squared (the pattern is tried from every position in it).
+            floor = max(previous_end, start - _CONJUNCT_REACH)
+            found = _CONJUNCT_BEFORE.search(text, floor, start)
+            cut = (
+                found is not None
+                and found.start(1) == floor > previous_end
+                and (text[floor - 1].isalnum() or text[floor - 1] in "-_")
+            )  # the word goes on before the window: too long to be a name's
+            if (
+                found
+                and not cut
+                and lookup_key(f"{found.group(1)} {head}") in matcher.candidates
+            ):
+                start = found.start(1)
                 continue
             break
         grown.append(replace(span, start=start) if start != span.start else span)
@@ -384,6 +445,10 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
         return spans
     ends = {span.end: span for span in spans}
     by_range = {(span.start, span.end): span for span in spans}
+    # Overlap tests by bisection over the spans in order: testing every span
+    # for every occurrence made a text repeating one abbreviation quadratic.
+    starts = [span.start for span in spans]
+    reach = list(accumulate((span.end for span in spans), max))
     defined: dict[str, tuple[Candidate, ...]] = {}
     for found in _DEFINITION.finditer(text):
         abbreviation = found.group(1)
@@ -398,8 +463,9 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
             # name: "deficiency of aspartoacylase (ASPA)" abbreviates the
             # enzyme, not the disease.
             continue
-        if start < long_form.start and not any(
-            s.start < long_form.start and start < s.end for s in spans
+        before_long_form = bisect_left(starts, long_form.start)
+        if start < long_form.start and not (
+            before_long_form and reach[before_long_form - 1] > start
         ):
             del by_range[(long_form.start, long_form.end)]
             long_form = replace(long_form, start=start)
@@ -415,12 +481,17 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
         + "|".join(map(re.escape, sorted(defined, key=len, reverse=True)))
         + r")s?(?![\w\-])"
     )
+    # The spans as found (before any abbreviation joins them) decide overlaps:
+    # occurrences never overlap one another, and a long form grown above only
+    # covers characters no other span does.
+    grown = sorted(by_range)
+    starts = [start for start, _ in grown]
+    reach = list(accumulate((end for _, end in grown), max))
     for occurrence in pattern.finditer(text):
         start, end = occurrence.span()
         candidates = defined[occurrence.group(1)]
-        if (start, end) in by_range or not any(
-            s.start < end and start < s.end for s in by_range.values()
-        ):
+        below = bisect_left(starts, end)
+        if (start, end) in by_range or not (below and reach[below - 1] > start):
             by_range[(start, end)] = Span(
                 start, end, lookup_key(text[start:end]), candidates
             )

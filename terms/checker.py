@@ -20,6 +20,8 @@ __all__ = ["Checker", "type_name"]
 
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL_VALIDATOR = URLValidator(schemes=["http", "https"])
+#: Characters RFC 3987 keeps out of IRIs (Django's validator lets them pass).
+_URL_UNSAFE = re.compile(r'[<>"{}|\\^`\s]')
 
 
 def type_name(value: Any) -> str:
@@ -197,5 +199,15 @@ class Checker:
             _URL_VALIDATOR(text)
         except ValidationError:
             self.add(path, f"must be an absolute http:// or https:// URL, not {text!r}")
+            return None
+        unsafe = sorted(set(_URL_UNSAFE.findall(text)))
+        if unsafe:
+            # RDF (an IRI), Markdown and CSV exports could not carry it as is.
+            encoded = ", ".join(f"{c!r} as %{ord(c):02X}" for c in unsafe)
+            self.add(
+                path,
+                f"holds characters a URL may not ({''.join(unsafe)}); "
+                f"percent-encode them ({encoded})",
+            )
             return None
         return text

@@ -105,6 +105,28 @@ def fqn_last(text: str) -> str:
     return (parts[-1][0] or parts[-1][1]).strip() if parts else ""
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(value: str) -> bool:
+    """Whether a cell would be read as a formula, or is one neutralised."""
+    return value.startswith(_FORMULA_STARTS) or (
+        value.startswith("'") and _formula_like(value[1:])
+    )
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula
+    gets a leading ``'`` (OWASP's advice for CSV injection)."""
+    return "'" + value if _formula_like(value) else value
+
+
+def restore(value: str) -> str:
+    """``neutralise`` undone (reading our own files back is lossless)."""
+    return value[1:] if value.startswith("'") and _formula_like(value[1:]) else value
+
+
 def _quoted(value: str) -> str:
     if any(char in value for char in ';|"\n'):
         return '"' + value.replace('"', '""') + '"'
@@ -145,7 +167,7 @@ def write_csv(documents: Iterable[TermDocument]) -> tuple[str, list[str]]:
     losses = []
     for document in documents:
         row, lost = _row(document, broader_of)
-        writer.writerow(row)
+        writer.writerow([neutralise(cell) for cell in row])
         losses.extend(f"{document.slug}: {what}" for what in lost)
     return out.getvalue(), losses
 
@@ -258,7 +280,7 @@ def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            row = dict(zip(columns, cells, strict=False))
+            row = dict(zip(columns, map(restore, cells), strict=False))
             data, row_problems = _document(row)
             for message, field in row_problems:
                 problems.append(Problem(message, file=file, line=start, field=field))

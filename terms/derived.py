@@ -30,7 +30,7 @@ import time
 
 from django.conf import settings
 
-from .annotation import Candidate, Span, find_spans, glossary_matcher
+from .annotation import BudgetSpent, Candidate, Span, find_spans, glossary_matcher
 from .similarity import similarity_index_fresh
 
 __all__ = ["annotate_spans", "make_server", "serve", "similar_terms"]
@@ -45,12 +45,27 @@ _log = logging.getLogger(__name__)
 
 
 def annotate_spans(statuses: list[str], version_key: tuple, text: str) -> list[Span]:
-    """The spans of ``text`` for the terms in ``statuses`` at ``version_key``."""
+    """The spans of ``text`` for the terms in ``statuses`` at ``version_key``.
+
+    Bounded by annotate's budget (``GLOSSARY_ANNOTATE_BUDGET_SECONDS``): the
+    derived process stops past it (``BudgetSpent``), and a derived process that
+    does not answer within it (hung, stopped) is left for the local copy.
+    """
+    budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
     reply = _ask(
-        {"op": "spans", "statuses": statuses, "version": version_key, "text": text}
+        {
+            "op": "spans",
+            "statuses": statuses,
+            "version": version_key,
+            "text": text,
+            "budget": budget,
+        },
+        timeout=budget + 1,
     )
     if reply is None:
-        return _spans(statuses, version_key, text)
+        return _spans(statuses, version_key, text, budget)
+    if reply.get("spent"):
+        raise BudgetSpent(budget)
     return [
         Span(start, end, key, tuple(_candidate(*c) for c in candidates))
         for start, end, key, candidates in reply["spans"]
@@ -73,15 +88,17 @@ def similar_terms(
             "stamp": stamp_token,
             "slug": slug,
             "limit": limit,
-        }
+        },
+        timeout=settings.GLOSSARY_DERIVED_TIMEOUT,
     )
     if reply is None:
         return _similar(statuses, stamp_token, slug, limit)
     return [(other, score) for other, score in reply["ranked"]], reply["fresh"]
 
 
-def _spans(statuses, version_key, text) -> list[Span]:
-    return find_spans(glossary_matcher(statuses, tuple(version_key)), text)
+def _spans(statuses, version_key, text, budget=None) -> list[Span]:
+    matcher = glossary_matcher(statuses, tuple(version_key))
+    return find_spans(matcher, text, budget=budget)
 
 
 def _similar(statuses, stamp_token, slug, limit):
@@ -100,21 +117,32 @@ class _Connection:
         self.sock: socket.socket | None = None
         self.lock = threading.Lock()
 
-    def ask(self, message: dict) -> dict:
-        with self.lock:
+    def ask(self, message: dict, timeout: float) -> dict:
+        # The lock is waited for within the same timeout: a question stuck on a
+        # hung derived process must not queue the worker's other threads.
+        if not self.lock.acquire(timeout=timeout):
+            raise TimeoutError("another question to the derived process is waiting")
+        try:
             for attempt in range(2):
                 try:
                     if self.sock is None:
                         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                        sock.settimeout(settings.GLOSSARY_DERIVED_TIMEOUT)
+                        sock.settimeout(timeout)
                         sock.connect(self.path)
                         self.sock = sock
+                    self.sock.settimeout(timeout)
                     _send(self.sock, message)
                     return _receive(self.sock)
+                except TimeoutError:
+                    # Its answer may still come: this connection is spoilt.
+                    self.close()
+                    raise
                 except OSError:
                     self.close()
                     if attempt:  # a fresh connection failed too
                         raise
+        finally:
+            self.lock.release()
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -128,19 +156,27 @@ _connections_lock = threading.Lock()
 _warned_at = 0.0
 
 
-def _ask(message: dict) -> dict | None:
+#: After the derived process failed to answer in time, this process answers
+#: from its own copy this long before asking it again.
+PAUSE_SECONDS = 5.0
+_paused_until = 0.0
+
+
+def _ask(message: dict, timeout: float) -> dict | None:
     """The derived process's answer; None without one (not configured, or not
-    answering: the caller computes it itself)."""
-    global _warned_at
+    answering within ``timeout`` seconds: the caller computes it itself)."""
+    global _warned_at, _paused_until
     path = settings.GLOSSARY_DERIVED_SOCKET
-    if not path:
+    if not path or time.monotonic() < _paused_until:
         return None
     key = (os.getpid(), path)  # a socket must not cross a fork
     with _connections_lock:
         connection = _connections.setdefault(key, _Connection(path))
     try:
-        reply = connection.ask(message)
+        reply = connection.ask(message, timeout)
     except OSError as error:
+        if isinstance(error, TimeoutError):
+            _paused_until = time.monotonic() + PAUSE_SECONDS
         if time.monotonic() - _warned_at > 60:
             _warned_at = time.monotonic()
             _log.warning("the derived process at %s did not answer (%s)", path, error)
@@ -178,7 +214,15 @@ def _exactly(sock: socket.socket, size: int) -> bytes:
 
 def _answer(message: dict) -> dict:
     if message.get("op") == "spans":
-        spans = _spans(message["statuses"], message["version"], message["text"])
+        try:
+            spans = _spans(
+                message["statuses"],
+                message["version"],
+                message["text"],
+                message.get("budget"),
+            )
+        except BudgetSpent:
+            return {"spent": True}
         return {
             "spans": [
                 [s.start, s.end, s.key, [list(_fields(c)) for c in s.candidates]]

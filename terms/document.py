@@ -172,10 +172,30 @@ def _plain_labels(labels: LanguageLabels) -> dict[str, Any]:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, with text holding U+0085 (NEXT LINE) written
+    double-quoted: in its other styles PyYAML writes the character as it is,
+    which YAML reads back as a line break, so the text would not survive an
+    export and import. Double-quoted, it is escaped (``\\N``)."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    if "\x85" in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+    return yaml.representer.SafeRepresenter.represent_str(dumper, text)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def dump_yaml(data: Any) -> str:
     """Block-style UTF-8 YAML, keys in the given order, unicode kept as is."""
-    return yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, default_flow_style=False
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
     )
 
 

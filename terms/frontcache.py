@@ -52,6 +52,19 @@ _PREFIX = "/api/v1/"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
+def _host_allowed(environ) -> bool:
+    """Whether Django would accept the request's host (``ALLOWED_HOSTS``);
+    nothing is served from or kept in the cache for one it refuses."""
+    from django.http.request import split_domain_port, validate_host
+
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    domain, _ = split_domain_port(host)
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return bool(domain) and validate_host(domain, allowed)
+
+
 @dataclass(frozen=True)
 class _Entry:
     status: str
@@ -89,7 +102,14 @@ class FrontCache:
         if token is None or not counted_allowed(counted):
             # No stamp (a write is in flight), or over the limit (DRF answers 429).
             return self.app(environ, _without_mark(start_response))
+        if not _host_allowed(environ):
+            return self.app(environ, start_response)  # Django answers 400
         key = (
+            # The origin as Django builds absolute URLs from it.
+            environ.get("wsgi.url_scheme", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("HTTP_X_FORWARDED_HOST", ""),
+            environ.get("HTTP_X_FORWARDED_PROTO", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),

@@ -473,11 +473,17 @@ def _drop_for_bulk_load() -> list[str]:
 
 
 def _make_again(statements: list[str]) -> None:
-    """Add the dropped foreign keys and build the dropped indexes again."""
+    """Add the dropped foreign keys and build the dropped indexes again.
+
+    Deferred foreign-key checks queued by this transaction (deleting stored
+    details, whose dependencies point at them) are run first: PostgreSQL
+    refuses to alter a table with trigger events still pending on it."""
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in statements:
             cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _vacuum() -> None:

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import outbound
+
 __all__ = ["CheckSettings", "LinkResult", "check_urls"]
 
 #: Answers worth asking again: the server may be busy or briefly broken.
@@ -76,6 +78,7 @@ async def _check_one(
     while True:
         attempts += 1
         status, final_url, error, wait = None, url, "", None
+        refused = False
         async with limit, hosts[host]:
             started = time.monotonic()
             try:
@@ -84,6 +87,8 @@ async def _check_one(
                 error = f"more than {settings.max_redirects} redirects"
             except httpx.TimeoutException:
                 error = f"no answer within {settings.timeout:g} s"
+            except outbound.Refused as exc:
+                error, refused = str(exc), True
             except httpx.HTTPError as exc:
                 error = (
                     f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -93,7 +98,7 @@ async def _check_one(
                 wait = _retry_after(response, settings.backoff_max)
             elapsed_ms = round((time.monotonic() - started) * 1000)
         ok = status is not None and status < 400
-        retryable = (status is None and "redirects" not in error) or (
+        retryable = (status is None and not refused and "redirects" not in error) or (
             status in RETRY_STATUSES
         )
         if ok or not retryable or attempts > settings.retries:
@@ -109,7 +114,8 @@ async def _check_all(urls: list[str], settings: CheckSettings) -> list[LinkResul
     hosts: dict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(settings.per_host)
     )
-    async with httpx.AsyncClient(
+    # Public addresses only, at every redirect hop (terms.outbound).
+    async with outbound.async_client(
         follow_redirects=True,
         max_redirects=settings.max_redirects,
         timeout=settings.timeout,

@@ -9,6 +9,7 @@ first request.
 """
 
 import asyncio
+import json
 
 from a2wsgi import ASGIMiddleware
 from django.conf import settings
@@ -16,7 +17,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from .mcp_server import build_server
 
-__all__ = ["PATH", "mcp_wsgi_application"]
+__all__ = ["PATH", "guard", "mcp_wsgi_application"]
 
 PATH = "/mcp"
 
@@ -62,4 +63,85 @@ class _Started:
 
 def mcp_wsgi_application():
     """A WSGI application answering ``/mcp``."""
-    return ASGIMiddleware(_Started())
+    return guard(ASGIMiddleware(_Started()))
+
+
+def _answer(start_response, status: str, message: str, headers=()):
+    """A JSON-RPC error body (no request id) with an HTTP status."""
+    code = -32600 if status.startswith("4") else -32603
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+    ).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
+    )
+    return [body]
+
+
+def _token_owner_active(environ) -> bool:
+    """Whether the request carries the API token of an active user."""
+    scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not key.strip():
+        return False
+    from django.db import close_old_connections
+    from rest_framework.authtoken.models import Token
+
+    close_old_connections()
+    return Token.objects.filter(key=key.strip(), user__is_active=True).exists()
+
+
+def guard(app):
+    """WSGI middleware in front of the transport: what a worker must not be
+    held by or spend without limit.
+
+    - Only ``POST`` is served. The transport runs stateless with JSON answers,
+      so it has no server-to-client stream to offer: a ``GET`` (which would
+      otherwise open an event stream and pin the worker until the client
+      leaves) or any other method is answered 405 at once, as the Streamable
+      HTTP transport allows.
+    - A body larger than Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is 413.
+    - Callers without a valid API token count against the anonymous rate
+      (``terms.throttle``, the API's counter): past it, 429 with
+      ``Retry-After``.
+    """
+    from django.conf import settings
+
+    from . import throttle
+
+    def guarded(environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(
+                start_response,
+                "405 Method Not Allowed",
+                "Only POST is served at /mcp (stateless Streamable HTTP).",
+                [("Allow", "POST")],
+            )
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return _answer(
+                start_response,
+                "413 Content Too Large",
+                f"The request body is over "
+                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            )
+        if throttle.rate() is not None and not _token_owner_active(environ):
+            counted = throttle.count(environ.get("REMOTE_ADDR", ""))
+            if counted is not None and not counted.allowed:
+                return _answer(
+                    start_response,
+                    "429 Too Many Requests",
+                    f"Too many requests from this address; try again in "
+                    f"{counted.retry_after} seconds.",
+                    [("Retry-After", str(counted.retry_after))],
+                )
+        return app(environ, start_response)
+
+    return guarded

@@ -293,13 +293,17 @@ def _lookup(name, statuses):
 
 def _annotate(text):
     from . import derived
+    from .annotation import BudgetSpent
     from .models import Term
     from .selectors import glossary_stamp
 
     state = glossary_stamp()
-    spans = derived.annotate_spans(
-        ["approved"], (state.version, state.changed_at.timestamp()), text
-    )
+    try:
+        spans = derived.annotate_spans(
+            ["approved"], (state.version, state.changed_at.timestamp()), text
+        )
+    except BudgetSpent as spent:
+        raise ToolError(f"text: {spent}") from spent
     slugs = {span.best.slug for span in spans}
     terms = {t.slug: t for t in Term.objects.filter(slug__in=slugs, status="approved")}
     return {
@@ -360,7 +364,7 @@ def _need_user(actor):
 def _propose_term(data, actor):
     from . import workflow
     from .models import ChangeSource
-    from .transitions import WorkflowError
+    from .transitions import WorkflowError, check_permission
 
     if not isinstance(data, dict):
         raise ToolError("document: must be an object holding a term document")
@@ -369,6 +373,10 @@ def _propose_term(data, actor):
             "status: a proposed term is a draft; editors review and approve it"
         )
     _need_user(actor)
+    try:
+        check_permission(actor, "terms.add_term", "create terms")
+    except WorkflowError as exc:
+        raise _refusal(exc) from None
     data = {"status": "draft", **data}
     if "last_reviewed" not in data:
         import datetime
@@ -394,12 +402,18 @@ def _propose_change(slug, changes, actor):
     from . import workflow
     from .mapping import document_from_term
     from .models import ChangeSource, Term
-    from .transitions import WorkflowError
+    from .transitions import WorkflowError, check_permission
 
     _need_user(actor)
+    # Permission first, then only terms the caller may see: a caller who may
+    # not write learns nothing about drafts from what is refused and why.
+    try:
+        check_permission(actor, "terms.change_term", "edit terms")
+    except WorkflowError as exc:
+        raise _refusal(exc) from None
     if not isinstance(changes, dict) or not changes:
         raise ToolError("changes: an object of document keys to replace")
-    term = Term.objects.filter(slug=slug).first()
+    term = Term.objects.filter(slug=slug, status__in=visible(actor)).first()
     if term is None:
         raise ToolError(f"slug: no term {slug!r}")
     with transaction.atomic():

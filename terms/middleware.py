@@ -88,3 +88,57 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             if request.path_info.startswith(prefix):
                 parts.update = {**(parts.update or {}), **update}
         return parts
+
+
+class AnonymousPageThrottleMiddleware:
+    """Count anonymous requests for everything DRF does not throttle itself.
+
+    The human pages, the reconciliation preview and the term document's schema
+    are plain Django views; without this an anonymous client could read them
+    without limit while the API answers 429. They share the API's counter
+    (``terms.throttle``), so one address has one allowance across both. Static
+    files (WhiteNoise answers them before this runs), the admin (staff only,
+    with its own login) and ``/healthz`` (load balancers) are not counted.
+    """
+
+    #: Paths never counted here.
+    EXEMPT = ("/admin/", "/static/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Refuse an anonymous request past the limit with 429 and Retry-After."""
+        from rest_framework.views import APIView
+
+        view_class = getattr(view_func, "cls", None) or getattr(
+            view_func, "view_class", None
+        )
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None  # DRF's own throttle counts it (terms.api.throttling)
+        if request.path_info.startswith(self.EXEMPT):
+            return None
+        if request.user.is_authenticated:
+            return None
+        from . import throttle
+
+        counted = request.META.get(throttle.ENVIRON_KEY)
+        if counted is None:
+            counted = throttle.count(request.META.get("REMOTE_ADDR", ""))
+        if counted is None or counted.allowed:
+            return None
+        message = (
+            f"Too many requests from this address; try again in "
+            f"{counted.retry_after} seconds."
+        )
+        if request.path.startswith("/api/"):
+            from terms.api.errors import error_body
+
+            response = JsonResponse(error_body(429, "throttled", message), status=429)
+        else:
+            response = HttpResponse(message, status=429, content_type="text/plain")
+        response["Retry-After"] = str(counted.retry_after)
+        return response

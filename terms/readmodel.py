@@ -153,7 +153,8 @@ def _read(slug: str):
 def _sql(statuses: int) -> str:
     places = ", ".join(["%s"] * statuses)
     return (
-        f"SELECT r.body, r.token, g.version, g.changed_at "
+        f"SELECT r.body, r.token, g.public_version, "
+        f"COALESCE(g.public_changed_at, g.changed_at) "
         f"FROM {TermRead._meta.db_table} r "
         f"JOIN {Term._meta.db_table} t ON t.id = r.term_id "
         f"CROSS JOIN terms_glossarystate g "

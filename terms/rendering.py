@@ -7,6 +7,7 @@ data (``roles.yml``, ``categories.yml``, ``site.yml``), never from this code.
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -174,8 +175,42 @@ def with_suggestions(
 
 def _md(text: str) -> str:
     """Term text for Markdown: angle brackets escaped, so text written in a term
-    can never become HTML in a page a docs pipeline publishes."""
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    can never become HTML in a page a docs pipeline publishes, and square
+    brackets (after backslashes) escaped, so it can never become a link
+    (``[x](javascript:...)``, ``[x]: url``) either."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+#: What a link destination may hold as it is; the rest is percent-encoded
+#: (parentheses, spaces and angle brackets would end or break it).
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._"
+
+
+def _md_site_text(text: str) -> str:
+    """A site text (written by administrators) for Markdown: its own links to
+    http(s) or relative addresses kept, everything else escaped as ``_md``."""
+    parts, last = [], 0
+    for match in _MARKDOWN_LINK.finditer(text):
+        label, url = match.groups()
+        if url.lower().startswith(("http://", "https://", "/", "../", "./")):
+            parts += [_md(text[last : match.start()]), f"[{_md(label)}]({url})"]
+            last = match.end()
+    parts.append(_md(text[last:]))
+    return "".join(parts)
+
+
+def _md_link(text: str, url: str) -> str:
+    """A Markdown link to an http(s) URL; any other URL is shown as text, so a
+    citation can never carry a ``javascript:`` or ``data:`` link."""
+    if not url.lower().startswith(("http://", "https://")):
+        return f"{_md(text)} ({_md(url)})"
+    return f"[{_md(text)}]({quote(url, safe=_URL_SAFE)})"
 
 
 def _markdown_links(page: TermPage) -> list[str]:
@@ -256,12 +291,12 @@ def render_markdown(page: TermPage) -> str:
     if page.feedback_title and page.feedback_note:
         lines += [
             f'!!! info "{_md(page.feedback_title)}"',
-            f"    {_md(page.feedback_note)}",
+            f"    {_md_site_text(page.feedback_note)}",
             "",
         ]
     lines += [
         "## Citations",
-        *(f"- [{_md(source)}]({url})" for source, url in doc.citations),
+        *(f"- {_md_link(source, url)}" for source, url in doc.citations),
         "",
     ]
     lines += [f"_License: {_md(doc.license)}_", ""]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Value
 from django.utils.text import slugify
 
 from . import stamp
@@ -79,8 +79,7 @@ def glossary_stamp() -> Stamp:
             redis_client = token = None
         if token is not None:
             return stamp.decode(token)
-    state = glossary_state()
-    current = Stamp(state.version, state.changed_at)
+    current = Stamp.of(glossary_state())
     if redis_client is not None:
         # Only where there is none: a writer's newer stamp is never overwritten.
         try:
@@ -326,26 +325,73 @@ def glossary_stats(statuses: list[str]) -> dict:
 WANTED_REFERENCES_SHOWN = 100
 
 
-def wanted_targets(statuses: list[str]) -> QuerySet:
+def wanted_targets(statuses: list[str]) -> "WantedRows":
     """Unresolved targets of visible terms with how often each is named, most first.
 
-    A queryset of ``{"target_key", "target", "count"}``, to be paginated, read
-    from the summary every write keeps (``WantedTarget``).
+    Rows of ``{"target_key", "target", "count"}``, to be paginated, read from
+    the summary every write keeps (``WantedTarget``).
+
+    A target that names a term the reader may not see (a draft) is still
+    wanted for them: what they are shown must not change with what they
+    cannot see.
     """
     count = sum((F(status) for status in statuses), Value(0))
-    return (
+    unresolved = (
         WantedTarget.objects.annotate(count=count)
         .filter(count__gt=0)
-        .values("target_key", "target", "count")
-        .order_by("-count", "target_key")
+        .order_by()
+        .values_list("target_key", "target", "count")
     )
+    hidden = [status for status in Status.values if status not in statuses]
+    if hidden:
+        resolved_unseen = (
+            Relationship.objects.filter(
+                target__status__in=hidden, term__status__in=statuses
+            )
+            .order_by()
+            .values("target_key")
+            .annotate(spelling=Min("target_name"), count=Count("id"))
+            .values_list("target_key", "spelling", "count")
+        )
+        unresolved = unresolved.union(resolved_unseen, all=True)
+    return WantedRows(unresolved.order_by("-count", "target_key"))
+
+
+class WantedRows:
+    """A query of wanted targets whose slices are ``{"target_key", "target",
+    "count"}`` dicts (a union of querysets gives tuples)."""
+
+    def __init__(self, query: QuerySet):
+        self.query = query
+
+    def count(self) -> int:
+        """How many targets (for pagination)."""
+        return self.query.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        rows = self.query[index]
+        if isinstance(index, slice):
+            return [_wanted_row(row) for row in rows]
+        return _wanted_row(rows)
+
+
+def _wanted_row(row: tuple) -> dict:
+    key, target, count = row
+    return {"target_key": key, "target": target, "count": count}
 
 
 def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[dict]]:
-    """For each target key, the terms naming it: ``{slug, term, kind}``."""
+    """For each target key, the terms naming it: ``{slug, term, kind}`` (a
+    target the reader cannot see counts as unresolved, as in
+    ``wanted_targets``)."""
+    hidden = [status for status in Status.values if status not in statuses]
+    unseen = Q(target=None) | Q(target__status__in=hidden)
     rows = (
         Relationship.objects.filter(
-            target=None, term__status__in=statuses, target_key__in=keys
+            unseen, term__status__in=statuses, target_key__in=keys
         )
         .order_by("target_key", "term__name_key")
         .values_list("target_key", "term__slug", "term__name", "kind")

@@ -8,6 +8,7 @@ glossary version (which invalidates cached API responses) in one transaction.
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
@@ -78,30 +79,46 @@ def wanted_refresh() -> None:
     )
 
 
-def glossary_touch(changed: Iterable[int] | None = None) -> None:
+def glossary_touch(
+    changed: Iterable[int] | None = None, *, public: bool | None = None
+) -> None:
     """Record that the glossary changed: bump its version and change time.
 
     ``changed`` names the terms (ids) the write changed, created or deleted; the
     stored details (``terms.readmodel``) they affect are deleted. None: the
     write may affect any term (roles, categories, site texts), and all are.
 
+    ``public`` says whether anonymous readers can see the change; only then do
+    the version and time they are shown move (``GlossaryState.public_version``),
+    so nothing about drafts or pending changes shows in what they read. None:
+    worked out from ``changed`` (any changed term now public, or gone).
+
     With a shared cache the stamp there is dropped now (readers fall back to the
     database, which shows the change once it commits) and replaced by the new
     one when the transaction commits, so every process serves fresh reads
     without asking the database on each request.
     """
+    changed = None if changed is None else list(changed)
+    if public is None:
+        public = changed is None or _touches_public(changed)
     wanted_refresh()
     now = timezone.now()
     # Counted with every write, so an unfiltered term list need not count.
     counts = dict(
         Term.objects.order_by().values_list("status").annotate(count=Count("pk"))
     )
-    updated = GlossaryState.objects.filter(pk=1).update(
-        version=F("version") + 1, changed_at=now, status_counts=counts
-    )
+    values = {"version": F("version") + 1, "changed_at": now, "status_counts": counts}
+    if public:
+        values.update(public_version=F("public_version") + 1, public_changed_at=now)
+    updated = GlossaryState.objects.filter(pk=1).update(**values)
     if not updated:
         GlossaryState.objects.get_or_create(
-            pk=1, defaults={"changed_at": now, "status_counts": counts}
+            pk=1,
+            defaults={
+                "changed_at": now,
+                "public_changed_at": now,
+                "status_counts": counts,
+            },
         )
     # After the version row is locked: a read storing a detail meanwhile either
     # committed before (and is deleted here) or waits and then sees the new
@@ -114,9 +131,19 @@ def glossary_touch(changed: Iterable[int] | None = None) -> None:
     if redis_client is None:
         return
     stamp.drop(redis_client)
-    state = GlossaryState.objects.get(pk=1)
-    token = stamp.encode(state.version, state.changed_at)
+    token = stamp.Stamp.of(GlossaryState.objects.get(pk=1)).token
     transaction.on_commit(lambda: stamp.replace(redis_client, token))
+
+
+def _touches_public(changed: list[int]) -> bool:
+    """Whether any of the terms (ids) is public now, or gone (a deleted term
+    that was public; callers that know otherwise say ``public=False``)."""
+    if not changed:
+        return False
+    found = dict(Term.objects.filter(pk__in=changed[:1000]).values_list("pk", "status"))
+    if len(changed) > 1000 or len(found) < len(set(changed)):
+        return True
+    return any(status in settings.GLOSSARY_PUBLIC_STATUSES for status in found.values())
 
 
 def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:
@@ -212,7 +239,14 @@ def terms_write(
     insert_rows(TermEvent, events)
     if digests:
         _write_sources(written, old_status, digests)
-    glossary_touch(term.pk for term in written)
+    public = set(settings.GLOSSARY_PUBLIC_STATUSES)
+    glossary_touch(
+        [term.pk for term in written],
+        public=any(
+            term.status in public or old_status.get(term.pk) in public
+            for term in written
+        ),
+    )
     return written
 
 
@@ -318,7 +352,11 @@ def terms_delete(
     for chunk in _chunks([term.pk for term in doomed]):
         Term.objects.filter(pk__in=chunk).delete()
     relationships_resolve()
-    glossary_touch(term.pk for term in doomed)
+    public = settings.GLOSSARY_PUBLIC_STATUSES
+    glossary_touch(
+        [term.pk for term in doomed],
+        public=any(term.status in public for term in doomed),
+    )
     return [term.slug for term in doomed]
 
 
@@ -366,7 +404,8 @@ def term_status_write(
         version=term.version,
         comment=comment,
     ).save()
-    glossary_touch([term.pk])
+    public = settings.GLOSSARY_PUBLIC_STATUSES
+    glossary_touch([term.pk], public=from_status in public or term.status in public)
     return term
 
 
@@ -399,4 +438,5 @@ def store_link_checks(results) -> None:
             unique_fields=["url"],
             update_fields=[*fields, "attempts", "checked_at"],
         )
-        glossary_touch(())  # no term's detail shows link checks
+        # No term's detail shows link checks; the statistics count them.
+        glossary_touch((), public=True)

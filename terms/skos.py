@@ -25,6 +25,7 @@ graph (one prefLabel per language, prefLabel and altLabel disjoint, related
 disjoint from broader).
 """
 
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -56,6 +57,12 @@ def site() -> str:
 def vocabulary() -> Namespace:
     """The glossary's own properties, for what SKOS has no word for."""
     return Namespace(f"{site()}/vocab#")
+
+
+def iri(url: str) -> str:
+    """``url`` with any character an IRI may not hold percent-encoded, so a
+    URL stored before such URLs were refused cannot break a whole export."""
+    return re.sub(r'[<>"{}|\\^`\s]', lambda m: f"%{ord(m.group()):02X}", url)
 
 
 def concept_uri(slug: str) -> URIRef:
@@ -188,7 +195,7 @@ def _add_concept(
         node = BNode()
         graph.add((concept, DCTERMS.source, node))
         graph.add((node, DCTERMS.title, Literal(source)))
-        graph.add((node, SCHEMA.url, URIRef(url)))
+        graph.add((node, SCHEMA.url, URIRef(iri(url))))
         graph.add((node, gl.position, Literal(index)))
     if document.license:
         graph.add((concept, DCTERMS.license, Literal(document.license)))

@@ -60,7 +60,65 @@ class Entry:
     warnings: list[Problem] = field(default_factory=list)
 
 
+def _hazard(raw: bytes, fmt: str) -> str | None:
+    """Why a file must not reach rdflib at all, or None.
+
+    RDF/XML may declare a DTD whose nested entities expand without end (a file
+    of a few hundred bytes then takes minutes) or name external files; no RDF
+    vocabulary needs one, so any DTD is refused. JSON-LD may name its
+    ``@context`` by URL, which rdflib would fetch (from the network or from
+    ``file://`` paths on this server, even on a dry run): only inline contexts
+    are read.
+    """
+    if fmt == "xml":
+        import defusedxml.ElementTree
+        from defusedxml import DefusedXmlException
+
+        try:
+            defusedxml.ElementTree.fromstring(
+                raw, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
+        except DefusedXmlException:
+            return (
+                "RDF/XML with a DTD or entity declarations is not read "
+                "(<!DOCTYPE> and <!ENTITY> are refused)"
+            )
+        except Exception:
+            return None  # malformed: rdflib reports where
+    if fmt == "json-ld":
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None  # rdflib's parser reports where
+        remote = _remote_contexts(data)
+        if remote:
+            return (
+                "JSON-LD contexts are read inline only; this file refers to "
+                f"{remote[0]!r} (put the context's terms in the file)"
+            )
+    return None
+
+
+def _remote_contexts(data: Any) -> list[str]:
+    """Every context (or ``@import``) named by reference anywhere in ``data``."""
+    found, stack = [], [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("@context", "@import"):
+                    values = value if isinstance(value, list) else [value]
+                    found += [v for v in values if isinstance(v, str)]
+                stack.append(value)
+    return found
+
+
 def _parse(raw: bytes, fmt: str, file: str) -> tuple[Graph | None, list[Problem]]:
+    hazard = _hazard(raw, fmt)
+    if hazard:
+        return None, [Problem(hazard, file=file)]
     graph = Graph()
     try:
         graph.parse(data=raw, format=fmt)

@@ -4,7 +4,9 @@ Cached reads are keyed on the stamp (version and change time). With Redis as
 the cache, the stamp lives there as ``"<version>:<microseconds>"`` under one
 key, outside Django's cache serialisation. Writers drop it as they write and
 set the new one when their transaction commits (``terms.services.glossary_touch``);
-a reader that finds none asks the database and puts it back.
+a reader that finds none asks the database and puts it back. Every stamp
+expires after ``lifetime()`` seconds, so one that went stale (its writer died
+at commit, or Redis refused the new one) heals within that time.
 
 Every change of the key is also published, numbered by a counter the same Lua
 script increments, so each process can keep the current stamp in memory
@@ -50,13 +52,14 @@ __all__ = [
     "encode",
     "failed",
     "forget",
+    "lifetime",
     "put_back",
     "reachable",
     "replace",
     "watched",
 ]
 
-KEY = "glossary:stamp:v2"
+KEY = "glossary:stamp:v3"
 #: The number of the latest change of ``KEY``.
 SEQUENCE_KEY = "glossary:stamp:sequence"
 #: Where changes of ``KEY`` are published, as ``"<number> <stamp or nothing>"``;
@@ -77,28 +80,62 @@ _MICROSECOND = datetime.timedelta(microseconds=1)
 
 @dataclass(frozen=True)
 class Stamp:
-    """The glossary's version and change time: what cached reads are keyed on."""
+    """The glossary's version and change time: what cached reads are keyed on;
+    with the version and time anonymous readers are shown (they move only
+    with writes those readers can see)."""
 
     version: int
     changed_at: datetime.datetime
+    public_version: int
+    public_changed_at: datetime.datetime
 
     @property
     def token(self) -> str:
-        """The stamp as text: ``"<version>:<microseconds since the epoch>"``."""
-        return encode(self.version, self.changed_at)
+        """The stamp as text (``encode``)."""
+        return encode(self)
+
+    def shown(self, signed_in: bool) -> tuple[int, datetime.datetime]:
+        """The version and change time a reader is told: signed-in people see
+        every write, anonymous readers only those they can see."""
+        if signed_in:
+            return self.version, self.changed_at
+        return self.public_version, self.public_changed_at
+
+    @classmethod
+    def of(cls, state) -> "Stamp":
+        """The stamp of a ``GlossaryState`` row."""
+        return cls(
+            state.version,
+            state.changed_at,
+            state.public_version,
+            state.public_changed_at or state.changed_at,
+        )
 
 
-def encode(version: int, changed_at: datetime.datetime) -> str:
-    """The stamp as stored: ``"<version>:<microseconds>"``."""
+def _micros(moment: datetime.datetime) -> int:
     # Integer arithmetic: a float timestamp can be a microsecond off.
-    return f"{version}:{(changed_at - _EPOCH) // _MICROSECOND}"
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def encode(stamp: Stamp) -> str:
+    """The stamp as stored: ``"<version>:<microseconds>:<public version>:
+    <microseconds>"``."""
+    return (
+        f"{stamp.version}:{_micros(stamp.changed_at)}:"
+        f"{stamp.public_version}:{_micros(stamp.public_changed_at)}"
+    )
 
 
 def decode(raw: bytes | str) -> Stamp:
     """The stamp from its stored text."""
     text = raw.decode() if isinstance(raw, bytes) else raw
-    version, micros = text.split(":")
-    return Stamp(int(version), _EPOCH + int(micros) * _MICROSECOND)
+    version, micros, public_version, public_micros = text.split(":")
+    return Stamp(
+        int(version),
+        _EPOCH + int(micros) * _MICROSECOND,
+        int(public_version),
+        _EPOCH + int(public_micros) * _MICROSECOND,
+    )
 
 
 def client() -> redis.Redis | None:
@@ -145,14 +182,14 @@ def channel(redis_client: redis.Redis) -> str:
 # --- changing the stamp: the key, its number and the message, in one script ---
 
 #: KEYS: the stamp, its number. ARGV: the new stamp ("" drops it), "nx" to set
-#: it only where there is none, the channel. Returns [number, stamp or ""] as
-#: they are then.
+#: it only where there is none, the channel, its lifetime in milliseconds.
+#: Returns [number, stamp or ""] as they are then.
 _CHANGE = """
 if ARGV[2] == 'nx' and redis.call('EXISTS', KEYS[1]) == 1 then
   return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[1])}
 end
 if ARGV[1] == '' then redis.call('DEL', KEYS[1])
-else redis.call('SET', KEYS[1], ARGV[1]) end
+else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4]) end
 local number = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[3], number .. ' ' .. ARGV[1])
 return {number, ARGV[1]}
@@ -166,11 +203,29 @@ def _change(redis_client: redis.Redis, token: str, *, only_if_absent=False) -> s
         script = _scripts[id(redis_client)] = redis_client.register_script(_CHANGE)
     number, current = script(
         keys=[KEY, SEQUENCE_KEY],
-        args=[token, "nx" if only_if_absent else "", channel(redis_client)],
+        args=[
+            token,
+            "nx" if only_if_absent else "",
+            channel(redis_client),
+            int(lifetime() * 1000),
+        ],
     )
     current = current.decode() if isinstance(current, bytes) else current
     _watch(redis_client).learn(int(number), current or None)
     return current
+
+
+def lifetime() -> float:
+    """Seconds a stamp stays in Redis (``GLOSSARY_STAMP_SECONDS``).
+
+    Whoever set it, it then expires and the next reader asks the database: a
+    stamp that no longer matches the database (a reader put back what it read
+    just before a write committed, and the writer died or Redis refused its
+    new stamp at that moment) is gone within this time, however the writer
+    fared. It costs one small query per lifetime, not per request; the
+    version in it is unchanged, so nothing cached is lost.
+    """
+    return settings.GLOSSARY_STAMP_SECONDS
 
 
 def drop(redis_client: redis.Redis) -> None:

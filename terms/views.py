@@ -85,16 +85,29 @@ def term_detail(request, slug):
 
 def term_history(request, slug):
     """When the term changed and how its status moved (names only for staff)."""
-    term = get_object_or_404(Term, slug=slug, status__in=_visible(request))
+    visible = _visible(request)
+    term = get_object_or_404(Term, slug=slug, status__in=visible)
     events = term.events.order_by("-id")
     show_names = request.user.is_authenticated and request.user.has_perm(
         "terms.view_term"
     )
+    if "draft" not in visible:
+        # Review stays among reviewers: no pending change's events, and no
+        # comment made while the term was not public.
+        events = [
+            event if event.to_status in visible else _without_comment(event)
+            for event in events.filter(pending=False)
+        ]
     return render(
         request,
         "glossary/history.html",
         {"term": term, "events": events, "show_names": show_names},
     )
+
+
+def _without_comment(event):
+    event.comment = ""
+    return event
 
 
 def _linked_terms(request, link_model, **link):

@@ -19,18 +19,22 @@ subscription's secret; a receiver recomputes it and refuses old timestamps
 against replays.
 """
 
+import contextlib
 import datetime
 import hashlib
 import hmac
 import json
 import time
+import uuid
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from . import outbound
 from .models import (
     EVENT_TYPES,
     EventAction,
@@ -40,7 +44,15 @@ from .models import (
     WebhookSubscription,
 )
 
-__all__ = ["EVENT_TYPES", "deliver", "event_type", "payload", "queue", "sign"]
+__all__ = [
+    "EVENT_TYPES",
+    "deliver",
+    "event_type",
+    "payload",
+    "queue",
+    "resume",
+    "sign",
+]
 
 _TYPES = {
     EventAction.CREATE: "term.created",
@@ -171,37 +183,99 @@ def _send(
     }
     try:
         response = client.post(subscription.url, content=body, headers=headers)
+    except outbound.Refused as exc:
+        return False, None, str(exc)
     except httpx.HTTPError as exc:
-        return False, None, f"{type(exc).__name__}: {exc}"[:500]
+        # Only the kind of failure is kept: the system's own message would tell
+        # whoever reads the log which ports answer where (a port scanner).
+        return False, None, outbound.failure_kind(exc)
     ok = 200 <= response.status_code < 300
     return ok, response.status_code, "" if ok else f"HTTP {response.status_code}"
+
+
+#: A run's hold on its subscription lasts this long past each send, so a run
+#: whose worker died frees the subscription soon after.
+LEASE_SECONDS = 30.0
+
+
+def _claim(subscription_id: int, owner: str, *, retry: bool):
+    """Take the subscription's lease (one run at a time) without holding a
+    transaction: None when another run holds it, the subscription is gone or
+    inactive, or a scheduled retry is not due yet."""
+    now = timezone.now()
+    claimable = WebhookSubscription.objects.filter(pk=subscription_id, active=True)
+    claimable = claimable.filter(Q(leased_until=None) | Q(leased_until__lt=now))
+    if not retry:
+        # A retry is scheduled: new events wait for it, in order.
+        claimable = claimable.filter(Q(retry_at=None) | Q(retry_at__lte=now))
+    lease = now + datetime.timedelta(
+        seconds=LEASE_SECONDS + settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
+    )
+    if not claimable.update(leased_until=lease, lease_owner=owner):
+        held = (
+            WebhookSubscription.objects.filter(pk=subscription_id, active=True)
+            .values_list("leased_until", flat=True)
+            .first()
+        )
+        if held is not None and held > now:
+            # Whoever holds it may die before it ends: look again then.
+            deliver.using(run_after=held).enqueue(subscription_id, retry=retry)
+        return None
+    return WebhookSubscription.objects.get(pk=subscription_id)
+
+
+def _renew(subscription, owner: str) -> bool:
+    """Extend this run's lease; False when it was lost (it ran out)."""
+    lease = timezone.now() + datetime.timedelta(
+        seconds=LEASE_SECONDS + settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
+    )
+    return bool(
+        WebhookSubscription.objects.filter(
+            pk=subscription.pk, lease_owner=owner
+        ).update(leased_until=lease)
+    )
+
+
+def _release(subscription, owner: str) -> None:
+    WebhookSubscription.objects.filter(pk=subscription.pk, lease_owner=owner).update(
+        leased_until=None, lease_owner=""
+    )
 
 
 @task()
 def deliver(subscription_id: int, retry: bool = False) -> int:
     """Send a subscription's undelivered events in order; on a failure, stop and
     queue one retry after the backoff (runs queued meanwhile wait for it, so
-    the order holds). Returns how many were delivered."""
-    with transaction.atomic():
-        # One run per subscription at a time (others find the row locked and
-        # leave: the running one sends what they would have).
-        subscription = (
-            WebhookSubscription.objects.select_for_update(skip_locked=True)
-            .filter(pk=subscription_id, active=True)
-            .first()
-        )
-        if subscription is None:
-            return 0
-        due = subscription.retry_at
-        if not retry and due is not None and due > timezone.now():
-            return 0  # a retry is scheduled: new events wait for it, in order
-        return _deliver(subscription)
+    the order holds). Returns how many were delivered.
+
+    No transaction or row lock is held while a request is out: one run at a
+    time holds a lease on the subscription (a column with an expiry), and each
+    attempt is recorded in its own commit as soon as its answer is in. A worker
+    killed mid-run therefore loses at most the attempt in flight, which the
+    next run makes again with the same ``webhook-id`` (receivers use it to
+    ignore a repeat); nothing it had recorded is sent twice.
+    """
+    owner = uuid.uuid4().hex
+    subscription = _claim(subscription_id, owner, retry=retry)
+    if subscription is None:
+        return 0
+    try:
+        sent, more = _deliver(subscription, owner)
+    finally:
+        _release(subscription, owner)
+    if more:
+        # Released first: a run queued by a write meanwhile found the lease
+        # held and left; this look after the release sends what it would have.
+        deliver.enqueue(subscription.pk)
+    return sent
 
 
-def _deliver(subscription: WebhookSubscription) -> int:
+def _deliver(subscription: WebhookSubscription, owner: str) -> tuple[int, bool]:
+    """``(sent, more)``: how many were delivered, and whether events may still
+    wait (a full batch, or events that came while this run sent)."""
     sent = 0
     timeout = settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    with outbound.client(timeout=timeout) as client:
         for event in _pending_events(subscription)[:BATCH]:
             started = time.monotonic()
             ok, code, error = _send(client, subscription, event)
@@ -211,14 +285,8 @@ def _deliver(subscription: WebhookSubscription) -> int:
                 ).count()
                 + 1
             )
-            with transaction.atomic():
-                if (
-                    ok
-                    and WebhookDelivery.objects.filter(
-                        subscription=subscription, event_id=event.pk, delivered=True
-                    ).exists()
-                ):
-                    continue  # another run sent it meanwhile: not logged twice
+            # Recorded as delivered already: a run whose lease ran out.
+            with contextlib.suppress(IntegrityError), transaction.atomic():
                 WebhookDelivery.objects.create(
                     subscription=subscription,
                     event_id=event.pk,
@@ -241,13 +309,29 @@ def _deliver(subscription: WebhookSubscription) -> int:
                     failures=failures, retry_at=later
                 )
                 deliver.using(run_after=later).enqueue(subscription.pk, retry=True)
-                return sent
+                return sent, False
             sent += 1
             if subscription.failures or subscription.retry_at:
                 subscription.failures, subscription.retry_at = 0, None
                 WebhookSubscription.objects.filter(pk=subscription.pk).update(
                     failures=0, retry_at=None
                 )
-    if _pending_events(subscription).exists():
-        deliver.enqueue(subscription.pk)  # more than one batch waiting
-    return sent
+            if not _renew(subscription, owner):
+                return sent, True  # the lease ran out: another run goes on
+    return sent, _pending_events(subscription).exists()
+
+
+def resume() -> int:
+    """Queue a run for every active subscription with events waiting (the task
+    worker does this as it starts: runs of a worker that died are not retried
+    by the queue). Returns how many were queued."""
+    queued = 0
+    for subscription in WebhookSubscription.objects.filter(active=True):
+        if _pending_events(subscription).exists():
+            due = subscription.retry_at
+            if due is not None and due > timezone.now():
+                deliver.using(run_after=due).enqueue(subscription.pk, retry=True)
+            else:
+                deliver.enqueue(subscription.pk)
+            queued += 1
+    return queued

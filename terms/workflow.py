@@ -210,7 +210,7 @@ def _pending_transition(term, pending, transition, actor, comment, source) -> Te
     pending.reviewed_by = actor if transition.target == Status.REVIEWED else None
     pending.save(update_fields=["status", "reviewed_by", "updated_at"])
     event.save()
-    services.glossary_touch([term.pk])
+    services.glossary_touch([term.pk], public=False)  # a pending change's
     return term
 
 
@@ -356,7 +356,7 @@ def _propose(term, pending, document, live, actor, source) -> EditResult:
         version=term.version,
         pending=True,
     ).save()
-    services.glossary_touch([term.pk])
+    services.glossary_touch([term.pk], public=False)  # a pending change's
     return EditResult("proposed", term, pending)
 
 
@@ -388,7 +388,7 @@ def pending_withdraw(
         comment=comment,
         pending=True,
     ).save()
-    services.glossary_touch([term.pk])
+    services.glossary_touch([term.pk], public=False)  # a pending change's
 
 
 @transaction.atomic
@@ -419,6 +419,7 @@ def term_revert(*, term: Term, version: int, actor, source: ChangeSource) -> Edi
     return result
 
 
+@transaction.atomic
 def term_relate(*, term: Term, target: Term, actor, source: ChangeSource) -> EditResult:
     """Add ``target`` to the term's related terms, as an edit (directly in a
     draft, as a pending change otherwise). Already linked: unchanged."""

@@ -14,6 +14,15 @@ from terms.models import LinkCheck, Term
 
 from .helpers import base_term, import_folders, make_user, write_term
 
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    """The receivers here listen on loopback: allowed as a private deployment
+    allows its own network (tests/test_security_faults.py checks that by
+    default such addresses are refused)."""
+    settings.GLOSSARY_OUTBOUND_ALLOW = ["127.0.0.0/8"]
+
+
 pytestmark = pytest.mark.django_db
 
 

@@ -20,6 +20,14 @@ from .helpers import seed_term
 SECRET = "s3cret-for-tests"
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    """The receivers here listen on loopback: allowed as a private deployment
+    allows its own network (tests/test_security_faults.py checks that by
+    default such addresses are refused)."""
+    settings.GLOSSARY_OUTBOUND_ALLOW = ["127.0.0.0/8"]
+
+
 class Receiver:
     """An HTTP server that records what it is sent; it can be stopped and
     started again on the same port, as a crashed receiver would be."""

@@ -35,13 +35,17 @@ from .errors import PreconditionFailed
 from .params import reader_languages
 
 
-def term_token(term) -> str:
+def term_token(term, *, pending: bool = True) -> str:
     """Changes whenever the term's content, status or pending change changes.
 
     A pending change does not alter the live term, but a writer who read the
-    term before it was proposed must not overwrite it unawares.
+    term before it was proposed must not overwrite it unawares. Anonymous
+    readers never see pending changes, so their token (``pending=False``)
+    leaves it out: it must not move when only a pending change does.
     """
     token = f"t{term.pk}-{term.version}-{int(term.updated_at.timestamp() * 1e6)}"
+    if not pending:
+        return token
     try:
         pending = term.pending
     except ObjectDoesNotExist:
@@ -49,9 +53,10 @@ def term_token(term) -> str:
     return f"{token}-p{int(pending.updated_at.timestamp() * 1e6)}"
 
 
-def term_etag(term, glossary_version: int) -> str:
-    """The ETag of a term's representations: its own token, then the glossary's."""
-    return f'"{term_token(term)}.g{glossary_version}"'
+def term_etag(term, glossary_version: int, *, signed_in: bool = True) -> str:
+    """The ETag of a term's representations: its own token, then the glossary's
+    (for anonymous readers, both as they can see them)."""
+    return f'"{term_token(term, pending=signed_in)}.g{glossary_version}"'
 
 
 def if_match(request):
@@ -148,12 +153,21 @@ class GlossaryCacheMixin:
         if request.method not in ("GET", "HEAD"):
             return
         state = glossary_stamp()
-        self.glossary_version = state.version
-        self.last_modified = http_date(state.changed_at.timestamp())
+        #: The stamp, and the version and time this reader is shown (an
+        #: anonymous reader's move only with writes they can see).
+        self.stamp = state
+        shown_version, shown_at = state.shown(request.user.is_authenticated)
+        self.glossary_version = shown_version
+        self.last_modified = http_date(shown_at.timestamp())
         parts = [
+            # Bodies hold absolute URLs built from the request's origin: one
+            # reader's Host must never shape what another is served.
+            request.build_absolute_uri("/"),
             request.path,
             request.META.get("QUERY_STRING", ""),
             getattr(request.accepted_renderer, "format", ""),
+            # The full media type: its parameters (indent=8) change the body.
+            getattr(request, "accepted_media_type", ""),
             ",".join(self.statuses),
             ",".join(self.languages),
         ]
@@ -162,7 +176,7 @@ class GlossaryCacheMixin:
         # database backup, say).
         self.stamp_token = state.token
         self.cache_key = f"glossary:v{state.token}:{digest}"
-        self.list_etag = f'"g{state.version}.{digest[:16]}"'
+        self.list_etag = f'"g{shown_version}.{digest[:16]}"'
         if getattr(self, "action", None) != "retrieve" and _etag_matches(
             request, self.list_etag
         ):
@@ -217,7 +231,11 @@ class GlossaryCacheMixin:
         ):
             return response
         etag = (
-            term_etag(self.etag_term, self.glossary_version)
+            term_etag(
+                self.etag_term,
+                self.glossary_version,
+                signed_in=request.user.is_authenticated,
+            )
             if self.etag_term is not None
             else self.list_etag
         )

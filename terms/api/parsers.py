@@ -79,6 +79,22 @@ def _check_text(text: str) -> None:
         ) from None
 
 
+def loads_checked(text: str):
+    """JSON text decoded and checked as a body is (depth, lone surrogates);
+    ``ParseError`` naming the problem. For JSON that arrives inside a form
+    field or a query parameter (a reconciliation batch)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ParseError(
+            f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+        ) from None
+    except ValueError as exc:
+        raise ParseError(f"not valid JSON: {exc}") from None
+    _check_values(data)
+    return data
+
+
 class GlossaryJSONParser(parsers.JSONParser):
     """JSON bodies within the size limit, at most 32 levels deep, valid Unicode."""
 

@@ -17,6 +17,11 @@ class GlossaryState(models.Model):
 
     version = models.PositiveBigIntegerField(default=1)
     changed_at = models.DateTimeField()
+    #: Bumped only by writes that change what anonymous readers see, so the
+    #: version and time they are shown (statistics, ETags, Last-Modified) do
+    #: not move when only drafts or pending changes do.
+    public_version = models.PositiveBigIntegerField(default=1)
+    public_changed_at = models.DateTimeField(null=True, blank=True)
     status_counts = models.JSONField(
         null=True,
         blank=True,

@@ -39,6 +39,10 @@ class WebhookSubscription(models.Model):
     retry_at = models.DateTimeField(
         null=True, blank=True, help_text="When the next attempt after a failure is due."
     )
+    #: The delivery run now sending (``terms.webhooks``) and until when its
+    #: hold lasts: one run at a time, without a lock held across requests.
+    leased_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=32, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -49,6 +53,16 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} -> {self.url}"
+
+    def clean(self) -> None:
+        """Only receivers at public addresses (``terms.outbound``)."""
+        from django.core.exceptions import ValidationError
+
+        from ..outbound import check_url
+
+        problem = check_url(self.url)
+        if problem:
+            raise ValidationError({"url": problem})
 
 
 class WebhookDelivery(models.Model):

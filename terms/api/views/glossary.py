@@ -80,9 +80,10 @@ class StatsView(ReadView):
 
     def get(self, request):
         """Counts of what the reader may see, and the glossary's version."""
-        state = selectors.glossary_state()
+        state = selectors.glossary_stamp()
         stats = selectors.glossary_stats(self.statuses)
-        stats.update(glossary_version=state.version, last_change=state.changed_at)
+        version, changed_at = state.shown(request.user.is_authenticated)
+        stats.update(glossary_version=version, last_change=changed_at)
         return Response(StatsSerializer(stats).data)
 
 

@@ -251,9 +251,12 @@ class AnnotateView(ReadView):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
         state = selectors.glossary_stamp()
-        spans = derived.annotate_spans(
-            statuses, (state.version, state.changed_at.timestamp()), text
-        )
+        try:
+            spans = derived.annotate_spans(
+                statuses, (state.version, state.changed_at.timestamp()), text
+            )
+        except annotation.BudgetSpent as spent:
+            raise PayloadTooLarge(str(spent)) from spent
         chosen = {c.slug for span in spans for c in span.candidates}
         terms = {
             t.slug: t

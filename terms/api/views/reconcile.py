@@ -1,14 +1,12 @@
 """The Entity Reconciliation API (``terms.reconcile``) over HTTP, for OpenRefine
 and other reconciliation clients."""
 
-import json
-
 from django.http import HttpResponse
 from django.utils.html import format_html
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
@@ -16,7 +14,7 @@ from terms import reconcile
 from terms.models import Term
 
 from ..params import required_text
-from ..parsers import GlossaryJSONParser
+from ..parsers import GlossaryJSONParser, loads_checked
 from ..schema import QUERY_SCHEMA, errors
 from .lookups import ReadView
 
@@ -35,9 +33,9 @@ class ReconcileBatchSerializer(serializers.Serializer):
 def _batch(view, raw) -> Response:
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValidationError({"queries": [f"not valid JSON: {exc.msg}"]}) from None
+            raw = loads_checked(raw)
+        except ParseError as exc:
+            raise ValidationError({"queries": [str(exc.detail)]}) from None
     try:
         return Response(reconcile.reconcile_batch(raw, view.statuses))
     except reconcile.QueryError as exc:

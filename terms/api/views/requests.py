@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -99,17 +99,29 @@ class TermRequestSerializer(serializers.ModelSerializer):
         return super().to_internal_value(data)
 
     def to_representation(self, instance):
-        """Leave out the contact for everyone but staff."""
+        """Leave out the contact for everyone but those who handle requests
+        (``change_termrequest``: editors), as the admin does."""
         data = super().to_representation(instance)
         user = self.context["request"].user
-        if not (user.is_authenticated and user.is_staff):
+        if not (user.is_authenticated and user.has_perm("terms.change_termrequest")):
             data.pop("contact", None)
         return data
 
 
+class CanViewRequests(BasePermission):
+    """Signed in with ``view_termrequest`` (editors; the admin's rule)."""
+
+    def has_permission(self, request, view) -> bool:
+        """Whether the user may read term requests."""
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.has_perm("terms.view_termrequest")
+        )
+
+
 @extend_schema(
     methods=["GET"],
-    summary="Term requests (staff), newest first",
+    summary="Term requests (those who handle them), newest first",
     responses={200: TermRequestSerializer(many=True), **errors(400, 401, 403)},
 )
 class RequestsView(ListAPIView):
@@ -121,10 +133,10 @@ class RequestsView(ListAPIView):
     pagination_class = GlossaryPagination
 
     def get_permissions(self):
-        """Anyone may ask; only staff read the list."""
+        """Anyone may ask; those who may view requests read the list."""
         if self.request.method == "POST":
             return [AllowAny()]
-        return [IsAdminUser()]
+        return [CanViewRequests()]
 
     def get_queryset(self):
         """Requests, optionally of one status."""
@@ -188,7 +200,7 @@ class RequestDetailView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, public_id):
-        """The request, without its contact (unless staff ask)."""
+        """The request, without its contact (unless its handlers ask)."""
         found = (
             TermRequest.objects.select_related("merged_into", "draft")
             .filter(public_id=public_id)

@@ -291,7 +291,7 @@ class TermViewSet(
         context["request"] = readmodel.marked_request(self.request)
         data = TermDetailSerializer(term, context=context).data
         body = renderers.JSONRenderer().render(data)
-        readmodel.store(term, term_token(term), body, self.glossary_version)
+        readmodel.store(term, term_token(term, pending=False), body, self.stamp.version)
         origin = readmodel.origin_json(self.request.build_absolute_uri("/")[:-1])
         return json.loads(body.replace(readmodel.MARKER_JSON, origin))
 

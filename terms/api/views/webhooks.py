@@ -1,9 +1,11 @@
-"""Webhook subscriptions over the API (staff only): ``/api/v1/webhooks/``."""
+"""Webhook subscriptions over the API (administrators: the subscription
+permissions): ``/api/v1/webhooks/``."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import DjangoModelPermissions
 
+from terms import outbound
 from terms.models import EVENT_TYPES, WebhookSubscription
 from terms.webhooks import latest_event_id
 
@@ -38,6 +40,13 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         help_text="Event types to send; empty or left out: all of them.",
     )
 
+    def validate_url(self, value: str) -> str:
+        """Only receivers at public addresses (``terms.outbound``)."""
+        problem = outbound.check_url(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
     class Meta:
         model = WebhookSubscription
         fields = [
@@ -52,6 +61,20 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["failures", "retry_at", "created_at"]
+
+
+class WebhookPermission(DjangoModelPermissions):
+    """The webhook subscription permissions, exactly as the admin checks them:
+    reading needs ``view_webhooksubscription`` too. Subscriptions carry
+    secrets and send the glossary's changes where they point, so they belong
+    to administrators; the workflow groups hold none of these permissions."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
 
 
 _ERRORS = errors(400, 401, 403, 404, 429)
@@ -78,7 +101,7 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
 
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = [WebhookPermission]
     # Ids are whole numbers: anything else is no such subscription (404).
     lookup_value_regex = r"[0-9]+"
 

@@ -1,0 +1,27 @@
+"""``manage.py task_worker``: the task worker that delivers webhooks, started
+by ``make serve`` (``terms.supervisor``) and ``make worker``."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from terms import webhooks
+
+
+class Command(BaseCommand):
+    """Queue what a worker that died left undone, then run django-tasks' worker."""
+
+    help = (
+        "Deliver webhooks: queue deliveries left undone (a worker that was "
+        "killed mid-run), then run the database task worker."
+    )
+
+    def add_arguments(self, parser):
+        """How often the queue is polled."""
+        parser.add_argument("--interval", type=float, default=1.0)
+
+    def handle(self, *args, **options):
+        """Resume, then work until stopped."""
+        queued = webhooks.resume()
+        if queued:
+            self.stdout.write(f"queued deliveries for {queued} subscription(s)")
+        call_command("db_worker", interval=options["interval"])
