@@ -326,7 +326,14 @@ GLOSSARY_LANGUAGE = os.environ.get("GLOSSARY_LANGUAGE") or "en"
 GLOSSARY_WEBHOOK_BACKOFF_SECONDS = float(
     os.environ.get("GLOSSARY_WEBHOOK_BACKOFF_SECONDS") or 10
 )
-GLOSSARY_WEBHOOK_TIMEOUT_SECONDS = 10.0
+GLOSSARY_WEBHOOK_TIMEOUT_SECONDS = float(
+    os.environ.get("GLOSSARY_WEBHOOK_TIMEOUT_SECONDS") or 10
+)
+# How long a delivery run's hold on its subscription outlasts each attempt: a
+# run whose worker died frees the subscription after this (terms/webhooks.py).
+GLOSSARY_WEBHOOK_LEASE_SECONDS = float(
+    os.environ.get("GLOSSARY_WEBHOOK_LEASE_SECONDS") or 30
+)
 # Networks (CIDR, comma-separated) that webhooks and the citation link checker
 # may reach although they are not public: for a private deployment whose
 # receivers live on its own network. Empty: public addresses only

@@ -443,6 +443,9 @@ def _drop_for_bulk_load() -> list[str]:
     which only a glossary that holds next to nothing can afford.
     """
     with connection.cursor() as cursor:
+        # Checks deferred by earlier writes of this transaction run now: a table
+        # with trigger events pending cannot be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, "
             "pg_get_constraintdef(c.oid) FROM pg_constraint c "
@@ -463,6 +466,7 @@ def _drop_for_bulk_load() -> list[str]:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return [
         *(
             f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"

@@ -21,6 +21,7 @@ what is needed (three children, restart with back-off, ordered stop) is one
 small loop over ``subprocess``.
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -52,6 +53,9 @@ class Child:
     essential: bool = False
     #: Waits for the child to be ready after a start (the derived socket).
     ready: object = None
+    #: Removes what a child killed outright leaves behind (its socket), before
+    #: it starts again and after the server stops.
+    cleanup: object = None
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     pause: float = FIRST_PAUSE
@@ -60,6 +64,8 @@ class Child:
 
     def start(self, env: dict) -> None:
         """Start (or start again) the process."""
+        if self.cleanup is not None:
+            self.cleanup()
         self.process = subprocess.Popen(self.argv, env=env)
         self.started_at = time.monotonic()
         self.starts += 1
@@ -136,6 +142,9 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for child in self.children:
+            if child.cleanup is not None:
+                child.cleanup()
 
 
 def wait_for_socket(path: str, seconds: float = 30.0):
@@ -149,6 +158,16 @@ def wait_for_socket(path: str, seconds: float = 30.0):
             time.sleep(0.05)
 
     return ready
+
+
+def remove_file(path: str):
+    """A ``cleanup``: remove ``path`` if it is there."""
+
+    def cleanup() -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    return cleanup
 
 
 def python_argv(*args: str) -> list[str]:

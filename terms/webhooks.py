@@ -193,9 +193,15 @@ def _send(
     return ok, response.status_code, "" if ok else f"HTTP {response.status_code}"
 
 
-#: A run's hold on its subscription lasts this long past each send, so a run
-#: whose worker died frees the subscription soon after.
-LEASE_SECONDS = 30.0
+def _lease() -> datetime.datetime:
+    """When a hold taken now ends: one attempt's timeout and a margin
+    (``GLOSSARY_WEBHOOK_LEASE_SECONDS``), so a run whose worker died frees
+    the subscription soon after."""
+    seconds = (
+        settings.GLOSSARY_WEBHOOK_LEASE_SECONDS
+        + settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
+    )
+    return timezone.now() + datetime.timedelta(seconds=seconds)
 
 
 def _claim(subscription_id: int, owner: str, *, retry: bool):
@@ -208,10 +214,7 @@ def _claim(subscription_id: int, owner: str, *, retry: bool):
     if not retry:
         # A retry is scheduled: new events wait for it, in order.
         claimable = claimable.filter(Q(retry_at=None) | Q(retry_at__lte=now))
-    lease = now + datetime.timedelta(
-        seconds=LEASE_SECONDS + settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
-    )
-    if not claimable.update(leased_until=lease, lease_owner=owner):
+    if not claimable.update(leased_until=_lease(), lease_owner=owner):
         held = (
             WebhookSubscription.objects.filter(pk=subscription_id, active=True)
             .values_list("leased_until", flat=True)
@@ -226,13 +229,10 @@ def _claim(subscription_id: int, owner: str, *, retry: bool):
 
 def _renew(subscription, owner: str) -> bool:
     """Extend this run's lease; False when it was lost (it ran out)."""
-    lease = timezone.now() + datetime.timedelta(
-        seconds=LEASE_SECONDS + settings.GLOSSARY_WEBHOOK_TIMEOUT_SECONDS
-    )
     return bool(
         WebhookSubscription.objects.filter(
             pk=subscription.pk, lease_owner=owner
-        ).update(leased_until=lease)
+        ).update(leased_until=_lease())
     )
 
 

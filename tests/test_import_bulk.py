@@ -12,6 +12,10 @@ from terms.models import Alias, Relationship, Term, TermRevision
 
 from .helpers import base_term, import_folders, write_term
 
+# Autouse: the read below goes through WSGI, which would close the test's
+# connection (and its transaction) as the request starts and ends.
+from .test_frontcache import _keep_the_test_connection  # noqa: F401
+
 pytestmark = pytest.mark.django_db
 
 COUNT = 1100  # over the 1,000 rows that make an import a bulk load
@@ -110,3 +114,26 @@ def _unrelated(keys: set) -> int:
             "AND confrelid = 'terms_term'::regclass)"
         )
         return cursor.fetchone()[0]
+
+
+def test_a_large_import_after_a_stored_read_goes_through(tmp_path):
+    """A stored detail (the read model) and its dependency rows are deleted by
+    the import; their deferred checks must not stop the keys being made again
+    (before: "cannot ALTER TABLE terms_termread because it has pending trigger
+    events", and nothing written)."""
+    from terms import readmodel
+    from terms.models import TermRead
+
+    from .helpers import FIXTURES
+    from .test_frontcache import Counting, call
+
+    import_folders(FIXTURES)
+    # An anonymous read through the read model stores the detail.
+    assert call(readmodel.ReadModelApp(Counting()), "/api/v1/terms/prompt/")[0] == 200
+    assert TermRead.objects.filter(slug="prompt").exists()
+    before = schema()
+    write_batch(tmp_path / "big")
+    report = import_folders(tmp_path / "big")
+    assert len(report["created"]) == COUNT
+    assert not TermRead.objects.filter(slug="prompt").exists()
+    assert schema() == before

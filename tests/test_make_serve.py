@@ -1,11 +1,13 @@
-"""`make serve` as an operator runs it: granian's workers and the derived
-process beside them, on the test database; annotate answers through them, and
-stopping the server stops the derived process too (its socket goes with it)."""
+"""`make serve` as an operator runs it: granian's workers, the derived process
+and the task worker beside them, on the test database; annotate answers
+through them; a killed worker, derived process or task worker is started
+again; stopping the server stops them all (the socket goes with them)."""
 
 import os
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -36,6 +38,33 @@ def granian_pid(make_pid: int) -> int:
             if "granian" in Path(f"/proc/{grandchild}/cmdline").read_text():
                 return grandchild
     raise AssertionError("granian is not running under make")
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def wait_until(condition, seconds: float = 30.0):
+    """Poll until ``condition`` holds (a bound on waiting for processes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _replaced(granian: int, killed: int) -> bool:
+    workers = children(granian)
+    return killed not in workers and len(workers) == 2
+
+
+def _restarted(supervisor: int, name: str, before: dict) -> bool:
+    found = [pid for pid in children(supervisor) if name in cmdline(pid)]
+    return bool(found) and found[0] != before[name]
 
 
 def children(pid: int) -> list[int]:
@@ -77,6 +106,29 @@ def test_make_serve_runs_the_derived_process_and_stops_it(tmp_path):
         # The derived process answers on its socket itself.
         with socket.socket(socket.AF_UNIX) as probe:
             probe.connect(str(path))
+        supervisor = children(server.pid)[0]
+        companions = {name: pid for pid in children(supervisor) for name in
+                      ("derived", "task_worker", "granian") if name in cmdline(pid)}  # fmt: skip
+        assert set(companions) == {"derived", "task_worker", "granian"}
+        # kill -9 of one granian worker: it is replaced, the server stays up.
+        workers = children(companions["granian"])
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        assert wait_until(lambda: _replaced(companions["granian"], workers[0]))
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        # kill -9 of the derived process and of the task worker: both restarted.
+        for name in ("derived", "task_worker"):
+            os.kill(companions[name], signal.SIGKILL)
+            assert wait_until(
+                lambda name=name: _restarted(supervisor, name, companions)
+            )
+        assert wait_until(path.is_socket)
+        again = httpx.post(
+            f"{base}/api/v1/annotate/",
+            json={"text": "Every prompt fills the context window."},
+            timeout=60,
+        )
+        assert [s["slug"] for s in again.json()["spans"]] == slugs
         # Stop the server as a process manager does (SIGTERM to granian): the
         # recipe's trap then stops the derived process, and make returns.
         os.kill(granian_pid(server.pid), signal.SIGTERM)

@@ -546,3 +546,93 @@ def test_a_name_holding_next_line_survives_export_and_import(people, tmp_path):
     assert not report["errors"], report["errors"]
     assert Term.objects.filter(name=name).exists()
     assert any(b"\\N" in data for data in files.values())
+
+
+# --- 5. RDF files cannot make the importer expand or fetch -----------------------
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY a "haha">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:skos="http://www.w3.org/2004/02/skos/core#">
+  <skos:Concept rdf:about="https://example.org/laugh">
+    <skos:prefLabel xml:lang="en">&e;</skos:prefLabel>
+    <skos:definition xml:lang="en">A concept whose label is a hundred thousand laughs.</skos:definition>
+  </skos:Concept>
+</rdf:RDF>
+"""
+
+
+def test_rdf_xml_with_entity_declarations_is_refused(tmp_path):
+    path = tmp_path / "laughs.rdf"
+    path.write_text(LAUGHS, "utf-8")
+    for dry_run in (True, False):
+        report, _ = run_import(path, dry_run=dry_run)
+        [problem] = report["errors"]
+        assert "DTD" in problem["message"]
+        assert "laughs.rdf" in problem["file"]
+    assert not Term.objects.filter(name__startswith="haha").exists()
+
+
+class _Counting(BaseHTTPRequestHandler):
+    """Counts requests (a JSON-LD context server that must never be asked)."""
+
+    hits: list = []
+
+    def do_GET(self):
+        type(self).hits.append(self.path)
+        body = b'{"@context": {"skos": "http://www.w3.org/2004/02/skos/core#"}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ld+json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_json_ld_contexts_by_reference_are_refused_and_never_fetched(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    _Counting.hits = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"@context": {}}', "utf-8")
+    try:
+        for context in (
+            f"http://127.0.0.1:{server.server_port}/context.jsonld",
+            secret.as_uri(),
+            [{"skos": "http://www.w3.org/2004/02/skos/core#"}, secret.as_uri()],
+        ):
+            document = {
+                "@context": context,
+                "@id": "https://example.org/x",
+                "@type": "skos:Concept",
+                "skos:prefLabel": "x",
+            }
+            path = tmp_path / "remote.jsonld"
+            path.write_text(json.dumps(document), "utf-8")
+            report, _ = run_import(path, dry_run=True)
+            [problem] = report["errors"]
+            assert "inline only" in problem["message"]
+    finally:
+        server.shutdown()
+    assert _Counting.hits == []
+    inline = tmp_path / "inline.jsonld"
+    inline.write_text(
+        json.dumps(
+            {
+                "@context": {"skos": "http://www.w3.org/2004/02/skos/core#"},
+                "@id": "https://example.org/x",
+                "@type": "skos:Concept",
+                "skos:prefLabel": "x",
+            }
+        ),
+        "utf-8",
+    )
+    report, _ = run_import(inline, dry_run=True)
+    assert not any("inline only" in p["message"] for p in report["errors"])

@@ -10,7 +10,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from terms.supervisor import Child, Supervisor, python_argv, wait_for_socket
+from terms.supervisor import (
+    Child,
+    Supervisor,
+    python_argv,
+    remove_file,
+    wait_for_socket,
+)
 
 
 class Command(BaseCommand):
@@ -58,6 +64,7 @@ class Command(BaseCommand):
                     "derived process",
                     python_argv("derived"),
                     ready=wait_for_socket(socket_path),
+                    cleanup=remove_file(socket_path),
                 )
             )
         else:
