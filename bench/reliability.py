@@ -1,5 +1,6 @@
-"""Reliability under load (figures, not a test): the production server at 64
-connections, then a PostgreSQL restart in the middle of traffic.
+"""Reliability under load (figures, not a test): the production server as
+`make serve` runs it (`manage.py serve`: granian, the derived process and the
+task worker, supervised), then faults caused in the middle of traffic.
 
 1. 60 s of `wrk` at 64 connections over list, detail, search, lookup and
    annotate: counts requests, errors and non-2xx answers.
@@ -10,6 +11,14 @@ connections, then a PostgreSQL restart in the middle of traffic.
    being back.
 3. The same with Redis (a redis-server of the script's own) killed and
    started again empty: every read must still be a 200, from the database.
+4. One granian worker killed (SIGKILL) under `wrk`: only requests in flight on
+   it may fail, and the server keeps answering (granian starts another).
+5. The derived process stopped (SIGSTOP) for 5 s under annotate traffic:
+   annotate answers from each worker's own copy after its budget.
+6. A writer killed as its transaction commits (before it can set the new
+   stamp), while a reader put the old stamp back: how long readers keep
+   seeing the glossary as it was (bounded by the stamp's lifetime).
+7. The same with Redis refusing every write at the moment of the commit.
 
 Needs PostgreSQL (the cluster is restarted: run it on a machine of your own),
 redis-server and `wrk` (apt-get install redis-server wrk). Usage:
@@ -21,6 +30,7 @@ redis-server and `wrk` (apt-get install redis-server wrk). Usage:
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,11 +40,11 @@ import time
 from pathlib import Path
 
 import httpx
+import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import (
     ROOT,
-    granian,
     import_corpus,
     run_wrk,
     scratch_database,
@@ -66,9 +76,167 @@ end
 
 def start_server(env: dict) -> subprocess.Popen:
     """The production server as `make serve` starts it, with 2 workers."""
-    server = granian("glossary.wsgi:application", PORT, env, ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(PORT), "--workers", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     wait_until_up(f"{BASE}/healthz", server)
     return server
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in found.stdout.split()]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def child_named(server: subprocess.Popen, name: str) -> int:
+    return next(pid for pid in children(server.pid) if name in cmdline(pid))
+
+
+def kill_worker_under_load(server: subprocess.Popen, connections: int) -> dict:
+    """wrk for 15 s; one granian worker killed 5 s in."""
+    workers = children(child_named(server, "granian"))
+    killer = threading.Timer(5, lambda: os.kill(workers[0], signal.SIGKILL))
+    killer.start()
+    figures = load(15, connections)
+    killer.join()
+    after = children(child_named(server, "granian"))
+    return {**figures, "workers_after": len(after), "replaced": workers[0] not in after}
+
+
+def stop_derived_under_annotate(server: subprocess.Popen) -> dict:
+    """Annotate from 4 threads for 12 s; the derived process stopped for 5 s."""
+    derived = child_named(server, "manage.py derived")
+    answers: list[tuple[float, int | str, float]] = []
+    stop = threading.Event()
+
+    def annotate() -> None:
+        with httpx.Client(base_url=BASE, timeout=60) as client:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    code: int | str = client.post(
+                        "/api/v1/annotate/",
+                        json={
+                            "text": "Log probability and temperature shape a prompt."
+                        },
+                    ).status_code
+                except httpx.HTTPError as exc:
+                    code = type(exc).__name__
+                answers.append((started, code, time.monotonic() - started))
+
+    threads = [threading.Thread(target=annotate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    os.kill(derived, signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    time.sleep(5)
+    os.kill(derived, signal.SIGCONT)
+    time.sleep(5)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    during = [a for a in answers if a[0] >= stopped_at - 0.5]
+    codes = [str(code) for _, code, _ in answers]
+    return {
+        "answers": len(answers),
+        "codes": {c: codes.count(c) for c in sorted(set(codes))},
+        "slowest_s": round(max(d for _, _, d in during), 2) if during else None,
+    }
+
+
+KILLED_WRITER = """
+import os, signal, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+import redis
+
+commit = connection._commit
+fault = sys.argv[2]
+
+def commit_when_told():
+    print("committing", flush=True)
+    sys.stdin.readline()
+    if fault == "refuse":
+        client = redis.Redis.from_url(os.environ["GLOSSARY_CACHE_URL"])
+        client.config_set("min-replicas-to-write", 1)
+        commit()
+        return
+    commit()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+connection._commit = commit_when_told
+call_command("import_terms", sys.argv[1])
+"""
+
+
+def stale_after_write_fault(env: dict, fault: str, number: int) -> dict:
+    """A writer dies at its commit ("kill") or Redis refuses the new stamp then
+    ("refuse"), after a reader put the old stamp back; how long readers keep
+    seeing a search (a cached read) that does not find the term it added."""
+    folder = Path(tempfile.mkdtemp())
+    slug = f"fault-term-{fault}-{number}"
+    (folder / f"{slug}.yml").write_text(FAULT_TERM.format(name=slug.replace("-", " ")))
+    path = f"/api/v1/terms/?q={slug}"
+
+    def found(client) -> bool:
+        return client.get(path).json()["count"] > 0
+
+    with httpx.Client(base_url=BASE, timeout=10) as client:
+        assert not found(client)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", KILLED_WRITER, str(folder), fault],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert writer.stdout.readline().strip() == "committing"
+        for _ in range(20):  # readers meanwhile: the old glossary, stamp put back
+            found(client)
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        writer.wait(timeout=60)
+        committed = time.monotonic()
+        if fault == "refuse":
+            time.sleep(0.2)
+            redis.Redis.from_url(env["GLOSSARY_CACHE_URL"]).config_set(
+                "min-replicas-to-write", 0
+            )
+        stale = 0
+        while time.monotonic() - committed < 10:
+            if found(client):
+                return {"seen_after_s": round(time.monotonic() - committed, 2),
+                        "stale_answers": stale}  # fmt: skip
+            stale += 1
+            time.sleep(0.05)
+    return {"seen_after_s": None, "stale_answers": stale}
+
+
+FAULT_TERM = """term: {name}
+aliases: [{name} alias]
+categories: [Testing]
+roles: [engineering]
+part_of_speech: noun
+short_def: A term written while a fault is caused.
+long_def: {long}
+audiences: {{exec: Why leaders care., engineer: How builders use it.}}
+examples: {{do: [Do this.], dont: [Not that.]}}
+governance: {{nist_rmf_tags: [validity], risk_notes: Some risk.}}
+relationships: {{}}
+citations: [{{source: Example, url: "https://example.org/"}}]
+license: CC BY-SA 4.0
+status: approved
+last_reviewed: "2026-01-15"
+""".replace("{long}", " ".join(["word"] * 90))
 
 
 def load(seconds: int, connections: int) -> dict:
@@ -199,9 +367,13 @@ def main() -> None:
         again = load(10, args.connections)
         restart = restart_under_traffic(lambda: pg("stop"), lambda: pg("start"))
         redis_restart = restart_under_traffic(redis_server.stop, redis_server.start)
+        killed = kill_worker_under_load(server, args.connections)
+        stopped = stop_derived_under_annotate(server)
+        writer_killed = stale_after_write_fault(env, "kill", 1)
+        refused = stale_after_write_fault(env, "refuse", 2)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
         if redis_server.process.poll() is None:
             redis_server.stop()
     print("| phase | figure |")
@@ -216,6 +388,23 @@ def main() -> None:
         f"{again['requests']:,} requests, {again['errors']} socket errors, "
         f"{again['non_2xx']} non-2xx |"
     )
+    print(
+        f"| a granian worker killed under 15 s of wrk | {killed['requests']:,} "
+        f"requests, {killed['errors']} socket errors, {killed['non_2xx']} non-2xx; "
+        f"workers after: {killed['workers_after']} (replaced: {killed['replaced']}) |"
+    )
+    print(
+        f"| derived process stopped 5 s under annotate | {stopped['answers']} "
+        f"answers {stopped['codes']}; slowest while stopped {stopped['slowest_s']} s |"
+    )
+    for name, figures in (
+        ("writer killed at commit", writer_killed),
+        ("Redis refusing the stamp at commit", refused),
+    ):
+        print(
+            f"| {name} | readers saw the write after {figures['seen_after_s']} s "
+            f"({figures['stale_answers']} stale answers before) |"
+        )
     for name, figures in (("PostgreSQL", restart), ("Redis", redis_restart)):
         print(
             f"| {name} stopped 5 s under traffic | answers during the outage: "
