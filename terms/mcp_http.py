@@ -61,9 +61,44 @@ class _Started:
         await self.app(scope, receive, send)
 
 
+def buffered(app):
+    """WSGI middleware: run ``app`` to the end before answering.
+
+    a2wsgi calls ``start_response`` only as its body is iterated, which WSGI
+    allows but granian (the production server) does not follow: it sent every
+    ``/mcp`` answer as ``200`` without a ``Content-Type``, and the MCP clients
+    refused them. The transport answers JSON (never a stream: ``guard`` refuses
+    ``GET``), so the whole body is read first, then status, headers and body
+    are handed over in the usual order.
+    """
+
+    def call(environ, start_response):
+        answer: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+            return lambda data: answer.setdefault("written", []).append(data)
+
+        iterable = app(environ, capture)
+        try:
+            body = b"".join(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        body = b"".join(answer.get("written", [])) + body
+        headers = [
+            (k, v) for k, v in answer["headers"] if k.lower() != "content-length"
+        ]
+        start_response(answer["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return call
+
+
 def mcp_wsgi_application():
     """A WSGI application answering ``/mcp``."""
-    return guard(ASGIMiddleware(_Started()))
+    return guard(buffered(ASGIMiddleware(_Started())))
 
 
 def _answer(start_response, status: str, message: str, headers=()):

@@ -1,0 +1,99 @@
+"""MCP over Streamable HTTP through the production server (`make serve`:
+granian), with the official SDK's client, as agents connect to it. Under
+granian every answer once came back as 200 without a Content-Type, and every
+client stopped. The server runs on a SQLite file of its own (made here with
+migrate and the sample glossary), so this runs on either database."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from .helpers import ROOT, wait_for_health
+from .test_mcp import _body, _run_async
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mcp-serve")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "GLOSSARY_CACHE_URL": "none",
+        "GLOSSARY_DERIVED_SOCKET": str(folder / "derived.sock"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "GLOSSARY_ANON_THROTTLE_RATE": "",
+    }
+    for command in (["migrate", "--noinput"], ["import_terms", "fixtures"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2",
+         "WORKER=0"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_answers_carry_their_status_and_content_type(served):
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "probe", "version": "1"},
+        },
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    answer = httpx.post(f"{served}/mcp", json=initialize, headers=accept, timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["result"]["serverInfo"]["name"] == "Glossary"
+    refused = httpx.post(
+        f"{served}/mcp", json=initialize, headers={"Accept": "text/html"}, timeout=30
+    )
+    assert refused.status_code == 406
+    assert refused.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_official_client_works_through_make_serve(served):
+    async def session():
+        async with Client(streamable_http_client(f"{served}/mcp")) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            found = _body(await client.call_tool("search_terms", {"query": "prompt"}))
+            spans = _body(
+                await client.call_tool(
+                    "annotate_text", {"text": "Every prompt fills the context window."}
+                )
+            )
+            page = await client.read_resource("glossary://terms/prompt")
+            return tools, found, spans, page
+
+    tools, found, spans, page = _run_async(session())
+    assert {"search_terms", "get_term", "lookup", "annotate_text"} <= tools
+    assert found[0]["slug"] == "prompt"
+    assert [s["slug"] for s in spans["spans"]] == ["prompt", "context-window"]
+    assert "# prompt" in page.contents[0].text
