@@ -15,7 +15,7 @@ from a2wsgi import ASGIMiddleware
 from django.conf import settings
 from mcp.server.transport_security import TransportSecuritySettings
 
-from .mcp_server import build_server
+from .mcp_server import CALLER_HEADERS, build_server
 
 __all__ = ["PATH", "guard", "mcp_wsgi_application"]
 
@@ -58,7 +58,17 @@ class _Started:
             self.ready = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run_manager())
         await self.ready.wait()
-        await self.app(scope, receive, send)
+        headers = {
+            key.decode("latin-1").lower(): value.decode("latin-1")
+            for key, value in scope.get("headers", [])
+        }
+        # Resources read the caller from here (the SDK gives static ones no
+        # context); tasks the transport starts for this request inherit it.
+        token = CALLER_HEADERS.set(headers)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CALLER_HEADERS.reset(token)
 
 
 def buffered(app):

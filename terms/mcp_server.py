@@ -20,13 +20,24 @@ completed from autocomplete) and ``glossary://export.yaml`` (every visible
 term document, one YAML document each).
 """
 
-from typing import Any, Literal
+from contextvars import ContextVar
+from typing import Any, Literal, NotRequired
 
 from asgiref.sync import sync_to_async
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import Completion, ResourceTemplateReference, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    ResourceTemplateReference,
+    ToolAnnotations,
+)
+
+# Pydantic (which the SDK derives output schemas with) reads typing_extensions'
+# TypedDict on Python before 3.12, not typing's.
+from typing_extensions import TypedDict
 
 __all__ = ["build_server"]
 
@@ -75,11 +86,85 @@ def _user_from_headers(headers) -> Any:
     return token.user
 
 
+#: The headers of the HTTP request being answered (set by ``terms.mcp_http``),
+#: for what the SDK hands no context to: static resources.
+CALLER_HEADERS: ContextVar[dict | None] = ContextVar("caller_headers", default=None)
+#: JSON-RPC's code for a resource that does not exist (MCP 2025-06-18).
+RESOURCE_NOT_FOUND = -32002
+
+
+def project_version() -> str:
+    """The project's version, from ``pyproject.toml``."""
+    import tomllib
+
+    from django.conf import settings
+
+    with open(settings.BASE_DIR / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["project"]["version"]
+
+
+class Match(TypedDict):
+    """One term a name resolves to."""
+
+    slug: str
+    term: str
+    short_def: str
+    status: str
+    matched_on: str
+    alias: str | None
+    language: str | None
+
+
+class Suggestion(TypedDict):
+    """A close name, when nothing matched."""
+
+    slug: str
+    term: str
+
+
+class LookupResult(TypedDict):
+    """What ``lookup`` answers."""
+
+    query: str
+    matches: list[Match]
+    ambiguous: bool
+    suggestions: NotRequired[list[Suggestion]]
+
+
+class AnnotatedSpan(TypedDict):
+    """One term found in a text."""
+
+    start: int
+    end: int
+    text: str
+    slug: str
+    term: str
+    short_def: str
+    match: str
+    ambiguous: list[str]
+
+
+class AnnotateResult(TypedDict):
+    """What ``annotate_text`` answers."""
+
+    spans: list[AnnotatedSpan]
+
+
+class ProposeResult(TypedDict):
+    """What a proposal did: ``created``, ``updated`` (a draft) or ``proposed``
+    (a pending change waiting for review)."""
+
+    slug: str
+    status: str
+    outcome: str
+
+
 def build_server(*, user=None) -> MCPServer:
     """The server; ``user`` acts for every call (stdio), else each HTTP
     request's token owner."""
     server = MCPServer(
         "Glossary",
+        version=project_version(),
         instructions=(
             "A governed glossary of AI terms. Look terms up before defining them; "
             "propose new terms or changes as drafts for human editors to review."
@@ -147,13 +232,13 @@ def _add_read_tools(server: MCPServer, caller) -> None:
         return await in_django(lambda: _get_term(slug, format, visible(caller(ctx))))
 
     @server.tool(annotations=READ)
-    async def lookup(name: str, ctx: Context = None) -> dict:
+    async def lookup(name: str, ctx: Context = None) -> LookupResult:
         """Resolve any name, slug, alias or label (any language) to terms; several
         matches mean the name is ambiguous; none gives close suggestions."""
         return await in_django(lambda: _lookup(name, visible(caller(ctx))))
 
     @server.tool(annotations=READ)
-    async def annotate_text(text: str, ctx: Context = None) -> dict:
+    async def annotate_text(text: str, ctx: Context = None) -> AnnotateResult:
         """Find every approved glossary term in a text: spans with offsets, term
         slugs and short definitions."""
         if len(text) > MAX_TEXT:
@@ -163,13 +248,15 @@ def _add_read_tools(server: MCPServer, caller) -> None:
 
 def _add_write_tools(server: MCPServer, caller) -> None:
     @server.tool(annotations=WRITE)
-    async def propose_term(document: dict, ctx: Context = None) -> dict:
+    async def propose_term(document: dict, ctx: Context = None) -> ProposeResult:
         """Propose a new term as a draft. ``document`` is a term document as in
         the API (term, short_def, ...; a draft needs only ``term``)."""
         return await in_django(lambda: _propose_term(document, caller(ctx)))
 
     @server.tool(annotations=WRITE)
-    async def propose_change(slug: str, changes: dict, ctx: Context = None) -> dict:
+    async def propose_change(
+        slug: str, changes: dict, ctx: Context = None
+    ) -> ProposeResult:
         """Propose changes to a term: the keys of the term document to replace.
         A draft changes at once; a reviewed or approved term gets a pending change
         for an editor to review."""
@@ -177,21 +264,43 @@ def _add_write_tools(server: MCPServer, caller) -> None:
 
 
 def _add_resources(server: MCPServer, user) -> None:
+    def reader():
+        """Who reads: the stdio user, else the HTTP request's token owner (a
+        resource shows what that caller's tools would)."""
+        if user is not None:
+            return user
+        try:
+            return _user_from_headers(CALLER_HEADERS.get())
+        except ToolError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+
     @server.resource("glossary://terms/{slug}", mime_type="text/markdown")
     async def term_page(slug: str) -> str:
         """A term's page in Markdown."""
-        return await in_django(lambda: _get_term(slug, "markdown", visible(user)))
+
+        def page():
+            statuses = visible(reader())
+            try:
+                return _get_term(slug, "markdown", statuses)
+            except ToolError:
+                raise MCPError(
+                    code=RESOURCE_NOT_FOUND,
+                    message=f"Resource not found: no term {slug!r} is visible here",
+                    data={"uri": f"glossary://terms/{slug}"},
+                ) from None
+
+        return await in_django(page)
 
     @server.resource("glossary://export.yaml", mime_type="application/yaml")
     async def export_yaml() -> str:
         """Every visible term document, one YAML document each."""
-        return await in_django(lambda: _export_yaml(visible(user)))
+        return await in_django(lambda: _export_yaml(visible(reader())))
 
     @server.completion()
     async def complete(ref, argument, context):
         if isinstance(ref, ResourceTemplateReference) and argument.name == "slug":
             slugs = await in_django(
-                lambda: _complete_slugs(argument.value, visible(user))
+                lambda: _complete_slugs(argument.value, visible(reader()))
             )
             return Completion(values=slugs, has_more=False)
         return None

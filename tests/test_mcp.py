@@ -237,3 +237,69 @@ def test_an_agent_session_over_stdio(tmp_path):
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     assert shown.strip().splitlines()[-1].split() == ["draft", "edna"]
+
+
+# --- what clients rely on: versions, schemas, resources per caller ----------------
+
+
+def test_the_server_names_its_version_and_every_tool_its_output(http_server):
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    async def inspect():
+        async with _http_client(http_server) as client:
+            info = client.server_info
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            looked = await client.call_tool("lookup", {"name": "logprob"})
+            spans = await client.call_tool("annotate_text", {"text": PARAGRAPH})
+            return info, tools, looked, spans
+
+    info, tools, looked, spans = _run_async(inspect())
+    assert info.version == version
+    for name in ("lookup", "annotate_text", "propose_term", "propose_change"):
+        schema = tools[name].output_schema
+        assert schema is not None, name
+        assert schema["type"] == "object", name
+    assert set(tools["lookup"].output_schema["properties"]) >= {"query", "matches"}
+    assert looked.structured_content["matches"][0]["slug"] == "log-probability"
+    assert spans.structured_content["spans"][0]["slug"] == "log-probability"
+
+
+def test_resources_show_what_the_callers_token_may_see(http_server):
+    from mcp.shared.exceptions import MCPError
+
+    from terms.models import Term
+
+    editor = make_user("edna", "editors")
+    token = Token.objects.create(user=editor)
+    Term.objects.filter(slug="log-probability").update(status="draft")
+
+    async def read(key):
+        async with _http_client(http_server, key) as client:
+            try:
+                page = await client.read_resource("glossary://terms/log-probability")
+            except MCPError as error:
+                return error.error.code, error.error.message
+            export = await client.read_resource("glossary://export.yaml")
+            return page.contents[0].text, export.contents[0].text
+
+    code, message = _run_async(read(None))
+    assert code == -32002
+    assert "log-probability" in message
+    page, export = _run_async(read(token.key))
+    assert "# log probability" in page
+    assert "\nterm: log probability\n" in export
+    missing = _run_async(read_missing(http_server))
+    assert missing == -32002
+
+
+async def read_missing(url):
+    from mcp.shared.exceptions import MCPError
+
+    async with _http_client(url) as client:
+        try:
+            await client.read_resource("glossary://terms/no-such-term")
+        except MCPError as error:
+            return error.error.code
+    return None
