@@ -185,8 +185,8 @@ def stale_after_write_fault(env: dict, fault: str, number: int) -> dict:
     ("refuse"), after a reader put the old stamp back; how long readers keep
     seeing a search (a cached read) that does not find the term it added."""
     folder = Path(tempfile.mkdtemp())
-    slug = f"fault-term-{fault}-{number}"
-    (folder / f"{slug}.yml").write_text(FAULT_TERM.format(name=slug.replace("-", " ")))
+    slug = f"faultprobe{fault}{number}"  # one word no other term shares
+    (folder / f"{slug}.yml").write_text(FAULT_TERM.format(name=slug))
     path = f"/api/v1/terms/?q={slug}"
 
     def found(client) -> bool:

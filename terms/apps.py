@@ -16,9 +16,10 @@ def _configure_postgres_session(sender, connection, **kwargs):
 
 
 #: Cross-origin requests that may be granted: reads of the API and the widget's
-#: files, and annotate (a POST that changes nothing).
+#: files, annotate and reconciliation batches (POSTs that change nothing; the
+#: reconciliation specification asks for CORS on every endpoint).
 _CORS_READS = ("/api/v1/", "/api/schema/", "/static/glossary/")
-_CORS_POSTS = ("/api/v1/annotate/",)
+_CORS_POSTS = ("/api/v1/annotate/", "/api/v1/reconcile/")
 
 
 def _cors_allowed(sender, request, **kwargs) -> bool:

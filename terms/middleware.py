@@ -80,6 +80,11 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     #: Path prefix -> directives added there.
     RELAXED = {"/api/docs/": {"style-src": ["'unsafe-inline'"]}}
+    #: Path prefix -> directives that replace the configured ones there.
+    REPLACED = {
+        # OpenRefine shows reconciliation previews in an iframe.
+        "/api/v1/reconcile/preview/": {"frame-ancestors": ["*"]},
+    }
 
     def get_policy_parts(self, request, response, report_only=False):
         """The configured policy plus the additions for this path."""
@@ -87,6 +92,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         for prefix, update in self.RELAXED.items():
             if request.path_info.startswith(prefix):
                 parts.update = {**(parts.update or {}), **update}
+        for prefix, replace in self.REPLACED.items():
+            if request.path_info.startswith(prefix):
+                parts.replace = {**(parts.replace or {}), **replace}
         return parts
 
 

@@ -24,7 +24,15 @@ from .models import Category, Term
 from .naming import lookup_key
 from .skos import site
 
-__all__ = ["PROPERTIES", "QueryError", "manifest", "reconcile_batch"]
+__all__ = [
+    "EXTEND_PROPERTIES",
+    "PROPERTIES",
+    "QueryError",
+    "extend",
+    "manifest",
+    "propose_properties",
+    "reconcile_batch",
+]
 
 TERM_TYPE = {"id": "term", "name": "Glossary term"}
 #: Properties a query may constrain, with what their values are.
@@ -63,6 +71,14 @@ def manifest(base: str) -> dict[str, Any]:
             kind: {"service_url": base, "service_path": f"/suggest/{kind}/"}
             for kind in ("entity", "property", "type")
         },
+        # Data extension: "Add columns from reconciled values" in OpenRefine.
+        "extend": {
+            "propose_properties": {
+                "service_url": base,
+                "service_path": "/extend/propose/",
+            },
+            "property_settings": [],
+        },
     }
 
 
@@ -71,17 +87,34 @@ class _Query:
     text: str
     limit: int
     types: tuple[str, ...]
-    properties: tuple[tuple[str, str], ...]
+    #: ``(pid, values)``: a term must have one of the values ("any of").
+    properties: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _whole_number(value: Any) -> int | None:
+    """``value`` as a whole number (``2`` and ``2.0`` alike), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _parse(key: str, raw: Any) -> _Query:
+    """One query, as the 0.2 specification allows it: ``query`` may be left
+    out when ``properties`` say what is wanted; properties this service does
+    not have are ignored (they can neither match nor exclude); a list of
+    values means any of them."""
     if not isinstance(raw, dict):
         raise QueryError(f"{key}: a query must be an object")
     text = raw.get("query")
-    if not isinstance(text, str) or not text.strip():
-        raise QueryError(f"{key}.query: a non-empty string is required")
-    limit = raw.get("limit", 10)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not limit >= 1:
+    if text is not None and not isinstance(text, str):
+        raise QueryError(f"{key}.query: a string")
+    text = (text or "").strip()
+    limit = _whole_number(raw.get("limit", 10))
+    if limit is None or limit < 1:
         raise QueryError(f"{key}.limit: a whole number from 1 is required")
     types = raw.get("type") or ()
     types = (types,) if isinstance(types, str) else types
@@ -90,21 +123,28 @@ def _parse(key: str, raw: Any) -> _Query:
     ):
         raise QueryError(f"{key}.type: a type id or a list of them")
     properties = []
-    for index, item in enumerate(raw.get("properties") or ()):
+    items = raw.get("properties") or []
+    if not isinstance(items, list):
+        raise QueryError(f"{key}.properties: a list of {{pid, v}} objects")
+    for index, item in enumerate(items):
         pid = item.get("pid") if isinstance(item, dict) else None
+        if not isinstance(pid, str):
+            raise QueryError(f"{key}.properties[{index}].pid: a property id")
         if pid not in PROPERTIES:
-            raise QueryError(
-                f"{key}.properties[{index}].pid: one of {', '.join(PROPERTIES)}"
-            )
+            continue  # not a property of this service
         values = item.get("v")
         values = values if isinstance(values, list) else [values]
+        wanted = []
         for value in values:
             if isinstance(value, dict):  # {"id": ..., "name": ...}
                 value = value.get("id") or value.get("name")
             if not isinstance(value, str | int | float) or not str(value).strip():
                 raise QueryError(f"{key}.properties[{index}].v: a value is required")
-            properties.append((pid, str(value).strip()))
-    return _Query(text.strip(), min(limit, MAX_LIMIT), tuple(types), tuple(properties))
+            wanted.append(str(value).strip())
+        properties.append((pid, tuple(wanted)))
+    if not text and not properties:
+        raise QueryError(f"{key}.query: a query text, or properties, is required")
+    return _Query(text, min(limit, MAX_LIMIT), tuple(types), tuple(properties))
 
 
 def _constrained(terms: QuerySet[Term], query: _Query) -> QuerySet[Term]:
@@ -114,17 +154,20 @@ def _constrained(terms: QuerySet[Term], query: _Query) -> QuerySet[Term]:
         if not type_id.startswith("category:"):
             return terms.none()  # a type this service does not have
         terms = terms.filter(categories__slug=type_id.split(":", 1)[1])
-    for pid, value in query.properties:
+    for pid, values in query.properties:
         if pid == "category":
-            terms = terms.filter(categories__slug=slugify(value))
+            terms = terms.filter(categories__slug__in=[slugify(v) for v in values])
         elif pid == "role":
-            terms = terms.filter(roles__slug=value)
+            terms = terms.filter(roles__slug__in=values)
         else:
-            terms = terms.filter(status=value)
+            terms = terms.filter(status__in=values)
     return terms.distinct()
 
 
 def _candidates(terms: QuerySet[Term], query: _Query) -> list[tuple[Term, float, bool]]:
+    if not query.text:
+        # Properties alone: every term that has them, by name, none certain.
+        return [(term, 50, False) for term in terms.order_by("name_key")[: query.limit]]
     matches = search.lookup(terms, query.text)
     # Certain: the one term so named (others may carry the name as an alias),
     # else the one term with the alias or label; never one of several.
@@ -159,15 +202,22 @@ def reconcile_batch(
     queries: dict[str, Any], visible: Iterable[str]
 ) -> dict[str, dict[str, list]]:
     """Answer a batch ``{"q0": {"query": ...}, ...}`` among terms of ``visible``
-    statuses; raises ``QueryError`` naming the first bad query."""
+    statuses. A batch that is not an object of queries raises ``QueryError``;
+    a query that cannot be answered gets no candidates and an ``error`` naming
+    its problem, and the others are answered (one bad cell must not fail a
+    spreadsheet's whole batch)."""
     if not isinstance(queries, dict) or not queries:
         raise QueryError("queries: an object of named queries is required")
     if len(queries) > MAX_QUERIES:
         raise QueryError(f"queries: at most {MAX_QUERIES} in one batch")
-    parsed = {key: _parse(key, raw) for key, raw in queries.items()}
     base = Term.objects.filter(status__in=list(visible)).prefetch_related("categories")
     results = {}
-    for key, query in parsed.items():
+    for key, raw in queries.items():
+        try:
+            query = _parse(key, raw)
+        except QueryError as problem:
+            results[key] = {"result": [], "error": str(problem)}
+            continue
         terms = _constrained(base, query)
         results[key] = {
             "result": [
@@ -214,3 +264,115 @@ def suggest_types(prefix: str, limit: int) -> list[dict]:
         if key in lookup_key(category.name):
             found.append({"id": f"category:{category.slug}", "name": category.name})
     return found[:limit]
+
+
+# --- data extension: values of reconciled terms, as new spreadsheet columns ---
+
+#: What a reconciled term's values can be fetched for, and whether the values
+#: are other entities (terms, categories) or text.
+EXTEND_PROPERTIES = {
+    "definition": ("Definition", False),
+    "long_definition": ("Long definition", False),
+    "status": ("Status", False),
+    "categories": ("Categories", True),
+    "aliases": ("Aliases", False),
+    "roles": ("Roles", False),
+    "url": ("URL", False),
+    "broader": ("Broader terms", True),
+    "narrower": ("Narrower terms", True),
+    "related": ("Related terms", True),
+}
+MAX_EXTEND_IDS = 1000
+
+
+def propose_properties(type_id: str, limit: int) -> dict[str, Any]:
+    """The properties data extension offers for a type (every type here has the
+    same ones)."""
+    return {
+        "type": type_id or TERM_TYPE["id"],
+        "properties": [
+            {"id": pid, "name": name}
+            for pid, (name, _) in list(EXTEND_PROPERTIES.items())[:limit]
+        ],
+    }
+
+
+def extend(request: Any, visible: Iterable[str]) -> dict[str, Any]:
+    """The values of ``properties`` for the terms ``ids`` (a data extension
+    request: ``{"ids": [...], "properties": [{"id": ...}, ...]}``); a term not
+    visible or not there gets empty values. ``QueryError`` names a bad request."""
+    if not isinstance(request, dict):
+        raise QueryError("extend: an object with ids and properties is required")
+    ids = request.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise QueryError("extend.ids: a list of entity ids is required")
+    if len(ids) > MAX_EXTEND_IDS:
+        raise QueryError(f"extend.ids: at most {MAX_EXTEND_IDS} in one request")
+    wanted = []
+    for index, item in enumerate(request.get("properties") or ()):
+        pid = item.get("id") if isinstance(item, dict) else None
+        if pid not in EXTEND_PROPERTIES:
+            raise QueryError(
+                f"extend.properties[{index}].id: one of {', '.join(EXTEND_PROPERTIES)}"
+            )
+        wanted.append(pid)
+    if not wanted:
+        raise QueryError("extend.properties: at least one property is required")
+    visible = list(visible)
+    terms = {
+        term.slug: term
+        for term in Term.objects.filter(
+            slug__in=ids, status__in=visible
+        ).prefetch_related("categories", "aliases", "roles", "relationships__target")
+    }
+    rows = {}
+    for slug in ids:
+        term = terms.get(slug)
+        rows[slug] = {
+            pid: _values(term, pid, visible) if term is not None else []
+            for pid in wanted
+        }
+    return {
+        "meta": [_meta(pid) for pid in wanted],
+        "rows": rows,
+    }
+
+
+def _meta(pid: str) -> dict[str, Any]:
+    name, entities = EXTEND_PROPERTIES[pid]
+    meta: dict[str, Any] = {"id": pid, "name": name}
+    if entities:
+        meta["type"] = (
+            {"id": "category", "name": "Category"} if pid == "categories" else TERM_TYPE
+        )
+    return meta
+
+
+def _values(term: Term, pid: str, visible: list[str]) -> list[dict[str, Any]]:
+    if pid == "definition":
+        return [{"str": term.short_def}] if term.short_def else []
+    if pid == "long_definition":
+        return [{"str": term.long_def}] if term.long_def else []
+    if pid == "status":
+        return [{"str": term.status}]
+    if pid == "url":
+        return [{"str": f"{site()}/terms/{term.slug}/"}]
+    if pid == "aliases":
+        return [{"str": alias.name} for alias in term.aliases.all()]
+    if pid == "roles":
+        return [{"str": role.slug} for role in term.roles.all()]
+    if pid == "categories":
+        return [
+            {"id": f"category:{category.slug}", "name": category.name}
+            for category in term.categories.all()
+        ]
+    values = []
+    for link in term.relationships.all():
+        if link.kind != pid:
+            continue
+        target = link.target
+        if target is not None and target.status in visible:
+            values.append({"id": target.slug, "name": target.name})
+        else:
+            values.append({"str": link.target_name})
+    return values

@@ -223,17 +223,174 @@ def test_types_and_properties_constrain_candidates(corpus_db, api):
     ("queries", "says"),
     [
         ("{not json", "not valid JSON"),
-        ({"q0": {"limit": 3}}, "q0.query"),
-        ({"q0": {"query": "x", "limit": "many"}}, "q0.limit"),
-        ({"q0": {"query": "x", "properties": [{"pid": "colour", "v": "red"}]}}, "pid"),
         ([], "an object of named queries"),
+        ({}, "an object of named queries"),
     ],
 )
-def test_bad_queries_are_a_400_naming_the_problem(corpus_db, api, queries, says):
+def test_a_batch_that_is_no_batch_is_a_400_naming_the_problem(
+    corpus_db, api, queries, says
+):
     raw = queries if isinstance(queries, str) else json.dumps(queries)
     response = _post(api, raw)
     assert response.status_code == 400
     assert says in response.content.decode()
+
+
+def test_one_bad_query_does_not_fail_the_batch(corpus_db, api):
+    body = _reconcile(
+        api,
+        {
+            "good": {"query": "logprob"},
+            "empty": {"limit": 3},
+            "wordy_limit": {"query": "x", "limit": "many"},
+            "not_an_object": "logprob",
+        },
+    )
+    assert body["good"]["result"][0]["id"] == "log-probability"
+    for key, says in (
+        ("empty", "empty.query"),
+        ("wordy_limit", "wordy_limit.limit"),
+        ("not_an_object", "must be an object"),
+    ):
+        assert body[key]["result"] == []
+        assert says in body[key]["error"]
+
+
+def test_spec_valid_queries_as_openrefine_sends_them(corpus_db, api):
+    docs = corpus_documents(corpus_db)
+    role = docs["log-probability"]["roles"][0]
+    body = _reconcile(
+        api,
+        {
+            # Properties only: every term that has them (spec 0.2).
+            "by_role": {"properties": [{"pid": "role", "v": role}], "limit": 200},
+            # A whole number written as a float, as JavaScript clients send it.
+            "float_limit": {"query": "logprob", "limit": 2.0},
+            # A property this service does not have: ignored, not refused.
+            "unknown": {
+                "query": "logprob",
+                "properties": [{"pid": "P31", "v": "Q5"}],
+            },
+            # A list of values means any of them.
+            "any_status": {
+                "query": "logprob",
+                "properties": [{"pid": "status", "v": ["approved", "reviewed"]}],
+            },
+        },
+    )
+    with_role = {slug for slug, doc in docs.items() if role in doc["roles"]}
+    found = {r["id"] for r in body["by_role"]["result"]}
+    assert found <= with_role
+    assert len(found) == min(len(with_role), 50)  # the most a query returns
+    assert not any(r["match"] for r in body["by_role"]["result"])
+    assert len(body["float_limit"]["result"]) <= 2
+    assert body["unknown"]["result"][0]["id"] == "log-probability"
+    assert body["any_status"]["result"][0]["id"] == "log-probability"
+
+
+def test_suggest_accepts_what_openrefines_widget_sends(corpus_db, api):
+    response = api.get(
+        f"{URL}suggest/entity/",
+        {"prefix": "logp", "spell": "always", "exact": "false", "prefixed": "true",
+         "scoring": "schema", "cursor": "0"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["result"][0]["id"] == "log-probability"
+
+
+def test_the_preview_may_be_framed_and_nothing_else(corpus_db, api):
+    preview = api.get(f"{URL}preview/", {"id": "log-probability"})
+    assert "X-Frame-Options" not in preview
+    assert "frame-ancestors *" in preview["Content-Security-Policy"]
+    page = api.get("/terms/log-probability/")
+    assert page["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+
+
+def test_batches_and_their_preflights_carry_cors_headers(corpus_db, api):
+    origin = {"HTTP_ORIGIN": "http://127.0.0.1:3333"}
+    preflight = api.options(URL, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST", **origin)
+    assert preflight["Access-Control-Allow-Origin"] in ("*", origin["HTTP_ORIGIN"])
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    batch = api.post(
+        URL,
+        urlencode({"queries": json.dumps({"q0": {"query": "logprob"}})}),
+        content_type="application/x-www-form-urlencoded",
+        **origin,
+    )
+    assert batch.status_code == 200
+    assert batch["Access-Control-Allow-Origin"] in ("*", origin["HTTP_ORIGIN"])
+
+
+# The data extension response rules of the 0.2 specification, restated.
+EXTEND_RESPONSE = {
+    "type": "object",
+    "required": ["meta", "rows"],
+    "properties": {
+        "meta": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            },
+        },
+        "rows": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {
+                        "oneOf": [
+                            {"type": "object", "required": ["str"]},
+                            {"type": "object", "required": ["id", "name"]},
+                        ]
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_data_extension_adds_columns_from_reconciled_terms(corpus_db, api):
+    manifest = api.get(URL).json()
+    service = manifest["extend"]["propose_properties"]
+    assert service["service_path"] == "/extend/propose/"
+    proposed = api.get(f"{URL}extend/propose/", {"type": "term"}).json()
+    ids = {p["id"] for p in proposed["properties"]}
+    assert {"definition", "status", "categories", "aliases", "roles", "url"} <= ids
+    docs = corpus_documents(corpus_db)
+    request = {
+        "ids": ["log-probability", "no-such-term"],
+        "properties": [{"id": p} for p in ("definition", "categories", "aliases",
+                                             "status", "url", "related")],
+    }  # fmt: skip
+    for answer in (
+        api.get(URL, {"extend": json.dumps(request)}),
+        api.post(
+            URL,
+            urlencode({"extend": json.dumps(request)}),
+            content_type="application/x-www-form-urlencoded",
+        ),
+    ):
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        jsonschema.validate(body, EXTEND_RESPONSE)
+        row = body["rows"]["log-probability"]
+        doc = docs["log-probability"]
+        assert row["definition"] == [{"str": doc["short_def"]}]
+        assert [v["name"] for v in row["categories"]] == doc["categories"]
+        assert [v["str"] for v in row["aliases"]] == doc["aliases"]
+        assert row["status"] == [{"str": "approved"}]
+        assert row["url"][0]["str"].endswith("/terms/log-probability/")
+        assert body["rows"]["no-such-term"]["definition"] == []
+    bad = api.get(
+        URL, {"extend": json.dumps({"ids": ["x"], "properties": [{"id": "colour"}]})}
+    )
+    assert bad.status_code == 400
+    assert "extend.properties[0].id" in bad.content.decode()
 
 
 @pytest.mark.parametrize("kind", ["entity", "property", "type"])

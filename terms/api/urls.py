@@ -64,6 +64,11 @@ urlpatterns = [
     ),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
     path("reconcile/preview/", views.preview, name="reconcile-preview"),
+    path(
+        "reconcile/extend/propose/",
+        views.ReconcileProposeView.as_view(),
+        name="reconcile-extend-propose",
+    ),
     re_path(
         r"^reconcile/suggest/(?P<kind>entity|property|type)/$",
         views.ReconcileSuggestView.as_view(),

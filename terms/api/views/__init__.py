@@ -11,7 +11,12 @@ from .glossary import (
     term_document_schema,
 )
 from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
-from .reconcile import ReconcileSuggestView, ReconcileView, preview
+from .reconcile import (
+    ReconcileProposeView,
+    ReconcileSuggestView,
+    ReconcileView,
+    preview,
+)
 from .requests import RequestDetailView, RequestsView
 from .terms import TermViewSet
 from .webhooks import WebhookSubscriptionViewSet
@@ -25,6 +30,7 @@ __all__ = [
     "HistoryView",
     "LookupView",
     "PendingView",
+    "ReconcileProposeView",
     "ReconcileSuggestView",
     "ReconcileView",
     "RequestDetailView",

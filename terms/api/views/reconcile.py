@@ -3,6 +3,7 @@ and other reconciliation clients."""
 
 from django.http import HttpResponse
 from django.utils.html import format_html
+from django.views.decorators.clickjacking import xframe_options_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -30,16 +31,29 @@ class ReconcileBatchSerializer(serializers.Serializer):
     )
 
 
-def _batch(view, raw) -> Response:
+def _decoded(name: str, raw):
     if isinstance(raw, str):
         try:
-            raw = loads_checked(raw)
+            return loads_checked(raw)
         except ParseError as exc:
-            raise ValidationError({"queries": [str(exc.detail)]}) from None
+            raise ValidationError({name: [str(exc.detail)]}) from None
+    return raw
+
+
+def _batch(view, raw) -> Response:
     try:
-        return Response(reconcile.reconcile_batch(raw, view.statuses))
+        return Response(
+            reconcile.reconcile_batch(_decoded("queries", raw), view.statuses)
+        )
     except reconcile.QueryError as exc:
         raise ValidationError({"queries": [str(exc)]}) from None
+
+
+def _extend(view, raw) -> Response:
+    try:
+        return Response(reconcile.extend(_decoded("extend", raw), view.statuses))
+    except reconcile.QueryError as exc:
+        raise ValidationError({"extend": [str(exc)]}) from None
 
 
 @extend_schema(
@@ -55,13 +69,16 @@ class ReconcileView(ReadView):
     """GET: the manifest, or a batch in ``?queries=``; POST: a batch in the
     ``queries`` form field (or a JSON body ``{"queries": {...}}``)."""
 
-    known_parameters = frozenset({"queries"})
+    known_parameters = frozenset({"queries", "extend"})
     parser_classes = [FormParser, GlossaryJSONParser]
 
     def get(self, request):
-        """The manifest, or the answers to ``queries``."""
+        """The manifest, the answers to ``queries``, or an ``extend`` request's
+        values."""
         if "queries" in request.query_params:
             return _batch(self, request.query_params["queries"])
+        if "extend" in request.query_params:
+            return _extend(self, request.query_params["extend"])
         return Response(reconcile.manifest(request.build_absolute_uri(request.path)))
 
     @extend_schema(
@@ -70,6 +87,8 @@ class ReconcileView(ReadView):
     def post(self, request):
         """The answers to a batch of queries."""
         data = request.data
+        if hasattr(data, "get") and data.get("extend") is not None:
+            return _extend(self, data.get("extend"))
         raw = data.get("queries") if hasattr(data, "get") else None
         if raw is None:
             raise ValidationError({"queries": ["this field is required"]})
@@ -94,7 +113,11 @@ class ReconcileView(ReadView):
 class ReconcileSuggestView(ReadView):
     """Completions of ``prefix`` for the reconciliation dialogs."""
 
-    known_parameters = frozenset({"prefix", "limit", "cursor"})
+    # What OpenRefine's suggest widget sends with every request besides the
+    # prefix: accepted (the answers are the same with or without them).
+    known_parameters = frozenset(
+        {"prefix", "limit", "cursor", "spell", "exact", "prefixed", "scoring"}
+    )
 
     def get(self, request, kind: str):
         """``{"result": [...]}`` best first."""
@@ -114,8 +137,12 @@ class ReconcileSuggestView(ReadView):
         return Response({"result": result})
 
 
+@xframe_options_exempt
 def preview(request):
-    """A small HTML card of a term, for the reconciliation preview pane."""
+    """A small HTML card of a term, for the reconciliation preview pane.
+
+    OpenRefine shows it in an iframe, so it (alone) may be framed: no
+    ``X-Frame-Options`` and ``frame-ancestors *`` (``terms.middleware``)."""
     from terms.selectors import visible_statuses
 
     slug = request.GET.get("id", "")
@@ -132,3 +159,28 @@ def preview(request):
         term.short_def,
     )
     return HttpResponse(html)
+
+
+@extend_schema(
+    summary="Reconciliation data extension: the properties offered",
+    parameters=[
+        OpenApiParameter("type", QUERY_SCHEMA),
+        OpenApiParameter(
+            "limit", {"type": "integer", "minimum": 1, "maximum": reconcile.MAX_LIMIT}
+        ),
+    ],
+    responses={200: OpenApiTypes.OBJECT, **errors(400, 429)},
+)
+class ReconcileProposeView(ReadView):
+    """``GET extend/propose/?type=term``: properties whose values reconciled
+    terms can add as columns."""
+
+    known_parameters = frozenset({"type", "limit"})
+
+    def get(self, request):
+        """``{"type", "properties": [{"id", "name"}, ...]}``."""
+        limit = request.query_params.get("limit", str(len(reconcile.EXTEND_PROPERTIES)))
+        if not limit.isdigit() or int(limit) < 1:
+            raise ValidationError({"limit": ["a whole number from 1"]})
+        type_id = request.query_params.get("type", "")
+        return Response(reconcile.propose_properties(type_id, int(limit)))
