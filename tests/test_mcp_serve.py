@@ -1,5 +1,6 @@
-"""MCP over Streamable HTTP through the production server (`make serve`:
-granian), with the official SDK's client, as agents connect to it. Under
+"""Real clients against the production server (`make serve`: granian): the
+official MCP SDK's client over Streamable HTTP, as agents connect to it, and
+rdflib reading a term's URL. Under
 granian every answer once came back as 200 without a Content-Type, and every
 client stopped. The server runs on a SQLite file of its own (made here with
 migrate and the sample glossary), so this runs on either database."""
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from rdflib import Graph
 
 from .helpers import ROOT, wait_for_health
 from .test_mcp import _body, _run_async
@@ -97,3 +99,11 @@ def test_the_official_client_works_through_make_serve(served):
     assert found[0]["slug"] == "prompt"
     assert [s["slug"] for s in spans["spans"]] == ["prompt", "context-window"]
     assert "# prompt" in page.contents[0].text
+
+
+def test_rdflib_parsing_a_term_url_gets_its_triples(served):
+    """rdflib asks for JSON-LD as ``application/ld+json, application/json;q=0.9``;
+    before, quality values were ignored and it got plain JSON (0 triples)."""
+    graph = Graph().parse(f"{served}/api/v1/terms/prompt/", format="json-ld")
+    assert len(graph) > 10
+    assert "prompt" in {str(o) for o in graph.objects()}

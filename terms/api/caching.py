@@ -53,10 +53,15 @@ def term_token(term, *, pending: bool = True) -> str:
     return f"{token}-p{int(pending.updated_at.timestamp() * 1e6)}"
 
 
-def term_etag(term, glossary_version: int, *, signed_in: bool = True) -> str:
-    """The ETag of a term's representations: its own token, then the glossary's
-    (for anonymous readers, both as they can see them)."""
-    return f'"{term_token(term, pending=signed_in)}.g{glossary_version}"'
+def term_etag(
+    term, glossary_version: int, *, signed_in: bool = True, fmt: str = "json"
+) -> str:
+    """The ETag of a term's representation in ``fmt``: its own token, then the
+    glossary's (for anonymous readers, both as they can see them), then the
+    format for any but JSON, so a client holding the JSON's ETag is not told
+    its Turtle is unchanged (RFC 9110: one ETag per representation)."""
+    suffix = "" if fmt == "json" else f".{fmt}"
+    return f'"{term_token(term, pending=signed_in)}.g{glossary_version}{suffix}"'
 
 
 def if_match(request):
@@ -235,6 +240,7 @@ class GlossaryCacheMixin:
                 self.etag_term,
                 self.glossary_version,
                 signed_in=request.user.is_authenticated,
+                fmt=getattr(request.accepted_renderer, "format", None) or "json",
             )
             if self.etag_term is not None
             else self.list_etag

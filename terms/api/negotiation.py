@@ -4,6 +4,7 @@ formats the endpoint offers (DRF's default answers a bare 404)."""
 from django.http import Http404
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.utils.mediatypes import _MediaType
 
 
 def _offered(renderers) -> str:
@@ -23,6 +24,8 @@ class GlossaryNegotiation(DefaultContentNegotiation):
                 f"The format parameter is empty; formats: {_offered(renderers)}."
             )
         try:
+            if given is None and format_suffix is None:
+                return self._by_quality(request, renderers)
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable as exc:
             if "format" in str(exc.detail):
@@ -31,6 +34,38 @@ class GlossaryNegotiation(DefaultContentNegotiation):
                 "No format offered here matches the Accept header; formats: "
                 f"{_offered(renderers)}."
             ) from None
+
+    def _by_quality(self, request, renderers):
+        """The renderer the ``Accept`` header prefers, as RFC 9110 orders it:
+        by quality (``q``), then the more specific range, then the order
+        written; ``q=0`` rules a type out. (DRF's own negotiation ignores
+        ``q``: ``text/turtle;q=0.9, application/json;q=0.8`` got JSON.)"""
+        header = request.META.get("HTTP_ACCEPT", "").strip()
+        if not header:
+            return renderers[0], renderers[0].media_type
+        ranges = []
+        for order, item in enumerate(header.split(",")):
+            if not item.strip():
+                continue
+            media = _MediaType(item.strip())
+            try:
+                quality = float(media.params.get("q", "1"))
+            except ValueError:
+                quality = 1.0
+            if quality > 0:
+                ranges.append((-quality, -media.precedence, order, item.strip()))
+        for _, _, _, accepted in sorted(ranges):
+            wanted = _MediaType(accepted)
+            for renderer in renderers:
+                if wanted.match(_MediaType(renderer.media_type)):
+                    # Parameters asked for (indent=4) reach the renderer; the
+                    # quality is not one of them.
+                    params = {k: v for k, v in wanted.params.items() if k != "q"}
+                    if wanted.main_type != "*" and wanted.sub_type != "*" and params:
+                        text = "; ".join(f"{k}={v}" for k, v in params.items())
+                        return renderer, f"{renderer.media_type}; {text}"
+                    return renderer, renderer.media_type
+        raise NotAcceptable("No format offered here matches the Accept header.")
 
     def filter_renderers(self, renderers, format):
         """Renderers of ``format``; 406 listing the offered ones when none."""
