@@ -128,7 +128,62 @@ def glossary_graph(
                     (collection, SKOS.prefLabel, Literal(category, lang=language))
                 )
             graph.add((collection, SKOS.member, concept))
+    _keep_related_disjoint(graph, gl, known)
     return graph
+
+
+def _ancestors(graph: Graph):
+    """A function giving each concept's broader-transitive concepts, through
+    ``skos:broader`` and the inverse of ``skos:narrower`` (memoised)."""
+    up: dict = {}
+    for child, parent in graph.subject_objects(SKOS.broader):
+        up.setdefault(child, set()).add(parent)
+    for parent, child in graph.subject_objects(SKOS.narrower):
+        up.setdefault(child, set()).add(parent)
+    found: dict = {}
+
+    def ancestors(concept) -> set:
+        if concept not in found:
+            seen, stack = set(), list(up.get(concept, ()))
+            while stack:
+                node = stack.pop()
+                if node not in seen:
+                    seen.add(node)
+                    stack.extend(up.get(node, ()))
+            found[concept] = seen
+        return found[concept]
+
+    return ancestors
+
+
+def _related_clashes(graph: Graph) -> list[tuple]:
+    """``(a, b)`` for each ``a skos:related b`` where one is broader-transitive
+    of the other: what SKOS's integrity condition S27 forbids (related is
+    symmetric, so either direction counts)."""
+    ancestors = _ancestors(graph)
+    return [
+        (a, b)
+        for a, b in graph.subject_objects(SKOS.related)
+        if b in ancestors(a) or a in ancestors(b)
+    ]
+
+
+def _keep_related_disjoint(graph: Graph, gl, known: dict[str, str]) -> None:
+    """Move each related link S27 forbids out of SKOS: the words as written go
+    to ``gl:relatedTarget`` (as for links to terms not here), so the graph is
+    valid SKOS and an import still restores the document."""
+    names = {concept_uri(slug): name for slug, name in known.items()}
+    for a, b in _related_clashes(graph):
+        graph.remove((a, SKOS.related, b))
+        written = None
+        for node in list(graph.objects(a, gl.relatedAs)):
+            if (node, gl.target, b) in graph:
+                written = graph.value(node, gl.written)
+                graph.remove((a, gl.relatedAs, node))
+                graph.remove((node, None, None))
+        if written is None:
+            written = Literal(names.get(b) or str(b).rstrip("/").rsplit("/", 1)[-1])
+        graph.add((a, gl.relatedTarget, written))
 
 
 def _slug(name: str) -> str:
@@ -250,7 +305,8 @@ def serialise(graph: Graph, fmt: str) -> bytes:
 def integrity_problems(graph: Graph) -> list[str]:
     """Where the graph breaks the SKOS integrity conditions that apply here:
     S14 (one prefLabel per language), S13 (prefLabel and altLabel disjoint),
-    S27 (related disjoint from broader and narrower)."""
+    S27 (related disjoint from broader-transitive, in either direction and
+    through any number of steps)."""
     problems = []
     for concept in set(graph.subjects(RDF.type, SKOS.Concept)):
         preferred: dict[str, set[str]] = {}
@@ -262,10 +318,6 @@ def integrity_problems(graph: Graph) -> list[str]:
         for label in graph.objects(concept, SKOS.altLabel):
             if str(label) in preferred.get(label.language or "", set()):
                 problems.append(f"{concept}: {label!r} is both prefLabel and altLabel")
-        related = set(graph.objects(concept, SKOS.related))
-        ranked = set(graph.objects(concept, SKOS.broader)) | set(
-            graph.objects(concept, SKOS.narrower)
-        )
-        for clash in related & ranked:
-            problems.append(f"{concept}: related to and broader/narrower than {clash}")
+    for a, b in _related_clashes(graph):
+        problems.append(f"{a}: related to {b}, which is broader or narrower (S27)")
     return problems
