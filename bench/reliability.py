@@ -190,7 +190,8 @@ def stale_after_write_fault(env: dict, fault: str, number: int) -> dict:
     path = f"/api/v1/terms/?q={slug}"
 
     def found(client) -> bool:
-        return client.get(path).json()["count"] > 0
+        results = client.get(path).json()["results"]
+        return any(term["slug"] == slug for term in results)
 
     with httpx.Client(base_url=BASE, timeout=10) as client:
         assert not found(client)
