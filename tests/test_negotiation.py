@@ -1,6 +1,6 @@
 """Content negotiation as RFC 9110 has it (issue 25): quality values decide,
 ``q=0`` rules a type out, and each representation of a term has its own ETag.
-(rdflib's own client against `make serve`: tests/test_mcp_serve.py.)"""
+(rdflib's own client against `make serve`: tests/test_real_clients.py.)"""
 
 import pytest
 

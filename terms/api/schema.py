@@ -202,9 +202,17 @@ def _filter_values() -> dict[str, list[str]]:
     }
 
 
+#: Filters whose values are fixed by the code: listed as enums. The others'
+#: values are data (categories, roles, tags change as the glossary does): an
+#: enum of them would change the schema with every edit and break generated
+#: clients (a category's name and slug upper-cased to one enum key), so they
+#: stay strings and their values are named in the description.
+_FIXED_FILTERS = ("status", "part_of_speech")
+
+
 def _enumerate_filter_values(result) -> None:
-    """List the accepted values of the term filters: any other is a 400, so the
-    schema says so (the lists reflect the glossary when the schema is made)."""
+    """Say which values the term filters accept: any other is a 400 (the lists
+    of data-driven filters reflect the glossary when the schema is made)."""
     values = None
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -214,6 +222,15 @@ def _enumerate_filter_values(result) -> None:
                     continue
                 values = values if values is not None else _filter_values()
                 if not values[name]:
+                    continue
+                if name not in _FIXED_FILTERS:
+                    shown = ", ".join(values[name][:50])
+                    more = " and more" if len(values[name]) > 50 else ""
+                    described = parameter.get("description", "").rstrip()
+                    parameter["description"] = (
+                        f"{described} Values in this glossary when the schema was "
+                        f"made: {shown}{more}; any other is a 400."
+                    ).strip()
                     continue
                 # Each parameter gets a schema of its own (they may share one).
                 if "items" in schema:

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -107,3 +108,45 @@ def test_rdflib_parsing_a_term_url_gets_its_triples(served):
     graph = Graph().parse(f"{served}/api/v1/terms/prompt/", format="json-ld")
     assert len(graph) > 10
     assert "prompt" in {str(o) for o in graph.objects()}
+
+
+def test_a_generated_client_works(served, tmp_path):
+    """openapi-python-client, as API users run it, on the schema the server
+    serves: it generates (it once stopped at a duplicate enum key made from the
+    data), and the generated code makes real calls."""
+    schema = tmp_path / "schema.json"
+    schema.write_bytes(
+        httpx.get(
+            f"{served}/api/schema/", params={"format": "json"}, timeout=30
+        ).content
+    )
+    tool = Path(sys.executable).parent / "openapi-python-client"
+    env = {**os.environ, "PATH": f"{tool.parent}{os.pathsep}{os.environ['PATH']}"}
+    generated = subprocess.run(
+        [str(tool), "generate", "--path", str(schema), "--output-path",
+         str(tmp_path / "client")],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    sys.path.insert(0, str(tmp_path / "client"))
+    try:
+        from glossary_api_client import AuthenticatedClient
+        from glossary_api_client.api.v1 import (
+            v1_lookup_retrieve,
+            v1_terms_list,
+            v1_terms_retrieve,
+        )
+
+        # Anonymous reads: no token is sent that the API would take.
+        client = AuthenticatedClient(base_url=served, token="", prefix="")
+        page = v1_terms_list.sync(client=client, q="prompt", page_size=5)
+        assert page.results[0].slug == "prompt"
+        looked = v1_lookup_retrieve.sync(client=client, q="prompts")
+        assert looked.matches[0].slug == "prompt"
+        term = v1_terms_retrieve.sync(client=client, slug="prompt")
+        assert term.term == "prompt"
+        assert term.status.value == "approved"
+    finally:
+        sys.path.remove(str(tmp_path / "client"))
+        for name in [m for m in sys.modules if m.startswith("glossary_api_client")]:
+            del sys.modules[name]
