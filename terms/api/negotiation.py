@@ -57,7 +57,10 @@ class GlossaryNegotiation(DefaultContentNegotiation):
         for _, _, _, accepted in sorted(ranges):
             wanted = _MediaType(accepted)
             for renderer in renderers:
-                if wanted.match(_MediaType(renderer.media_type)):
+                # As DRF compares them: the renderer's type against the range
+                # (so a parameter asked for, such as indent, does not rule out
+                # a renderer that takes it).
+                if _MediaType(renderer.media_type).match(wanted):
                     # Parameters asked for (indent=4) reach the renderer; the
                     # quality is not one of them.
                     params = {k: v for k, v in wanted.params.items() if k != "q"}
@@ -65,7 +68,10 @@ class GlossaryNegotiation(DefaultContentNegotiation):
                         text = "; ".join(f"{k}={v}" for k, v in params.items())
                         return renderer, f"{renderer.media_type}; {text}"
                     return renderer, renderer.media_type
-        raise NotAcceptable("No format offered here matches the Accept header.")
+        raise NotAcceptable(
+            "No format offered here matches the Accept header; formats: "
+            f"{_offered(renderers)}."
+        )
 
     def filter_renderers(self, renderers, format):
         """Renderers of ``format``; 406 listing the offered ones when none."""
