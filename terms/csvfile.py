@@ -282,12 +282,54 @@ def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
                 continue
             row = dict(zip(columns, map(restore, cells), strict=False))
             data, row_problems = _document(row)
+            entry = Entry(data, file, start)
             for message, field in row_problems:
-                problems.append(Problem(message, file=file, line=start, field=field))
-            entries.append(Entry(data, file, start))
+                problem = Problem(message, file=file, line=start, field=field)
+                if field in _LENIENT_FIELDS:
+                    entry.warnings.append(problem)  # left out, not refused
+                else:
+                    problems.append(problem)
+            _draft_unless_ready(entry, file)
+            entries.append(entry)
     except csv.Error as exc:
         problems.append(Problem(f"not valid CSV: {exc}", file=file, line=line))
     return entries, problems
+
+
+#: What another tool's file may hold that this glossary does not keep (tags of
+#: other classifications, other custom properties): reported and left out,
+#: never a reason to refuse the file.
+_LENIENT_FIELDS = ("tags", "extension")
+
+
+def _draft_unless_ready(entry: Entry, file: str) -> None:
+    """A row whose stated status its content does not meet here (OpenMetadata
+    approves terms without the audiences, examples and the like this
+    glossary's gates ask for) comes in as a draft, with a warning naming what
+    the status needs; an editor completes it and takes it through review."""
+    status = entry.data.get("status", "draft")
+    if status == "draft":
+        return
+    from .selectors import known_roles
+    from .transitions import gate_problems
+
+    missing = gate_problems(entry.data, known_roles())
+    if not missing:
+        return
+    entry.data["status"] = "draft"
+    needs = "; ".join(
+        f"{p.field}: {p.message}" if p.field else p.message for p in missing[:5]
+    )
+    more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+    entry.warnings.append(
+        Problem(
+            f"{STATUS_OUT[status]} in the file, but {status} terms here need more "
+            f"({needs}{more}); imported as a draft",
+            file=file,
+            line=entry.line,
+            field="glossaryStatus",
+        )
+    )
 
 
 def _document(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

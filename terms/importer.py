@@ -283,6 +283,8 @@ def import_paths(
     report.known_files = len(batch.stored)
     report.errors.extend(batch.problems)
     if report.errors:
+        # What the files' readers left out is worth knowing while fixing them.
+        report.warnings = list(batch.warnings)
         _report_rows(report, batch)
         return report
 

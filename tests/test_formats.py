@@ -132,8 +132,11 @@ def test_bad_csv_rows_are_reported_by_line_and_nothing_is_written(db, tmp_path):
     assert rows[2]["errors"] == []
     assert rows[3]["action"] == "invalid"
     assert "unknown status 'Published'" in rows[3]["errors"][0]
-    assert rows[4]["action"] == "invalid"
-    assert "PII.Sensitive" in rows[4]["errors"][0]
+    # A tag of a classification not kept here is left out with a warning
+    # (OpenMetadata's own files carry them), never a reason to refuse.
+    assert rows[4]["action"] == "not_written"
+    assert rows[4]["errors"] == []
+    assert any("PII.Sensitive" in w["message"] for w in report["warnings"])
     assert rows[5]["action"] == "invalid"
     assert "also defined" in rows[5]["errors"][0]
     assert Term.objects.count() == before
@@ -199,3 +202,33 @@ def test_a_concept_without_a_default_language_name_is_refused(db, tmp_path):
     report, _ = run_import(path)
     [error] = report["errors"]
     assert "no skos:prefLabel in 'en'" in error["message"]
+
+
+def test_openmetadatas_approved_rows_arrive_as_drafts_saying_why(db, tmp_path):
+    """A CSV in OpenMetadata's layout as OpenMetadata exports it: nested terms,
+    related terms across levels, tags of its own classifications, approved
+    terms with only a description."""
+    path = tmp_path / "business.csv"
+    path.write_text(
+        f"{CSV_HEADER}\n"
+        ",Revenue,Revenue,Money a business earns.,Income,,,PII.None,,,Approved,,,\n"
+        "Glossary.Revenue,Net revenue,Net revenue,Revenue after returns.,,"
+        "Glossary.Revenue,,Tier.Tier1,,,Approved,,,\n"
+        ",Churn,Churn,Customers who leave.,,,,,,,Draft,,,\n",
+        "utf-8",
+    )
+    report, _ = run_import(path)
+    assert not report["errors"], report["errors"]
+    names = ["Revenue", "Net revenue", "Churn"]
+    stored = dict(Term.objects.filter(name__in=names).values_list("name", "status"))
+    assert stored == dict.fromkeys(names, "draft")
+    said = " ".join(w["message"] for w in report["warnings"])
+    assert "Approved in the file" in said
+    assert "imported as a draft" in said
+    assert "PII.None" in said
+    assert "Tier.Tier1" in said
+    net = Term.objects.get(name="Net revenue")
+    assert set(net.relationships.values_list("kind", "target__name")) == {
+        ("broader", "Revenue"),
+        ("related", "Revenue"),
+    }
