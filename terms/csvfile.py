@@ -42,6 +42,7 @@ from django.conf import settings
 
 from .document import TermDocument
 from .fields import SHORT_DEF_MAX_CHARS
+from .naming import lookup_key
 from .skos_import import Entry
 from .yaml_loader import Problem
 
@@ -73,6 +74,9 @@ STATUS_IN = {value.lower(): key for key, value in STATUS_OUT.items()}
 #: OpenMetadata's relation types that have a counterpart here.
 RELATIONS_IN = {"relatedto": "related", "broader": "broader", "narrower": "narrower"}
 TAG_GROUPS = {"Category": "categories", "Role": "roles", "NISTAIRMF": "nist_rmf_tags"}
+#: The custom property that keeps links as the document wrote them, where the
+#: parent and relatedTerms columns cannot (``write_csv``).
+LINKS_AS_WRITTEN = "linksAsWritten"
 #: extension property -> (document path, a list of items?)
 EXTENSION = {
     "partOfSpeech": (("part_of_speech",), False),
@@ -158,41 +162,86 @@ def _split(text: str, separator: str) -> list[str]:
 
 
 def write_csv(documents: Iterable[TermDocument]) -> tuple[str, list[str]]:
-    """The CSV text of ``documents`` and what it could not carry, per term."""
+    """The CSV text of ``documents`` and what it could not carry, per term.
+
+    As OpenMetadata imports it: a term's fully qualified name is the glossary,
+    its ancestors (through first broader links to terms in the file) and its
+    name; ``parent`` and ``relatedTerms`` name only terms that are rows of the
+    file, by those names, and every parent comes before its children. Links
+    OpenMetadata could not follow (a target that is no row, or written other
+    than the row's name) are also kept, in the document's order, in the
+    ``linksAsWritten`` custom property, so this glossary reads them back as
+    they were.
+    """
     documents = list(documents)
-    broader_of = {d.term: d.broader[0] for d in documents if d.broader}
+    rows = _Rows(documents)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     losses = []
-    for document in documents:
-        row, lost = _row(document, broader_of)
+    for document in sorted(documents, key=lambda d: len(rows.chain(d))):
+        row, lost = _row(document, rows)
         writer.writerow([neutralise(cell) for cell in row])
         losses.extend(f"{document.slug}: {what}" for what in lost)
     return out.getvalue(), losses
 
 
-def _chain(name: str, broader_of: dict[str, str]) -> list[str]:
-    """The term's ancestors, nearest last, following first broader links."""
-    chain, seen = [], {name}
-    while name in broader_of and broader_of[name] not in seen:
-        name = broader_of[name]
-        seen.add(name)
-        chain.insert(0, name)
-    return chain
+class _Rows:
+    """The documents of one CSV file, found by any name or alias, with each
+    one's chain of ancestors among them."""
+
+    def __init__(self, documents: list[TermDocument]):
+        self.by_key: dict[str, TermDocument] = {}
+        for document in documents:
+            for name in (*document.aliases, document.slug, document.term):
+                self.by_key[lookup_key(name)] = document  # names win: last
+        self.chains: dict[str, list[str]] = {}
+
+    def find(self, target: str) -> TermDocument | None:
+        """The row a link's target names, if any."""
+        return self.by_key.get(lookup_key(target))
+
+    def parent(self, document: TermDocument) -> TermDocument | None:
+        """The row of the document's first broader term, if it is one."""
+        return self.find(document.broader[0]) if document.broader else None
+
+    def chain(self, document: TermDocument) -> list[str]:
+        """The names of the document's ancestors, the farthest first."""
+        found = self.chains.get(document.slug)
+        if found is None:
+            found, seen, current = [], {document.slug}, document
+            while (parent := self.parent(current)) and parent.slug not in seen:
+                seen.add(parent.slug)
+                found.insert(0, parent.term)
+                current = parent
+            self.chains[document.slug] = found
+        return found
+
+    def fqn(self, document: TermDocument) -> str:
+        """The document's fully qualified name."""
+        return fqn(glossary_name(), *self.chain(document), document.term)
 
 
-def _row(document: TermDocument, broader_of: dict[str, str]) -> tuple[list[str], list]:
+def _row(document: TermDocument, rows: _Rows) -> tuple[list[str], list]:
     lost = []
     if document.labels:
         lost.append("labels in other languages")
-    glossary = glossary_name()
-    parent = ""
-    if document.broader:
-        parent = fqn(glossary, *_chain(document.term, broader_of))
-    related = [fqn(glossary, target) for target in document.related]
-    related += [f"broader:{fqn(glossary, t)}" for t in document.broader[1:]]
-    related += [f"narrower:{fqn(glossary, t)}" for t in document.narrower]
+    parent_row = rows.parent(document)
+    parent = rows.fqn(parent_row) if parent_row else ""
+    related, as_written = [], []
+    for kind in ("broader", "narrower", "related"):
+        targets = getattr(document, kind)
+        found = [rows.find(target) for target in targets]
+        for index, row in enumerate(found):
+            if row is None or (kind == "broader" and index == 0):
+                continue  # no row to name; or the parent column's
+            prefix = "" if kind == "related" else f"{kind}:"
+            related.append(prefix + rows.fqn(row))
+        if any(
+            row is None or row.term != target
+            for target, row in zip(targets, found, strict=True)
+        ):
+            as_written += [f"{kind}:{target}" for target in targets]
     for value in (
         *document.aliases,
         *document.broader,
@@ -220,6 +269,10 @@ def _row(document: TermDocument, broader_of: dict[str, str]) -> tuple[list[str],
         if many:
             value = "|".join(_quoted(item) for item in value)
         extension.append(f"{name}:{_quoted(str(value))}")
+    if as_written:
+        extension.append(
+            f"{LINKS_AS_WRITTEN}:" + "|".join(_quoted(item) for item in as_written)
+        )
     description = document.short_def
     if document.long_def:
         description = f"{description}\n\n{document.long_def}"
@@ -423,6 +476,14 @@ def _extension(row: dict[str, str], data: dict[str, Any], problems: list) -> Non
     """The custom properties, each into its place in the document."""
     for item in _split(row.get("extension", ""), ";"):
         prop, _, value = item.partition(":")
+        if prop == LINKS_AS_WRITTEN:
+            written: dict[str, list[str]] = {}
+            for link in _split(value, "|"):
+                kind, _, target = link.partition(":")
+                if kind in RELATIONS_IN.values() and target:
+                    written.setdefault(kind, []).append(target)
+            data["relationships"].update(written)  # as written, in order
+            continue
         if prop not in EXTENSION:
             problems.append(
                 (

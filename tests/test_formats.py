@@ -232,3 +232,30 @@ def test_openmetadatas_approved_rows_arrive_as_drafts_saying_why(db, tmp_path):
         ("broader", "Revenue"),
         ("related", "Revenue"),
     }
+
+
+def test_the_csv_follows_openmetadatas_rules_for_names_and_parents(corpus_db, api):
+    """OpenMetadata imports a glossary CSV row by row: a parent must be a row
+    above, named by its fully qualified name (the glossary, its ancestors, its
+    name: exact case), and related terms must name rows the same way."""
+    text = api.get("/api/v1/export/", {"format": "csv"}).content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 112
+    own, seen = {}, set()
+    for row in rows:
+        name = row["name*"]
+        parent = row["parent"]
+        if parent:
+            assert parent in seen, (name, parent)  # a row above this one
+            own[name] = f"{parent}.{name}" if "." not in name else None
+        else:
+            own[name] = f"Glossary.{name}" if "." not in name else None
+        if own[name]:
+            seen.add(own[name])
+    fqns = set(seen)
+    nested = [row for row in rows if row["parent"]]
+    assert nested, "the corpus has nested terms"
+    for row in rows:
+        for item in filter(None, row["relatedTerms"].split(";")):
+            target = item.split(":", 1)[1] if ":" in item else item
+            assert target in fqns, (row["name*"], item)
