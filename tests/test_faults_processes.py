@@ -6,7 +6,6 @@ receivers see afterwards."""
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,14 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import redis
 from django.db import connection, transaction
-from django.test.utils import override_settings
 
-from terms import derived, stamp, throttle
+from terms import derived, stamp
 from terms.annotation import MATCHERS
 from terms.models import GlossaryState, Term, WebhookSubscription
 from terms.selectors import glossary_stamp
 
-from .conftest import IN_CI
 from .helpers import (
     ROOT,
     base_term,
@@ -35,7 +32,7 @@ from .helpers import (
     seed_term,
     write_term,
 )
-from .test_outage import RedisServer
+from .test_outage import redis_of_its_own
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,26 +113,9 @@ def test_a_stopped_derived_process_costs_annotate_its_budget_not_minutes(
 
 @pytest.fixture
 def private_redis(settings):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed; CI must run this")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary)
-    server.start()
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": server.location,
-        }
-    }
     settings.GLOSSARY_STAMP_SECONDS = 1.0
-    stamp.forget()
-    with override_settings(CACHES=caches):
+    with redis_of_its_own() as server:
         yield server
-        stamp.forget()
-        throttle.forget()
-    server.stop()
 
 
 def _stored_version(server) -> int | None:

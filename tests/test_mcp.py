@@ -3,6 +3,7 @@ agent-style session finds "log probability" by its alias, annotates a
 paragraph and proposes a draft, which the API then shows with its author."""
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -120,10 +121,10 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_server(transactional_db, settings):
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    import_folders(need(CORPUS / "ai-glossary", "reference corpus"))
+@contextlib.contextmanager
+def serving_the_application():
+    """The WSGI application (the MCP mount included) on a real HTTP server on
+    loopback, in threads of this process; its base URL."""
     from glossary.wsgi import application
 
     server = make_server(
@@ -131,8 +132,18 @@ def http_server(transactional_db, settings):
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/mcp"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def http_server(transactional_db, settings):
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    import_folders(need(CORPUS / "ai-glossary", "reference corpus"))
+    with serving_the_application() as base:
+        yield f"{base}/mcp"
 
 
 def _http_client(url: str, token: str | None = None) -> Client:

@@ -2,6 +2,7 @@
 reads keep answering from the database (never a 500, never stale), a write is
 refused with a 503 and nothing written, and all is as before once Redis is back."""
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -65,8 +66,10 @@ class RedisServer:
         self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def own_redis(fixtures_db):
+@contextlib.contextmanager
+def redis_of_its_own():
+    """A redis-server of the test's own as the cache (the settings pointed at
+    it); stopped afterwards."""
     binary = shutil.which("redis-server")
     if binary is None:
         if IN_CI:
@@ -88,6 +91,12 @@ def own_redis(fixtures_db):
         throttle.forget()
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture
+def own_redis(fixtures_db):
+    with redis_of_its_own() as server:
+        yield server
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from rdflib import Graph
 
 from .helpers import ROOT, wait_for_health
 from .test_mcp import _body, _run_async
+from .test_security_mcp import INITIALIZE
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +61,7 @@ def served(tmp_path_factory):
 
 
 def test_answers_carry_their_status_and_content_type(served):
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "probe", "version": "1"},
-        },
-    }
+    initialize = INITIALIZE
     accept = {"Accept": "application/json, text/event-stream"}
     answer = httpx.post(f"{served}/mcp", json=initialize, headers=accept, timeout=30)
     assert answer.status_code == 200

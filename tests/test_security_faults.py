@@ -211,14 +211,7 @@ def test_anonymous_version_and_etags_move_only_with_what_readers_see(people, api
     staff_version = staff.get("/api/v1/stats/").json()["glossary_version"]
     # Draft-only writes: a new draft, and a pending change on the approved term.
     draft = seed_term("zephyr sheet", "draft", people["author"])
-    workflow.term_edit(
-        term=approved,
-        document=_document(
-            base_term("quokka card", status="approved", short_def="New.")
-        ),
-        actor=people["editor"],
-        source=ChangeSource.API,
-    )
+    _propose_new_wording(approved, people["editor"])
     assert (
         api.get("/api/v1/stats/").json()["glossary_version"]
         == stats["glossary_version"]
@@ -233,25 +226,22 @@ def test_anonymous_version_and_etags_move_only_with_what_readers_see(people, api
     )
 
 
-def _document(data):
+def _propose_new_wording(term, editor) -> None:
+    """A pending change to the approved "quokka card", written by ``editor``."""
     from terms.document import validate_term_data
     from terms.selectors import known_roles
 
+    data = base_term("quokka card", status="approved", short_def="New.")
     document, problems = validate_term_data(data, known_roles=known_roles())
     assert not problems, problems
-    return document
+    workflow.term_edit(
+        term=term, document=document, actor=editor, source=ChangeSource.API
+    )
 
 
 def test_the_public_history_page_shows_no_review_of_a_pending_change(people, client):
     term = seed_term("quokka card", "approved", people["author"])
-    workflow.term_edit(
-        term=term,
-        document=_document(
-            base_term("quokka card", status="approved", short_def="New.")
-        ),
-        actor=people["editor"],
-        source=ChangeSource.API,
-    )
+    _propose_new_wording(term, people["editor"])
     workflow.term_transition(
         term=Term.objects.get(pk=term.pk), name="review", actor=people["reviewer"]
     )

@@ -2,15 +2,12 @@
 the anonymous API. On a real HTTP server in a module of its own: a dataset
 kept open by another module's tests would hold SQLite's table locks."""
 
-import threading
-from wsgiref.simple_server import make_server
-
 import httpx
 import pytest
 from rest_framework.authtoken.models import Token
 
 from .helpers import make_user
-from .test_mcp import _Quiet, _ThreadingServer
+from .test_mcp import serving_the_application
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +29,8 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 def live(transactional_db, settings):
     """The WSGI application (MCP mount included) on a real HTTP server."""
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    from glossary.wsgi import application
-
-    server = make_server(
-        "127.0.0.1", 0, application, server_class=_ThreadingServer, handler_class=_Quiet
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving_the_application() as base:
+        yield base
 
 
 def test_a_get_on_mcp_is_refused_at_once_instead_of_holding_a_worker(live):

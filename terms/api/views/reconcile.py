@@ -182,5 +182,7 @@ class ReconcileProposeView(ReadView):
         limit = request.query_params.get("limit", str(len(reconcile.EXTEND_PROPERTIES)))
         if not limit.isdigit() or int(limit) < 1:
             raise ValidationError({"limit": ["a whole number from 1"]})
-        type_id = request.query_params.get("type", "")
+        type_id = ""
+        if "type" in request.query_params:
+            type_id = required_text(request, "type")
         return Response(reconcile.propose_properties(type_id, int(limit)))

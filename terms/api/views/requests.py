@@ -1,6 +1,6 @@
 """Term requests over the API: ``/api/v1/requests/`` (see ``terms.requests``)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, BasePermission
@@ -14,7 +14,7 @@ from terms.selectors import visible_statuses
 from ..errors import api_response
 from ..pagination import GlossaryPagination
 from ..parsers import GlossaryJSONParser
-from ..schema import errors
+from ..schema import PAGE_PARAMETERS, errors
 from ..serializers import TextField
 
 
@@ -122,7 +122,15 @@ class CanViewRequests(BasePermission):
 @extend_schema(
     methods=["GET"],
     summary="Term requests (those who handle them), newest first",
-    responses={200: TermRequestSerializer(many=True), **errors(400, 401, 403)},
+    parameters=[
+        *PAGE_PARAMETERS,
+        OpenApiParameter(
+            "status",
+            {"type": "string", "enum": list(RequestStatus.values)},
+            description="Only requests in this state.",
+        ),
+    ],
+    responses={200: TermRequestSerializer(many=True), **errors(400, 401, 403, 404)},
 )
 class RequestsView(ListAPIView):
     """``POST /requests/``: anyone asks for a term. ``GET``: staff list them
