@@ -214,7 +214,9 @@ def _enumerate_filter_values(result) -> None:
     """Say which values the term filters accept: any other is a 400 (the lists
     of data-driven filters reflect the glossary when the schema is made)."""
     values = None
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
+        if path.startswith("/api/v1/requests/"):
+            continue  # a request's status, not a term's: declared by its view
         for operation in operations.values():
             for parameter in operation.get("parameters", ()):
                 name, schema = parameter.get("name"), parameter.get("schema", {})

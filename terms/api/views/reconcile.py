@@ -180,8 +180,10 @@ class ReconcileProposeView(ReadView):
     def get(self, request):
         """``{"type", "properties": [{"id", "name"}, ...]}``."""
         limit = request.query_params.get("limit", str(len(reconcile.EXTEND_PROPERTIES)))
-        if not limit.isdigit() or int(limit) < 1:
-            raise ValidationError({"limit": ["a whole number from 1"]})
+        if not limit.isdigit() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
+            raise ValidationError(
+                {"limit": [f"a whole number from 1 to {reconcile.MAX_LIMIT}"]}
+            )
         type_id = ""
         if "type" in request.query_params:
             type_id = required_text(request, "type")
