@@ -11,19 +11,24 @@ undelivered events in the order they happened, each once, and stops at the
 first failure, to retry later with a doubling backoff; a receiver that is down
 loses nothing and receives every event in order once it is back.
 
-Each request is a JSON ``POST`` with ``X-Glossary-Event`` (the type),
-``X-Glossary-Delivery`` (the event id: the receiver's idempotency key),
-``X-Glossary-Timestamp`` (Unix seconds) and ``X-Glossary-Signature:
-sha256=<hex>``, the HMAC-SHA256 of ``"{timestamp}.{body}"`` with the
-subscription's secret; a receiver recomputes it and refuses old timestamps
-against replays.
+Each request is a JSON ``POST`` signed by the Standard Webhooks scheme, so a
+receiver can verify it with that project's libraries: ``webhook-id`` (the
+event id: the receiver's idempotency key), ``webhook-timestamp`` (Unix
+seconds) and ``webhook-signature: v1,<base64>``, the HMAC-SHA256 of
+``"{id}.{timestamp}.{body}"`` under the secret (``whsec_<base64 key>``; an
+older secret of plain text is its own UTF-8 bytes). ``X-Glossary-Event`` names
+the type; the first scheme's ``X-Glossary-Delivery``, ``X-Glossary-Timestamp``
+and ``X-Glossary-Signature: sha256=<hex>`` (over ``"{timestamp}.{body}"``) are
+still sent for receivers written against it.
 """
 
+import base64
 import contextlib
 import datetime
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import uuid
 
@@ -48,10 +53,12 @@ __all__ = [
     "EVENT_TYPES",
     "deliver",
     "event_type",
+    "new_secret",
     "payload",
     "queue",
     "resume",
     "sign",
+    "standard_signature",
 ]
 
 _TYPES = {
@@ -79,9 +86,38 @@ def event_type(event: TermEvent) -> str:
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """``sha256=<hex>`` over ``"{timestamp}." + body``."""
+    """``sha256=<hex>`` over ``"{timestamp}." + body``: the first scheme's
+    ``X-Glossary-Signature``, still sent for receivers written against it."""
     message = f"{timestamp}.".encode() + body
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+#: How a Standard Webhooks secret is written: the prefix, then the key in base64.
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A fresh Standard Webhooks secret: ``whsec_`` and 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a subscription's secret: a ``whsec_`` secret's bytes
+    (as the ``standardwebhooks`` package reads it), else the secret's own
+    UTF-8 bytes (what a receiver passes as ``Webhook(secret.encode())``)."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :] + "==")
+    return secret.encode()
+
+
+def standard_signature(
+    secret: str, message_id: str, timestamp: int, body: bytes
+) -> str:
+    """``webhook-signature`` of the Standard Webhooks scheme: ``v1,`` and the
+    base64 HMAC-SHA256 of ``"{id}.{timestamp}." + body``."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def _changed_fields(event: TermEvent) -> list[str]:
@@ -173,9 +209,16 @@ def _send(
 ) -> tuple[bool, int | None, str]:
     body = json.dumps(payload(event), ensure_ascii=False).encode("utf-8")
     timestamp = int(time.time())
+    message_id = str(event.pk)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "glossary-webhooks/1.0",
+        # Standard Webhooks: verifiable with any of its libraries.
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(
+            subscription.secret, message_id, timestamp, body
+        ),
         "X-Glossary-Event": event_type(event),
         "X-Glossary-Delivery": str(event.pk),
         "X-Glossary-Timestamp": str(timestamp),

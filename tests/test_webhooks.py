@@ -236,3 +236,50 @@ def test_an_import_that_writes_sends_import_finished(receiver, tmp_path):
     assert event["term"] is None
     assert event["summary"] == {"created": 2, "updated": 0, "deleted": 0}
     assert _valid(headers, body)
+
+
+def _standard_valid(secret, headers: dict, body: bytes) -> bool:
+    """What a receiver using the Standard Webhooks library concludes."""
+    from standardwebhooks import Webhook
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    try:
+        Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_verify_with_the_standard_webhooks_library(people, receiver):
+    """A subscription made through the API without a secret gets a whsec_ one,
+    shown once; a receiver verifies each delivery with the standardwebhooks
+    package. An older plain-text secret verifies as its own bytes."""
+    from .helpers import api_client_for
+
+    root = api_client_for(people["superuser"])
+    created = root.post(
+        "/api/v1/webhooks/",
+        {"name": "standard", "url": receiver.url, "events": ["term.approved"]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    secret = created.json()["secret"]
+    assert secret.startswith("whsec_")
+    listed = root.get(f"/api/v1/webhooks/{created.json()['id']}/").json()
+    assert "secret" not in listed  # shown once
+    _subscribe(receiver)  # the plain-text SECRET of the first scheme
+    term = seed_term("data drift", "reviewed", people["author"])
+    workflow.term_transition(term=term, name="approve", actor=people["approver"])
+    run_worker()
+    assert len(receiver.received) == 2
+    verdicts = sorted(
+        (_standard_valid(secret, h, b), _standard_valid(SECRET.encode(), h, b))
+        for h, b in receiver.received
+    )
+    assert verdicts == [(False, True), (True, False)]
+    for headers, body in receiver.received:
+        assert headers["webhook-id"] == str(json.loads(body)["id"])
+        tampered = body.replace(b"data-drift", b"data-drifT")
+        assert not _standard_valid(secret, headers, tampered)
+        assert not _standard_valid(SECRET.encode(), headers, tampered)

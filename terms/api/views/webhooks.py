@@ -7,7 +7,7 @@ from rest_framework.permissions import DjangoModelPermissions
 
 from terms import outbound
 from terms.models import EVENT_TYPES, WebhookSubscription
-from terms.webhooks import latest_event_id
+from terms.webhooks import latest_event_id, new_secret
 
 from ..schema import errors
 from ..serializers import TextField
@@ -27,7 +27,16 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     """A subscription; the secret is written, never shown again."""
 
     name = TextField(max_length=200)
-    secret = TextField(min_length=16, max_length=200, write_only=True)
+    secret = TextField(
+        min_length=16,
+        max_length=200,
+        write_only=True,
+        required=False,
+        help_text=(
+            "Signs each delivery. Leave it out to get a Standard Webhooks secret "
+            "(whsec_...), shown once in the answer to the create request."
+        ),
+    )
     active = StrictBooleanField(required=False, default=True)
     url = serializers.RegexField(
         r"^https?://[^\s/$.?#][^\s]*$",
@@ -63,6 +72,17 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["failures", "retry_at", "created_at"]
 
 
+class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
+    """The answer to a create request: with the secret when it was made here
+    (the only time it is shown)."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        required=False,
+        help_text="The Standard Webhooks secret made for this subscription.",
+    )
+
+
 class WebhookPermission(DjangoModelPermissions):
     """The webhook subscription permissions, exactly as the admin checks them:
     reading needs ``view_webhooksubscription`` too. Subscriptions carry
@@ -87,7 +107,8 @@ _ERRORS = errors(400, 401, 403, 404, 429)
     ),
     create=extend_schema(
         summary="Subscribe a receiver to change events",
-        responses={201: WebhookSubscriptionSerializer, **_ERRORS},
+        request=WebhookSubscriptionSerializer,
+        responses={201: WebhookCreatedSerializer, **_ERRORS},
     ),
     retrieve=extend_schema(responses={200: WebhookSubscriptionSerializer, **_ERRORS}),
     update=extend_schema(responses={200: WebhookSubscriptionSerializer, **_ERRORS}),
@@ -106,4 +127,17 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def perform_create(self, serializer):
-        serializer.save(created_by=self.request.user, start_after=latest_event_id())
+        given = serializer.validated_data.get("secret")
+        self.generated_secret = None if given else new_secret()
+        serializer.save(
+            created_by=self.request.user,
+            start_after=latest_event_id(),
+            secret=given or self.generated_secret,
+        )
+
+    def create(self, request, *args, **kwargs):
+        """201 with the subscription; a secret made here is shown this once."""
+        response = super().create(request, *args, **kwargs)
+        if getattr(self, "generated_secret", None):
+            response.data["secret"] = self.generated_secret
+        return response
