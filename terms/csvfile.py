@@ -131,6 +131,28 @@ def restore(value: str) -> str:
     return value[1:] if value.startswith("'") and _formula_like(value[1:]) else value
 
 
+def _extension_item(name: str, value: str, lost: list) -> str:
+    """One ``name:value`` custom property as OpenMetadata's ``CsvUtil`` writes
+    the items of a ``;``-separated field: the whole item in double quotes when
+    it holds a ``,`` or ``;`` (never the value alone, which OpenMetadata would
+    read back with the quotes in it). A value holding a double quote has it
+    doubled, which this glossary reads back but OpenMetadata shows doubled."""
+    item = f"{name}:{value}"
+    if '"' in item:
+        lost.append(f"{name} holds '\"' (OpenMetadata shows it doubled)")
+        return '"' + item.replace('"', '""') + '"'
+    if any(char in item for char in ",;\n"):
+        return f'"{item}"'
+    return item
+
+
+def _list_item(item: str) -> str:
+    """One value of a ``|``-separated list; one holding ``|`` or a double
+    quote is quoted itself (this glossary reads it back whole; OpenMetadata
+    would split it at the ``|``)."""
+    return _quoted(item) if "|" in item or '"' in item else item
+
+
 def _quoted(value: str) -> str:
     if any(char in value for char in ';|"\n'):
         return '"' + value.replace('"', '""') + '"'
@@ -267,12 +289,11 @@ def _row(document: TermDocument, rows: _Rows) -> tuple[list[str], list]:
         if value in (None, "", []):
             continue
         if many:
-            value = "|".join(_quoted(item) for item in value)
-        extension.append(f"{name}:{_quoted(str(value))}")
+            value = "|".join(_list_item(item) for item in value)
+        extension.append(_extension_item(name, str(value), lost))
     if as_written:
-        extension.append(
-            f"{LINKS_AS_WRITTEN}:" + "|".join(_quoted(item) for item in as_written)
-        )
+        written = "|".join(_list_item(item) for item in as_written)
+        extension.append(_extension_item(LINKS_AS_WRITTEN, written, lost))
     description = document.short_def
     if document.long_def:
         description = f"{description}\n\n{document.long_def}"

@@ -11,7 +11,7 @@ from terms.csvfile import COLUMNS
 from terms.models import Term
 from terms.skos_import import read_skos
 
-from .helpers import corpus_documents, run_import
+from .helpers import base_term, corpus_documents, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,36 @@ def test_the_csv_follows_openmetadatas_rules_for_names_and_parents(corpus_db, ap
         for item in filter(None, row["relatedTerms"].split(";")):
             target = item.split(":", 1)[1] if ":" in item else item
             assert target in fqns, (row["name*"], item)
+
+
+def test_custom_properties_are_quoted_as_openmetadata_writes_them(db):
+    """OpenMetadata's CsvUtil quotes a whole ``name:value`` item that holds a
+    comma or semicolon, never the value alone (which it would read back with
+    the quotes in it); values with quotes and bars still come back whole here."""
+    from terms.csvfile import read_csv, write_csv
+    from terms.document import validate_term_data
+    from terms.selectors import known_roles
+
+    data = base_term(
+        "quoting",
+        status="approved",
+        audiences={"exec": "Costs, risks; and time.", "engineer": "Plain words"},
+        examples={
+            "do": ['Say "hello", then wave.', "a|b", "plain"],
+            "dont": ["Semi; colon"],
+        },
+    )
+    document, problems = validate_term_data(data, known_roles=known_roles())
+    assert not problems, problems
+    text, lost = write_csv([document])
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    items = row["extension"]
+    assert '"execPerspective:Costs, risks; and time."' in items
+    assert "engineerPerspective:Plain words" in items
+    assert 'execPerspective:"' not in items
+    assert any("holds '\"'" in what for what in lost)
+    [entry], problems = read_csv(text.encode(), file="x.csv")
+    assert not problems, problems
+    back = entry.data
+    assert back["audiences"] == data["audiences"]
+    assert back["examples"] == data["examples"]
