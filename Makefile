@@ -12,7 +12,7 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: worker run serve dev test contract lint format setup clean new-term
+.PHONY: worker run serve dev test contract lint format setup clean new-term docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -73,6 +73,14 @@ test: $(VENV)/.dev
 contract: $(VENV)/.dev
 	$(BIN)/pytest -n 2 -m contract $(PYTEST_ARGS)
 
+# The documentation site (mkdocs.yml) into site/; --strict as CI builds it.
+$(VENV)/.docs: requirements-docs.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-docs.txt
+	touch $@
+
+docs: $(VENV)/.docs
+	$(BIN)/mkdocs build --strict
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -82,4 +90,4 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts site

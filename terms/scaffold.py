@@ -25,7 +25,7 @@ from .models import Status
 
 __all__ = ["term_skeleton"]
 
-#: What the editor's YAML extension validates against (README: modeline).
+#: What the editor's YAML extension validates against (docs/import-export.md: modeline).
 DEFAULT_SCHEMA_URL = "http://127.0.0.1:8000/api/v1/schema/term-document.json"
 
 
