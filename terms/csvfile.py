@@ -348,6 +348,7 @@ def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
     if problems:
         return [], problems
     entries = []
+    roles = _Roles()
     line = reader.line_num + 1
     try:
         for cells in reader:
@@ -363,7 +364,7 @@ def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
                     entry.warnings.append(problem)  # left out, not refused
                 else:
                     problems.append(problem)
-            _draft_unless_ready(entry, file)
+            _draft_unless_ready(entry, file, roles)
             entries.append(entry)
     except csv.Error as exc:
         problems.append(Problem(f"not valid CSV: {exc}", file=file, line=line))
@@ -376,7 +377,22 @@ def read_csv(raw: bytes, *, file: str) -> tuple[list[Entry], list[Problem]]:
 _LENIENT_FIELDS = ("tags", "extension")
 
 
-def _draft_unless_ready(entry: Entry, file: str) -> None:
+class _Roles:
+    """The stored role slugs, read once per file and only if a row needs them."""
+
+    def __init__(self):
+        self.slugs: set[str] | None = None
+
+    def known(self) -> set[str]:
+        """The role slugs the gates accept."""
+        if self.slugs is None:
+            from .selectors import known_roles
+
+            self.slugs = known_roles()
+        return self.slugs
+
+
+def _draft_unless_ready(entry: Entry, file: str, roles: "_Roles") -> None:
     """A row whose stated status its content does not meet here (OpenMetadata
     approves terms without the audiences, examples and the like this
     glossary's gates ask for) comes in as a draft, with a warning naming what
@@ -384,10 +400,9 @@ def _draft_unless_ready(entry: Entry, file: str) -> None:
     status = entry.data.get("status", "draft")
     if status == "draft":
         return
-    from .selectors import known_roles
     from .transitions import gate_problems
 
-    missing = gate_problems(entry.data, known_roles())
+    missing = gate_problems(entry.data, roles.known())
     if not missing:
         return
     entry.data["status"] = "draft"

@@ -13,9 +13,10 @@ import json
 
 from a2wsgi import ASGIMiddleware
 from django.conf import settings
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 
-from .mcp_server import CALLER_HEADERS, build_server
+from .mcp_server import CALLER_HEADERS, build_server, token_user
 
 __all__ = ["PATH", "guard", "mcp_wsgi_application"]
 
@@ -129,15 +130,15 @@ def _answer(start_response, status: str, message: str, headers=()):
 
 
 def _token_owner_active(environ) -> bool:
-    """Whether the request carries the API token of an active user."""
-    scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() not in ("token", "bearer") or not key.strip():
-        return False
+    """Whether the request carries the API token of an active user (the
+    tools' own check, ``mcp_server.token_user``)."""
     from django.db import close_old_connections
-    from rest_framework.authtoken.models import Token
 
     close_old_connections()
-    return Token.objects.filter(key=key.strip(), user__is_active=True).exists()
+    try:
+        return token_user(environ.get("HTTP_AUTHORIZATION", "")) is not None
+    except ToolError:
+        return False
 
 
 def guard(app):
@@ -154,8 +155,6 @@ def guard(app):
       (``terms.throttle``, the API's counter): past it, 429 with
       ``Retry-After``.
     """
-    from django.conf import settings
-
     from . import throttle
 
     def guarded(environ, start_response):
@@ -178,13 +177,12 @@ def guard(app):
                 f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
             )
         if throttle.rate() is not None and not _token_owner_active(environ):
-            counted = throttle.count(environ.get("REMOTE_ADDR", ""))
+            counted = throttle.count_request(environ)
             if counted is not None and not counted.allowed:
                 return _answer(
                     start_response,
                     "429 Too Many Requests",
-                    f"Too many requests from this address; try again in "
-                    f"{counted.retry_after} seconds.",
+                    throttle.refusal(counted),
                     [("Retry-After", str(counted.retry_after))],
                 )
         return app(environ, start_response)

@@ -74,10 +74,16 @@ async def in_django(work):
 
 def _user_from_headers(headers) -> Any:
     """The owner of the API token in the request's Authorization header."""
+    return token_user((headers or {}).get("authorization", ""))
+
+
+def token_user(authorization: str) -> Any:
+    """The active owner of the API token in an ``Authorization`` value
+    (``Token <key>`` or ``Bearer <key>``); None without one; ``ToolError``
+    for a token that is not valid."""
     from rest_framework.authtoken.models import Token
 
-    value = (headers or {}).get("authorization", "")
-    scheme, _, key = value.partition(" ")
+    scheme, _, key = authorization.partition(" ")
     if scheme.lower() not in ("token", "bearer") or not key.strip():
         return None
     token = Token.objects.select_related("user").filter(key=key.strip()).first()

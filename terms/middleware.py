@@ -133,15 +133,10 @@ class AnonymousPageThrottleMiddleware:
             return None
         from . import throttle
 
-        counted = request.META.get(throttle.ENVIRON_KEY)
-        if counted is None:
-            counted = throttle.count(request.META.get("REMOTE_ADDR", ""))
+        counted = throttle.count_request(request.META)
         if counted is None or counted.allowed:
             return None
-        message = (
-            f"Too many requests from this address; try again in "
-            f"{counted.retry_after} seconds."
-        )
+        message = throttle.refusal(counted)
         if request.path.startswith("/api/"):
             from terms.api.errors import error_body
 

@@ -325,25 +325,27 @@ def glossary_stats(statuses: list[str]) -> dict:
 WANTED_REFERENCES_SHOWN = 100
 
 
-def wanted_targets(statuses: list[str]) -> "WantedRows":
+def wanted_targets(statuses: list[str]) -> QuerySet:
     """Unresolved targets of visible terms with how often each is named, most first.
 
-    Rows of ``{"target_key", "target", "count"}``, to be paginated, read from
-    the summary every write keeps (``WantedTarget``).
+    A queryset of ``{"target_key", "target", "count"}``, to be paginated, read
+    from the summary every write keeps (``WantedTarget``).
 
     A target that names a term the reader may not see (a draft) is still
     wanted for them: what they are shown must not change with what they
     cannot see.
     """
     count = sum((F(status) for status in statuses), Value(0))
-    unresolved = (
+    wanted = (
         WantedTarget.objects.annotate(count=count)
         .filter(count__gt=0)
         .order_by()
-        .values_list("target_key", "target", "count")
+        .values("target_key", "target", "count")
     )
     hidden = [status for status in Status.values if status not in statuses]
     if hidden:
+        # A union's rows take the first query's names ("spelling": "target"
+        # is the relationship's own field).
         resolved_unseen = (
             Relationship.objects.filter(
                 target__status__in=hidden, term__status__in=statuses
@@ -351,36 +353,10 @@ def wanted_targets(statuses: list[str]) -> "WantedRows":
             .order_by()
             .values("target_key")
             .annotate(spelling=Min("target_name"), count=Count("id"))
-            .values_list("target_key", "spelling", "count")
+            .values("target_key", "spelling", "count")
         )
-        unresolved = unresolved.union(resolved_unseen, all=True)
-    return WantedRows(unresolved.order_by("-count", "target_key"))
-
-
-class WantedRows:
-    """A query of wanted targets whose slices are ``{"target_key", "target",
-    "count"}`` dicts (a union of querysets gives tuples)."""
-
-    def __init__(self, query: QuerySet):
-        self.query = query
-
-    def count(self) -> int:
-        """How many targets (for pagination)."""
-        return self.query.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        rows = self.query[index]
-        if isinstance(index, slice):
-            return [_wanted_row(row) for row in rows]
-        return _wanted_row(rows)
-
-
-def _wanted_row(row: tuple) -> dict:
-    key, target, count = row
-    return {"target_key": key, "target": target, "count": count}
+        wanted = wanted.union(resolved_unseen, all=True)
+    return wanted.order_by("-count", "target_key")
 
 
 def wanted_references(statuses: list[str], keys: list[str]) -> dict[str, list[dict]]:

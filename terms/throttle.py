@@ -30,7 +30,17 @@ from django.conf import settings
 
 from . import stamp
 
-__all__ = ["ENVIRON_KEY", "Count", "block", "count", "forget", "parse_rate", "rate"]
+__all__ = [
+    "ENVIRON_KEY",
+    "Count",
+    "block",
+    "count",
+    "count_request",
+    "forget",
+    "parse_rate",
+    "rate",
+    "refusal",
+]
 
 #: Where the front cache leaves a request's count for DRF.
 ENVIRON_KEY = "glossary.throttle_count"
@@ -173,6 +183,23 @@ def _local_count(address: str, limit: int, seconds: int) -> Count:
                 _local.clear()
         _local[counter] = (requests + 1, ends)
     return Count(requests + 1, limit, max(1, round(ends - now)))
+
+
+def count_request(environ) -> Count | None:
+    """Count a request (WSGI environ or Django's ``META``) against the
+    anonymous rate, unless the front cache counted it already."""
+    counted = environ.get(ENVIRON_KEY)
+    if counted is None:
+        counted = count(environ.get("REMOTE_ADDR", ""))
+    return counted
+
+
+def refusal(counted: Count) -> str:
+    """What a client past the limit is told."""
+    return (
+        f"Too many requests from this address; try again in "
+        f"{counted.retry_after} seconds."
+    )
 
 
 def forget() -> None:

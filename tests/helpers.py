@@ -334,3 +334,19 @@ def rewrite_prompt(folder: Path, short_def: str) -> None:
         Term.objects.get(slug="prompt").categories.values_list("name", flat=True)
     )
     import_folders(write_term(folder, document))
+
+
+def start_make_serve(port: int, env: dict, *variables: str):
+    """``make serve`` on ``port`` with 2 workers (and ``variables`` such as
+    ``WORKER=0``), in a process group of its own; the process, once the
+    server answers."""
+    import subprocess
+
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2",
+         *variables],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_health(f"http://127.0.0.1:{port}")
+    return server

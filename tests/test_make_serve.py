@@ -16,10 +16,9 @@ from django.db import connection
 
 from .helpers import (
     FIXTURES,
-    ROOT,
     import_folders,
     other_sessions_gone,
-    wait_for_health,
+    start_make_serve,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,14 +85,9 @@ def test_make_serve_runs_the_derived_process_and_stops_it(tmp_path):
         "GLOSSARY_CACHE_URL": "none",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     }
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_make_serve(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(base)
         assert path.is_socket()
         response = httpx.post(
             f"{base}/api/v1/annotate/",

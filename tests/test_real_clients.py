@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from rdflib import Graph
 
-from .helpers import ROOT, wait_for_health
+from .helpers import ROOT, start_make_serve
 from .test_mcp import _body, _run_async
 from .test_security_mcp import INITIALIZE
 
@@ -42,15 +42,9 @@ def served(tmp_path_factory):
             [sys.executable, "manage.py", *command],
             cwd=ROOT, env=env, check=True, capture_output=True,
         )  # fmt: skip
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2",
-         "WORKER=0"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_make_serve(port, env, "WORKER=0")
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(base)
         yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)

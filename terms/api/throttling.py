@@ -19,9 +19,7 @@ class AnonymousRateThrottle(BaseThrottle):
         """Count the request (unless counted already); refuse it past the limit."""
         if request.user is not None and request.user.is_authenticated:
             return True
-        counted = request.META.get(throttle.ENVIRON_KEY)
-        if counted is None:
-            counted = throttle.count(request.META.get("REMOTE_ADDR", ""))
+        counted = throttle.count_request(request.META)
         if counted is None:
             return True
         self.retry_after = counted.retry_after

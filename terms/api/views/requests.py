@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +14,7 @@ from terms.selectors import visible_statuses
 from ..errors import api_response
 from ..pagination import GlossaryPagination
 from ..parsers import GlossaryJSONParser
+from ..permissions import ModelPermissionsToRead
 from ..schema import PAGE_PARAMETERS, errors
 from ..serializers import TextField
 
@@ -108,17 +109,6 @@ class TermRequestSerializer(serializers.ModelSerializer):
         return data
 
 
-class CanViewRequests(BasePermission):
-    """Signed in with ``view_termrequest`` (editors; the admin's rule)."""
-
-    def has_permission(self, request, view) -> bool:
-        """Whether the user may read term requests."""
-        user = request.user
-        return bool(
-            user and user.is_authenticated and user.has_perm("terms.view_termrequest")
-        )
-
-
 @extend_schema(
     methods=["GET"],
     summary="Term requests (those who handle them), newest first",
@@ -144,7 +134,7 @@ class RequestsView(ListAPIView):
         """Anyone may ask; those who may view requests read the list."""
         if self.request.method == "POST":
             return [AllowAny()]
-        return [CanViewRequests()]
+        return [ModelPermissionsToRead()]  # view_termrequest, as the admin
 
     def get_queryset(self):
         """Requests, optionally of one status."""

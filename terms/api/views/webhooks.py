@@ -3,12 +3,12 @@ permissions): ``/api/v1/webhooks/``."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.permissions import DjangoModelPermissions
 
 from terms import outbound
 from terms.models import EVENT_TYPES, WebhookSubscription
 from terms.webhooks import latest_event_id, new_secret
 
+from ..permissions import ModelPermissionsToRead
 from ..schema import errors
 from ..serializers import TextField
 
@@ -83,20 +83,6 @@ class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
     )
 
 
-class WebhookPermission(DjangoModelPermissions):
-    """The webhook subscription permissions, exactly as the admin checks them:
-    reading needs ``view_webhooksubscription`` too. Subscriptions carry
-    secrets and send the glossary's changes where they point, so they belong
-    to administrators; the workflow groups hold none of these permissions."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-    }
-
-
 _ERRORS = errors(400, 401, 403, 404, 429)
 
 
@@ -122,7 +108,9 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
 
     queryset = WebhookSubscription.objects.all()
     serializer_class = WebhookSubscriptionSerializer
-    permission_classes = [WebhookPermission]
+    # Subscriptions carry secrets and send the glossary's changes where they
+    # point: their own permissions, as in the admin (no workflow group has them).
+    permission_classes = [ModelPermissionsToRead]
     # Ids are whole numbers: anything else is no such subscription (404).
     lookup_value_regex = r"[0-9]+"
 
