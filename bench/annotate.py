@@ -71,9 +71,14 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from terms.annotation import MATCHERS, build_matcher, find_spans, glossary_matcher
     from terms.models import Term
-    from terms.selectors import glossary_state
+    from terms.reads.selectors import glossary_state
+    from terms.text.annotation import (
+        MATCHERS,
+        build_matcher,
+        find_spans,
+        glossary_matcher,
+    )
 
     print(f"database: {connection.vendor}")
     terms = list(Term.objects.all())

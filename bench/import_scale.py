@@ -181,7 +181,7 @@ def main() -> None:
     from django.db import connection
 
     Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    from terms.naming import term_slug
+    from terms.documents.naming import term_slug
 
     folder = Path(tempfile.mkdtemp(prefix="glossary-scale-"))
     try:
@@ -210,7 +210,7 @@ def time_reads(names) -> None:
     """Median uncached time of each read, in milliseconds."""
     from django.test import Client
 
-    from terms.naming import term_slug
+    from terms.documents.naming import term_slug
 
     names = list(names)
     client = Client(HTTP_HOST="localhost")

@@ -67,8 +67,8 @@ def read_split(path: Path) -> list[Abstract]:
 
 def glossary_documents(abstracts: list[Abstract]) -> dict[str, dict]:
     """One draft term document per concept id, named by its commonest mention."""
-    from terms.document import validate_term_data
-    from terms.naming import lookup_key, term_slug
+    from terms.documents.document import validate_term_data
+    from terms.documents.naming import lookup_key, term_slug
 
     seen: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for abstract in abstracts:
@@ -195,8 +195,8 @@ def main() -> None:
     devel = read_split(NCBI / "NCBIdevelopset_corpus.txt")
     documents = glossary_documents(train)
     folder = Path(tempfile.mkdtemp(prefix="ncbi-glossary-"))
-    from terms.document import dump_yaml
-    from terms.naming import term_slug
+    from terms.documents.document import dump_yaml
+    from terms.documents.naming import term_slug
 
     slug_concept = {}
     for concept, document in documents.items():

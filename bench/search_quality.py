@@ -39,8 +39,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from terms.documents.naming import lookup_key
     from terms.models import Alias, Term
-    from terms.naming import lookup_key
 
     client = Client(HTTP_HOST="localhost")
     terms = list(Term.objects.all())

@@ -5,7 +5,7 @@ Starts, each with 2 workers on 127.0.0.1:
 - this project under granian (as `make serve`) on a scratch PostgreSQL database
   holding the reference corpus, with the Redis cache (warm: every URL read once
   first) and again with caching off (`GLOSSARY_CACHE_URL=none`: cold; the
-  one-term JSON read is then answered from the read model, terms/readmodel.py,
+  one-term JSON read is then answered from the read model, terms/serving/readmodel.py,
   which its first read fills), and once more with the read model off too, for
   the one-term read rendered on every request;
 - the reference service (`../shared/reference-service`) under uvicorn, in a
@@ -18,7 +18,7 @@ latency, non-2xx and socket errors, and the ratios to the reference and to the
 ceiling. Anonymous throttling stays on in the warm run, at a limit the load
 does not reach (100,000,000 a minute), so its counting is part of the measured
 path: at that limit a worker takes numbers from Redis in blocks of a million
-(``terms.throttle``), so nearly every request is counted in the worker. Usage:
+(``terms.serving.throttle``), so nearly every request is counted in the worker. Usage:
 
     .venv/bin/python bench/serve.py \\
         --database-url postgres://postgres@127.0.0.1:5432/glossary_bench

@@ -7,7 +7,7 @@ name a term of the corpus (both directions: a link joins two terms):
 recall@8 (share of a term's links among its eight) and precision@8 (share of
 the eight that are links), averaged over the terms that have links.
 
-Then, to show the choice of the links' votes (``terms/similarity.py``) rests
+Then, to show the choice of the links' votes (``terms/text/similarity.py``) rests
 on more than one lucky setting: the same scores with no votes and around the
 chosen setting (nearest neighbours voting x weight of the votes), and a
 held-out estimate: twenty random halvings of the terms, the best setting
@@ -52,10 +52,10 @@ def at_scale(count: int) -> None:
 
     from import_scale import synthetic_documents
 
-    from terms.aside import give_back_memory
-    from terms.document import validate_term_data
-    from terms.naming import term_slug
-    from terms.similarity import SimilarityIndex
+    from terms.documents.document import validate_term_data
+    from terms.documents.naming import term_slug
+    from terms.text.aside import give_back_memory
+    from terms.text.similarity import SimilarityIndex
 
     documents = {}
     for name, data in synthetic_documents(count):
@@ -69,7 +69,7 @@ def at_scale(count: int) -> None:
     started = time.perf_counter()
     index = SimilarityIndex.build(documents)
     built = time.perf_counter() - started
-    give_back_memory()  # as a server does once a build is kept (terms.aside)
+    give_back_memory()  # as a server does once a build is kept (terms.text.aside)
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     held = _resident_mib() - held_before
     arrays = (
@@ -107,9 +107,9 @@ def _scores(index, links, slugs) -> tuple[float, float]:
 def sweep(links: dict[str, set[str]]) -> None:
     """Recall@8 without the links' votes and around the chosen setting, and
     the held-out estimate of picking a setting on half the terms."""
-    from terms import similarity
-    from terms.mapping import documents_for
+    from terms.documents.mapping import documents_for
     from terms.models import Term
+    from terms.text import similarity
 
     documents = documents_for(Term.objects.filter(status__in=["approved"]))
     index = similarity.SimilarityIndex.build({d.slug: d for d in documents.values()})

@@ -75,7 +75,8 @@ INSTALLED_APPS = [
     "terms",
 ]
 
-# The task queue that delivers webhooks (terms/webhooks.py): tasks are rows of
+# The task queue that delivers webhooks (terms/integrations/webhooks.py): tasks are
+# rows of
 # the same database, so an event's delivery is queued in the transaction that
 # made the change. A worker runs them: manage.py db_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -287,24 +288,35 @@ GLOSSARY_PUBLIC_STATUSES = env_list(
 GLOSSARY_ANNOTATE_MAX_CHARS = 500_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * GLOSSARY_ANNOTATE_MAX_CHARS
 # After a change, annotate and similar terms keep using their matcher and index
-# while a thread builds the next, so no request waits for a rebuild (terms.aside).
+# while a thread builds the next, so no request waits for a rebuild (terms.text.aside).
 GLOSSARY_BUILD_ASIDE = True
 GLOSSARY_PAGE_SIZE = 20
 GLOSSARY_MAX_PAGE_SIZE = 100
 # How long a rendered read response is kept; entries are keyed on the glossary
 # version, so a write makes them unreachable at once.
 GLOSSARY_CACHE_SECONDS = 600
+# Who hears of each write (terms/events.py), in order, inside the writing
+# transaction: the stored API details of the changed terms are dropped, a
+# webhook delivery run is queued, and the version stamp in Redis is replaced
+# when the write commits (every process then serves fresh reads; the derived
+# process rebuilds annotate's matcher when it sees the new stamp).
+GLOSSARY_EVENTS_PIPELINE = [
+    "terms.serving.readmodel.on_glossary_change",
+    "terms.integrations.webhooks.on_glossary_change",
+    "terms.serving.stamp.on_glossary_change",
+]
+
 # How long the glossary's stamp (what cached reads are keyed on) stays in Redis
 # before a reader checks it against the database again: the longest a cached
 # read can lag a write whose writer died or lost Redis at its commit.
 GLOSSARY_STAMP_SECONDS = float(os.environ.get("GLOSSARY_STAMP_SECONDS") or 5)
 # Memory each server process may use for rendered anonymous reads kept in front
-# of Django (terms.frontcache; only with the Redis cache).
+# of Django (terms.serving.frontcache; only with the Redis cache).
 # Anonymous JSON term details stored in the database and served before Django
-# (terms/readmodel.py); "off" renders every such read.
+# (terms/serving/readmodel.py); "off" renders every such read.
 GLOSSARY_READ_MODEL = os.environ.get("GLOSSARY_READ_MODEL", "").strip().lower() != "off"
 # The Unix socket of the process that keeps annotate's matcher and the
-# similar-terms index for every server process (terms/derived.py; `make serve`
+# similar-terms index for every server process (terms/serving/derived.py; `make serve`
 # starts it). Empty: each process keeps its own.
 GLOSSARY_DERIVED_SOCKET = os.environ.get("GLOSSARY_DERIVED_SOCKET", "").strip()
 # Seconds a server process waits for its similar-terms answer (a first build at
@@ -330,14 +342,15 @@ GLOSSARY_WEBHOOK_TIMEOUT_SECONDS = float(
     os.environ.get("GLOSSARY_WEBHOOK_TIMEOUT_SECONDS") or 10
 )
 # How long a delivery run's hold on its subscription outlasts each attempt: a
-# run whose worker died frees the subscription after this (terms/webhooks.py).
+# run whose worker died frees the subscription after this
+# (terms/integrations/webhooks.py).
 GLOSSARY_WEBHOOK_LEASE_SECONDS = float(
     os.environ.get("GLOSSARY_WEBHOOK_LEASE_SECONDS") or 30
 )
 # Networks (CIDR, comma-separated) that webhooks and the citation link checker
 # may reach although they are not public: for a private deployment whose
 # receivers live on its own network. Empty: public addresses only
-# (terms/outbound.py).
+# (terms/integrations/outbound.py).
 GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
 # A term last reviewed longer ago than this is overdue (the dashboard).
 GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)

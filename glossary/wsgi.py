@@ -1,11 +1,12 @@
 """WSGI entry point: the Django application behind the front cache, and the
 MCP server at ``/mcp``.
 
-``terms.frontcache.FrontCache`` answers anonymous API reads it has already
+``terms.serving.frontcache.FrontCache`` answers anonymous API reads it has already
 rendered (while the glossary's stamp in Redis says they are current) before
-Django runs; behind it ``terms.readmodel.ReadModelApp`` answers anonymous
+Django runs; behind it ``terms.serving.readmodel.ReadModelApp`` answers anonymous
 term details from the details stored in the database; ``/mcp`` goes to the MCP
-server's HTTP transport (``terms.mcp_http``); everything else goes to Django
+server's HTTP transport (``terms.integrations.mcp_http``); everything else goes to
+Django
 unchanged.
 """
 
@@ -16,11 +17,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glossary.settings")
 django_application = get_wsgi_application()
 
-from terms import inflection  # noqa: E402  (needs Django set up)
-from terms.frontcache import FrontCache  # noqa: E402
-from terms.mcp_http import PATH as MCP_PATH  # noqa: E402
-from terms.mcp_http import mcp_wsgi_application  # noqa: E402
-from terms.readmodel import ReadModelApp  # noqa: E402
+from terms.integrations.mcp_http import PATH as MCP_PATH  # noqa: E402
+from terms.integrations.mcp_http import mcp_wsgi_application  # noqa: E402
+from terms.serving.frontcache import FrontCache  # noqa: E402
+from terms.serving.readmodel import ReadModelApp  # noqa: E402
+from terms.text import inflection  # noqa: E402  (needs Django set up)
 
 # A server loads the inflection lexicon as it starts, not on its first annotate.
 inflection.warm()

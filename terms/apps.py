@@ -7,7 +7,7 @@ from django.db.backends.signals import connection_created
 def _configure_postgres_session(sender, connection, **kwargs):
     """Set the pg_trgm threshold that the indexed word-similarity operator uses."""
     if connection.vendor == "postgresql":
-        from .search import TYPO_SIMILARITY
+        from terms.text.search import TYPO_SIMILARITY
 
         with connection.cursor() as cursor:
             cursor.execute(
@@ -38,7 +38,7 @@ def _cors_allowed(sender, request, **kwargs) -> bool:
 
 
 def _glossary_changed(sender, **kwargs):
-    from .services import glossary_touch
+    from terms.workflow.services import glossary_touch
 
     glossary_touch()
 
@@ -54,11 +54,12 @@ class TermsConfig(AppConfig):
         from corsheaders.signals import check_request_enabled
         from django.db.models.signals import post_delete, post_save
 
-        from .models import Category, GovernanceTag, Role, SiteText
+        from terms.models import Category, GovernanceTag, Role, SiteText
 
         connection_created.connect(_configure_postgres_session)
         check_request_enabled.connect(_cors_allowed, dispatch_uid="glossary-cors")
-        # Term content is written through terms.services, which bumps the glossary
+        # Term content is written through terms.workflow.services, which bumps the
+        # glossary
         # version itself; these models are also edited directly (admin, shell), and
         # pages show their texts, so their changes must invalidate cached reads too.
         for model in (Role, Category, GovernanceTag, SiteText):

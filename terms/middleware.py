@@ -4,7 +4,7 @@ from csp.middleware import CSPMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from . import stamp
+from terms.serving import stamp
 
 
 class RejectNullCharactersMiddleware:
@@ -104,7 +104,7 @@ class AnonymousPageThrottleMiddleware:
     The human pages, the reconciliation preview and the term document's schema
     are plain Django views; without this an anonymous client could read them
     without limit while the API answers 429. They share the API's counter
-    (``terms.throttle``), so one address has one allowance across both. Static
+    (``terms.serving.throttle``), so one address has one allowance across both. Static
     files (WhiteNoise answers them before this runs), the admin (staff only,
     with its own login) and ``/healthz`` (load balancers) are not counted.
     """
@@ -131,7 +131,7 @@ class AnonymousPageThrottleMiddleware:
             return None
         if request.user.is_authenticated:
             return None
-        from . import throttle
+        from terms.serving import throttle
 
         counted = throttle.count_request(request.META)
         if counted is None or counted.allowed:

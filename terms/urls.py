@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import request_views, views
+from terms.web import request_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),

@@ -139,7 +139,7 @@ def _isolated_cache_and_no_throttle(settings):
     """
     from django.core.cache import cache
 
-    from terms import stamp, throttle
+    from terms.serving import stamp, throttle
 
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
     # A thread of its own cannot see a test's uncommitted rows: build on the
@@ -167,7 +167,7 @@ def redis_cache(settings):
     import redis
     from django.test.utils import override_settings
 
-    from terms import stamp, throttle
+    from terms.serving import stamp, throttle
 
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
     location = f"redis://127.0.0.1:6379/{12 - worker}"

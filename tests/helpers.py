@@ -87,7 +87,7 @@ def write_term(
     folder: Path, data: dict | None = None, *, filename: str | None = None, **kw
 ):
     """Write a term document as YAML into ``folder`` and return its path."""
-    from terms.naming import term_slug
+    from terms.documents.naming import term_slug
 
     data = data if data is not None else base_term(**kw)
     folder.mkdir(parents=True, exist_ok=True)
@@ -134,10 +134,10 @@ def export(folder: Path, *args) -> dict[str, bytes]:
 def seed_term(name: str, status: str, author, **overrides):
     """A term in ``status`` whose content ``author`` wrote (passes the gates),
     written through the one write path."""
-    from terms import services
-    from terms.document import validate_term_data
+    from terms.documents.document import validate_term_data
     from terms.models import ChangeSource
-    from terms.selectors import known_roles
+    from terms.reads.selectors import known_roles
+    from terms.workflow import services
 
     document, problems = validate_term_data(
         base_term(name, status=status, **overrides), known_roles=known_roles()

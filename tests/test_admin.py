@@ -259,10 +259,10 @@ def _waiting_queries(client, names, tmp_path) -> tuple[int, str]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from terms import services
-    from terms.document import validate_term_data
+    from terms.documents.document import validate_term_data
     from terms.models import ChangeSource
-    from terms.selectors import known_roles
+    from terms.reads.selectors import known_roles
+    from terms.workflow import services
 
     author = make_user(f"author-{len(names)}", "editors")
     for name in names:

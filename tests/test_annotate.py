@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from terms.annotation import MATCHERS, build_matcher, find_spans
-from terms.selectors import shared_cache
+from terms.serving.stamp import shared_cache
+from terms.text.annotation import MATCHERS, build_matcher, find_spans
 
 from .helpers import base_term, import_folders, write_term
 
@@ -231,7 +231,7 @@ def test_after_a_change_requests_use_the_old_matcher_while_the_new_one_builds(
     assert [s["slug"] for s in body["spans"]] == ["reranker", "vector-store"]
     # A term that is gone is left out even by a matcher from before.
     Term.objects.filter(slug="reranker").delete()
-    from terms.services import glossary_touch
+    from terms.workflow.services import glossary_touch
 
     glossary_touch()
     body = annotate(api, "a reranker after the vector store")

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from terms.document import validate_term_data
+from terms.documents.document import validate_term_data
 from terms.models import Role, Term, TermEvent, TermRevision
 
 from .helpers import PASSWORD, api_client_for, base_term, make_user, read_yaml

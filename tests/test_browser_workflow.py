@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from terms.document import validate_term_data
+from terms.documents.document import validate_term_data
 from terms.models import Category, ChangeSource, Term
-from terms.selectors import known_roles
-from terms.workflow import term_edit
+from terms.reads.selectors import known_roles
+from terms.workflow.steps import term_edit
 
 from .helpers import (
     PASSWORD,

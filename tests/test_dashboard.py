@@ -46,7 +46,7 @@ def test_overdue_terms_follow_the_review_period(corpus_db, client, settings):
 
 def test_a_role_page_starts_with_the_terms_the_others_lean_on(corpus_db, client):
     from terms.models import Term
-    from terms.selectors import link_counts
+    from terms.reads.selectors import link_counts
 
     terms = list(Term.objects.filter(roles__slug="engineering", status="approved"))
     counts = link_counts([t.pk for t in terms])

@@ -1,4 +1,4 @@
-"""One declaration of the term document (``terms.document.FIELDS``) that every edge
+"""One declaration of the term document (``terms.documents.document.FIELDS``) that every edge
 derives from: the admin form, the API detail, the YAML export, the pages.
 
 A term whose every declared value is a recognisable marker is written once; each
@@ -11,10 +11,18 @@ import dataclasses
 import pytest
 from django.test import Client
 
-from terms.document import CHOICE, CITATIONS, DATE, FIELDS, LABELS, TERM_COLUMNS, TEXTS
-from terms.forms import FORM_COLUMNS, TermForm, admin_fieldsets
+from terms.admin.forms import FORM_COLUMNS, TermForm, admin_fieldsets
+from terms.documents.document import (
+    CHOICE,
+    CITATIONS,
+    DATE,
+    FIELDS,
+    LABELS,
+    TERM_COLUMNS,
+    TEXTS,
+)
 from terms.models import Term
-from terms.rendering import other_values
+from terms.web.rendering import other_values
 
 from .helpers import (
     api_client_for,

@@ -1,4 +1,4 @@
-"""The derived process (``terms.derived``): annotate's matcher and the
+"""The derived process (``terms.serving.derived``): annotate's matcher and the
 similar-terms index kept once, for every server process, behind a Unix
 socket; the server processes answer the same with it as without it, build
 nothing themselves while it answers, and answer from their own copy when it
@@ -15,9 +15,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from terms import derived, stamp
-from terms.annotation import MATCHERS
-from terms.similarity import INDEXES
+from terms.serving import derived, stamp
+from terms.text.annotation import MATCHERS
+from terms.text.similarity import INDEXES
 
 from .helpers import (
     FIXTURES,

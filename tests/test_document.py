@@ -5,10 +5,18 @@ import datetime
 import pytest
 import yaml
 
-from terms.datafiles import parse_categories_file, parse_roles_file, parse_site_file
-from terms.document import editorial_problems, parse_term_file, validate_term_data
-from terms.naming import lookup_key, term_slug
-from terms.yaml_loader import MAX_FILE_BYTES
+from terms.documents.datafiles import (
+    parse_categories_file,
+    parse_roles_file,
+    parse_site_file,
+)
+from terms.documents.document import (
+    editorial_problems,
+    parse_term_file,
+    validate_term_data,
+)
+from terms.documents.naming import lookup_key, term_slug
+from terms.documents.yaml_loader import MAX_FILE_BYTES
 
 from .helpers import base_term, read_yaml
 

@@ -7,11 +7,10 @@ import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from terms import search, selectors, services
-from terms.api.caching import check_if_match, term_etag, term_token
-from terms.api.errors import PreconditionFailed
-from terms.document import validate_term_data
-from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.api.caching import if_match, term_etag
+from terms.documents.document import validate_term_data
+from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.documents.resolver import TargetIndex, database_index, relationships_resolve
 from terms.models import (
     ChangeSource,
     EventAction,
@@ -20,8 +19,13 @@ from terms.models import (
     Term,
     TermEvent,
     TermRevision,
+    WantedTarget,
 )
-from terms.resolver import TargetIndex, database_index, relationships_resolve
+from terms.reads import selectors
+from terms.reads.selectors import term_token
+from terms.text import search
+from terms.workflow import services
+from terms.workflow import steps as workflow
 
 from .helpers import base_term, make_user
 
@@ -246,14 +250,35 @@ def test_term_tokens_change_with_the_term_only():
 
 
 def test_if_match_accepts_the_current_etag_and_refuses_an_old_one():
-    [term] = write(base_term("matched"))
+    editor = make_user("if-match-editor", "editors")
+    [term] = write(base_term("matched", status="draft"))
     factory = RequestFactory()
-    current = factory.patch("/", HTTP_IF_MATCH=term_etag(term, 3))
-    check_if_match(_drf(current), term)  # does not raise
-    check_if_match(_drf(factory.patch("/", HTTP_IF_MATCH="*")), term)
-    stale = factory.patch("/", HTTP_IF_MATCH='"t1-0-0.g1"')
-    with pytest.raises(PreconditionFailed):
-        check_if_match(_drf(stale), term)
+    current = if_match(_drf(factory.patch("/", HTTP_IF_MATCH=term_etag(term, 3))))
+    assert current == {term_token(term)}
+    assert if_match(_drf(factory.patch("/", HTTP_IF_MATCH="*"))) is None
+    assert if_match(_drf(factory.patch("/"))) is None
+    stale = if_match(_drf(factory.patch("/", HTTP_IF_MATCH='"t1-0-0.g1"')))
+    document, problems = validate_term_data(
+        base_term("matched", status="draft", short_def="Edited after reading it."),
+        known_roles=selectors.known_roles(),
+    )
+    assert not problems, problems
+    with pytest.raises(workflow.Stale):
+        workflow.term_edit(
+            term=term,
+            document=document,
+            actor=editor,
+            source=ChangeSource.API,
+            expected=stale,
+        )
+    edited = workflow.term_edit(
+        term=term,
+        document=document,
+        actor=editor,
+        source=ChangeSource.API,
+        expected=current,
+    )
+    assert edited.term.version == term.version + 1
 
 
 def _drf(request):
@@ -271,3 +296,99 @@ def test_cached_responses_are_keyed_on_the_glossary_version(api):
     second = api.get("/api/v1/terms/")
     assert second["ETag"] != first["ETag"]
     assert second.json() == first.json()
+
+
+# --- summaries kept from the changed terms only -------------------------------------
+
+
+def _summaries():
+    """What the incremental upkeep maintains: every link's target, the wanted
+    targets with their counts, and the terms by status."""
+    links = dict(Relationship.objects.values_list("pk", "target_id"))
+    wanted = {
+        row["target_key"]: row
+        for row in WantedTarget.objects.values(
+            "target_key", "draft", "reviewed", "approved", "deprecated"
+        )
+    }
+    return links, wanted, selectors.glossary_state().status_counts
+
+
+def _recounted():
+    """The same summaries worked out again over the whole glossary."""
+    from terms.workflow.services import _status_counts
+
+    relationships_resolve()
+    services.wanted_refresh()
+    links, wanted, _ = _summaries()
+    return links, wanted, _status_counts(None, None)
+
+
+def _document(data):
+    document, problems = validate_term_data(data, known_roles=selectors.known_roles())
+    assert not problems, problems
+    return document
+
+
+def test_each_write_keeps_links_wanted_terms_and_counts_as_a_recount_would():
+    rel = {"related": ["Gamma", "shared alias", "nowhere"], "broader": ["delta-slug"]}
+    rel_beta = {"related": ["Gamma", "nowhere"], "broader": ["delta-slug"]}
+    write(
+        base_term("Alpha", relationships=rel),
+        base_term("Beta", aliases=["shared alias"], relationships=rel_beta),
+        base_term("Zeta", aliases=["shared alias"], status="approved"),
+        base_term("Omega", relationships={"related": ["Alpha", "Epsilon"]}),
+    )
+    steps = []
+
+    def check(label):
+        after = _summaries()
+        assert after == _recounted(), label
+        steps.append(after)
+
+    check("created")
+    # A new term resolves links that named it by name and by slug.
+    write(base_term("Gamma"), base_term("Delta Slug", status="reviewed"))
+    check("targets created")
+    # A rename: links to the old name fall back to wanted, the new name resolves.
+    gamma = Term.objects.get(slug="gamma")
+    services.terms_write(
+        changes=[(_document(base_term("Epsilon")), gamma)],
+        actor=None,
+        source=ChangeSource.IMPORT,
+    )
+    check("renamed")
+    # A shared alias resolves once only one term carries it.
+    beta = Term.objects.get(slug="beta")
+    services.terms_write(
+        changes=[
+            (_document(base_term("Beta", aliases=[], relationships=rel_beta)), beta)
+        ],
+        actor=None,
+        source=ChangeSource.IMPORT,
+    )
+    check("alias dropped")
+    # A status change moves the wanted counts of the term's own links.
+    alpha = Term.objects.get(slug="alpha")
+    services.term_status_write(
+        term=alpha,
+        document=_document(base_term("Alpha", relationships=rel, status="reviewed")),
+        actor=None,
+        source=ChangeSource.API,
+        action=EventAction.REVIEW,
+    )
+    check("reviewed")
+    # A delete: links to it are wanted again, its own links no longer count.
+    services.terms_delete(
+        terms=Term.objects.filter(slug__in=["zeta", "delta-slug"]),
+        actor=None,
+        source=ChangeSource.API,
+    )
+    check("deleted")
+    # The upkeep did change things along the way (so the checks compared
+    # something): links resolved, wanted targets came and went, counts moved.
+    assert len({repr(step) for step in steps}) == len(steps)
+    _, wanted, counts = steps[-1]
+    assert "nowhere" in wanted
+    assert "shared alias" in wanted
+    assert counts == {"draft": 3, "reviewed": 1}

@@ -18,10 +18,10 @@ import pytest
 import redis
 from django.db import connection, transaction
 
-from terms import derived, stamp
-from terms.annotation import MATCHERS
 from terms.models import GlossaryState, Term, WebhookSubscription
-from terms.selectors import glossary_stamp
+from terms.serving import derived, stamp
+from terms.serving.stamp import glossary_stamp
+from terms.text.annotation import MATCHERS
 
 from .helpers import (
     ROOT,

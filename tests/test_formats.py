@@ -7,9 +7,9 @@ import io
 import pytest
 from rdflib import BNode, Graph
 
-from terms.csvfile import COLUMNS
+from terms.formats.csvfile import COLUMNS
+from terms.formats.skos_import import read_skos
 from terms.models import Term
-from terms.skos_import import read_skos
 
 from .helpers import base_term, corpus_documents, run_import
 
@@ -265,9 +265,9 @@ def test_custom_properties_are_quoted_as_openmetadata_writes_them(db):
     """OpenMetadata's CsvUtil quotes a whole ``name:value`` item that holds a
     comma or semicolon, never the value alone (which it would read back with
     the quotes in it); values with quotes and bars still come back whole here."""
-    from terms.csvfile import read_csv, write_csv
-    from terms.document import validate_term_data
-    from terms.selectors import known_roles
+    from terms.documents.document import validate_term_data
+    from terms.formats.csvfile import read_csv, write_csv
+    from terms.reads.selectors import known_roles
 
     data = base_term(
         "quoting",

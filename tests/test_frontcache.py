@@ -1,4 +1,4 @@
-"""The front cache (``terms.frontcache``) in front of the real Django application,
+"""The front cache (``terms.serving.frontcache``) in front of the real Django application,
 on a real Redis: repeated anonymous reads skip Django and SQL, stay fresh across
 writes, honour If-None-Match, the throttle and credentials."""
 
@@ -11,10 +11,10 @@ from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from glossary.wsgi import django_application
-from terms import stamp, throttle
-from terms.frontcache import MARK_HEADER, FrontCache
 from terms.models import Term
-from terms.selectors import glossary_stamp
+from terms.serving import stamp, throttle
+from terms.serving.frontcache import MARK_HEADER, FrontCache
+from terms.serving.stamp import glossary_stamp
 
 from .helpers import rewrite_prompt
 

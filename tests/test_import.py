@@ -440,10 +440,10 @@ def test_files_an_import_wrote_are_known_by_their_bytes_until_the_term_changes(
     assert run_import(folder)[0]["known_files"] == 112
     # A change written elsewhere (the admin, the API, a workflow step) gives the
     # term a new version, which retires the record: the file is read, and wins.
-    from terms import services
-    from terms.document import validate_term_data
-    from terms.mapping import document_from_term
-    from terms.selectors import known_roles
+    from terms.documents.document import validate_term_data
+    from terms.documents.mapping import document_from_term
+    from terms.reads.selectors import known_roles
+    from terms.workflow import services
 
     term = Term.objects.get(slug="log-probability")
     changed = document_from_term(term).to_data()

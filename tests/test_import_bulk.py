@@ -1,4 +1,4 @@
-"""Large imports on PostgreSQL (``terms.importer``): into a nearly empty glossary
+"""Large imports on PostgreSQL (``terms.workflow.importer``): into a nearly empty glossary
 the search indexes and foreign keys are dropped, the rows copied (the terms'
 rows on a thread of their own) and both made again; into a fuller one they are
 kept. Either way the database ends with the same indexes and keys and every
@@ -7,8 +7,8 @@ row in place."""
 import pytest
 from django.db import connection
 
-from terms import importer
 from terms.models import Alias, Relationship, Term, TermRevision
+from terms.workflow import importer
 
 from .helpers import base_term, import_folders, write_term
 
@@ -121,8 +121,8 @@ def test_a_large_import_after_a_stored_read_goes_through(tmp_path):
     the import; their deferred checks must not stop the keys being made again
     (before: "cannot ALTER TABLE terms_termread because it has pending trigger
     events", and nothing written)."""
-    from terms import readmodel
     from terms.models import TermRead
+    from terms.serving import readmodel
 
     from .helpers import FIXTURES
     from .test_frontcache import Counting, call

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from jsonschema import Draft202012Validator, FormatChecker
 
-from terms.document import validate_term_data
-from terms.jsonschema import term_document_schema
+from terms.documents.document import validate_term_data
+from terms.documents.jsonschema import term_document_schema
 
 from .helpers import base_term, corpus_documents
 

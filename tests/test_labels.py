@@ -3,7 +3,7 @@ autocomplete and annotation finding names written in French, Arabic, Russian."""
 
 import pytest
 
-from terms.document import validate_term_data
+from terms.documents.document import validate_term_data
 
 from .helpers import base_term, export, import_folders, read_yaml, write_term
 

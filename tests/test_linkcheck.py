@@ -195,7 +195,7 @@ def test_it_runs_where_an_event_loop_already_runs(site, tmp_path):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from terms.linkcheck import CheckSettings, check_urls
+    from terms.integrations.linkcheck import CheckSettings, check_urls
 
     async def inside_a_loop():
         return check_urls([f"{site.url}/ok"], CheckSettings(user_agent="test"))

@@ -12,10 +12,10 @@ import pytest
 import redis
 from django.test.utils import override_settings
 
-from terms import stamp, throttle
-from terms.frontcache import FrontCache
 from terms.models import Term
-from terms.selectors import glossary_stamp
+from terms.serving import stamp, throttle
+from terms.serving.frontcache import FrontCache
+from terms.serving.stamp import glossary_stamp
 
 from .conftest import IN_CI
 from .helpers import (

@@ -4,7 +4,7 @@ answers the same on both databases. Sentences are written for these tests."""
 
 import pytest
 
-from terms.inflection import base_keys, is_acronym, variant_keys
+from terms.text.inflection import base_keys, is_acronym, variant_keys
 
 from .helpers import base_term, import_folders, write_term
 
@@ -191,7 +191,7 @@ def test_the_rules_in_isolation():
 
 
 def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
-    from terms.annotation import build_matcher, find_spans
+    from terms.text.annotation import build_matcher, find_spans
 
     matcher = build_matcher(
         [
@@ -209,7 +209,7 @@ def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
 
 
 def test_a_word_that_specializes_a_term_joins_the_span_it_precedes():
-    from terms.annotation import build_matcher, find_spans
+    from terms.text.annotation import build_matcher, find_spans
 
     matcher = build_matcher(
         [
@@ -242,7 +242,7 @@ def test_a_word_that_specializes_a_term_joins_the_span_it_precedes():
 
 
 def test_an_abbreviation_of_only_the_end_of_a_name_is_not_that_name():
-    from terms.annotation import build_matcher, find_spans
+    from terms.text.annotation import build_matcher, find_spans
 
     matcher = build_matcher(
         [

@@ -1,4 +1,4 @@
-"""The read model (``terms.readmodel``): anonymous JSON term details stored by
+"""The read model (``terms.serving.readmodel``): anonymous JSON term details stored by
 their first read, served by one query before Django, and never stale after a
 write to the term or to anything its detail shows (real database, the real
 Django application behind it)."""
@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from glossary.wsgi import django_application
-from terms import readmodel, services, stamp
 from terms.api.caching import term_token
 from terms.models import ChangeSource, Role, Term, TermRead
-from terms.selectors import glossary_state
+from terms.reads.selectors import glossary_state
+from terms.serving import readmodel, stamp
+from terms.workflow import services
 
 from .helpers import corpus_documents, import_folders, write_term
 from .test_frontcache import Counting, _keep_the_test_connection, call  # noqa: F401

@@ -203,7 +203,7 @@ def test_grant_gives_a_role_and_admin_sign_in(db):
 
 
 def test_the_document_check_itself_refuses_lone_surrogates():
-    from terms.document import validate_term_data
+    from terms.documents.document import validate_term_data
 
     _, problems = validate_term_data(base_term(short_def="a\ud800b"))
     [problem] = problems

@@ -163,7 +163,7 @@ def submit(api, term: str, urgency: str = "normal") -> TermRequest:
 
 
 def test_merging_duplicates_counts_them_in_the_backlog(api, client, editor):
-    from terms import requests as term_requests
+    from terms.workflow import requests as term_requests
 
     first = submit(api, "Grounding")
     second = submit(api, "grounding", "blocking")
@@ -184,7 +184,7 @@ def test_merging_duplicates_counts_them_in_the_backlog(api, client, editor):
 
 
 def test_declining_needs_a_reason_the_requester_reads(api, client, editor):
-    from terms import requests as term_requests
+    from terms.workflow import requests as term_requests
 
     asked = submit(api, "Vibes")
     with pytest.raises(term_requests.RequestError, match="Say why"):
@@ -198,7 +198,7 @@ def test_declining_needs_a_reason_the_requester_reads(api, client, editor):
 
 
 def test_converting_makes_a_draft_linked_back_with_its_duplicates(api, client, editor):
-    from terms import requests as term_requests
+    from terms.workflow import requests as term_requests
 
     asked = submit(api, "Prompt caching")
     again = submit(api, "prompt-caching")
@@ -223,7 +223,7 @@ def test_converting_makes_a_draft_linked_back_with_its_duplicates(api, client, e
 
 
 def test_converting_a_request_for_an_existing_draft_links_to_it(api, editor, people):
-    from terms import requests as term_requests
+    from terms.workflow import requests as term_requests
 
     draft = seed_term("Context window", Status.DRAFT, people["author"])
     asked = submit(api, "context window")
@@ -283,7 +283,7 @@ def test_reading_requests_costs_the_same_however_many_there_are(api, editor):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from terms import requests as term_requests
+    from terms.workflow import requests as term_requests
 
     staff = api_client_for(make_user("sam", "editors", staff=True))
 

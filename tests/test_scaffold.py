@@ -6,9 +6,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from terms.document import TERM_KEYS, validate_term_data
+from terms.documents.document import TERM_KEYS, validate_term_data
 from terms.models import Term
-from terms.selectors import known_roles
+from terms.reads.selectors import known_roles
 
 from .helpers import base_term, import_folders, read_yaml, run_import, write_term
 

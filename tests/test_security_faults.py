@@ -14,7 +14,7 @@ import markdown
 import pytest
 from django.test import Client
 
-from terms import annotation, outbound, workflow
+from terms.integrations import outbound
 from terms.models import (
     ChangeSource,
     Citation,
@@ -22,6 +22,8 @@ from terms.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from terms.text import annotation
+from terms.workflow import steps as workflow
 
 from .helpers import (
     api_client_for,
@@ -74,7 +76,7 @@ class _Reach:
 
 
 def _work(matcher, text, monkeypatch) -> int:
-    """Lines of ``terms/annotation.py`` run, plus characters its searches
+    """Lines of ``terms/text/annotation.py`` run, plus characters its searches
     reach: a count of the work done, independent of the clock."""
     reach = _Reach(annotation._CONJUNCT_BEFORE)
     monkeypatch.setattr(annotation, "_CONJUNCT_BEFORE", reach)
@@ -228,8 +230,8 @@ def test_anonymous_version_and_etags_move_only_with_what_readers_see(people, api
 
 def _propose_new_wording(term, editor) -> None:
     """A pending change to the approved "quokka card", written by ``editor``."""
-    from terms.document import validate_term_data
-    from terms.selectors import known_roles
+    from terms.documents.document import validate_term_data
+    from terms.reads.selectors import known_roles
 
     data = base_term("quokka card", status="approved", short_def="New.")
     document, problems = validate_term_data(data, known_roles=known_roles())
@@ -262,7 +264,7 @@ def test_the_public_history_page_shows_no_review_of_a_pending_change(people, cli
 def test_mcp_propose_change_checks_permission_before_anything_else(people):
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from terms.mcp_server import _propose_change
+    from terms.integrations.mcp_server import _propose_change
 
     seed_term("secret project", "draft", people["author"])
     reader = make_user("rory")  # signed in, no permission to write
@@ -375,7 +377,7 @@ def redirecting():
 
 
 def test_the_link_checker_checks_every_redirect_hop(redirecting, settings):
-    from terms.linkcheck import CheckSettings, check_urls
+    from terms.integrations.linkcheck import CheckSettings, check_urls
 
     settings.GLOSSARY_OUTBOUND_ALLOW = ["127.0.0.1/32"]  # the first hop only
     [result] = check_urls(
@@ -399,7 +401,7 @@ def test_the_link_checker_checks_every_redirect_hop(redirecting, settings):
 def test_a_delivery_stores_no_connection_detail(people, settings):
     """A subscription allowed by the allow-list at creation, whose port is
     closed: the log says it could not connect, not what the system said."""
-    from terms.webhooks import deliver
+    from terms.integrations.webhooks import deliver
 
     settings.GLOSSARY_OUTBOUND_ALLOW = ["127.0.0.0/8"]
     with socket_closed_port() as port:

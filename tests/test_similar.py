@@ -134,7 +134,7 @@ def test_one_click_in_the_admin_adds_a_suggestion(neighbours, client):
 def test_after_a_change_the_old_index_answers_uncached_while_the_new_one_builds(
     api, tmp_path, settings
 ):
-    from terms.similarity import INDEXES
+    from terms.text.similarity import INDEXES
 
     settings.GLOSSARY_BUILD_ASIDE = True
     INDEXES.clear()

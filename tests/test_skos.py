@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
-from terms.mapping import documents_for
+from terms.documents.mapping import documents_for
+from terms.formats.skos import concept_uri, integrity_problems, vocabulary
 from terms.models import Relationship, Term
-from terms.skos import concept_uri, integrity_problems, vocabulary
 
 pytestmark = pytest.mark.django_db
 

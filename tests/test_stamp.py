@@ -1,12 +1,12 @@
-"""Each process's watch on the glossary's stamp (``terms.stamp``) and the
-throttle's blocks of numbers (``terms.throttle``), on a real Redis."""
+"""Each process's watch on the glossary's stamp (``terms.serving.stamp``) and the
+throttle's blocks of numbers (``terms.serving.throttle``), on a real Redis."""
 
 import subprocess
 import sys
 
 import pytest
 
-from terms import stamp, throttle
+from terms.serving import stamp, throttle
 
 from .helpers import ROOT
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def in_another_process(redis_location: str, code: str) -> None:
     """Run ``code`` with ``stamp`` and a client ``r`` in a fresh interpreter."""
     program = (
-        "import redis\nfrom terms import stamp\n"
+        "import redis\nfrom terms.serving import stamp\n"
         f"r = redis.Redis.from_url({redis_location!r})\n{code}\n"
     )
     subprocess.run([sys.executable, "-c", program], cwd=ROOT, check=True, timeout=60)

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SKOS
 
+from terms.documents.naming import lookup_key
 from terms.models import Label, LabelKind, Relationship, Term
-from terms.naming import lookup_key
 
 from .helpers import api_client_for, make_user, run_import
 

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
-from terms import webhooks, workflow
+from terms.integrations import webhooks
 from terms.models import WebhookDelivery, WebhookSubscription
+from terms.workflow import steps as workflow
 
 from .helpers import seed_term
 

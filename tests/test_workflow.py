@@ -6,10 +6,10 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from terms import services
-from terms.document import validate_term_data
+from terms.documents.document import validate_term_data
 from terms.models import ChangeSource, Term
-from terms.selectors import known_roles
+from terms.reads.selectors import known_roles
+from terms.workflow import services
 
 from .helpers import api_client_for as client_for
 from .helpers import base_term, make_user, seed_term
@@ -20,7 +20,7 @@ ROLES = ("anonymous", "editor", "reviewer", "approver", "superuser")
 TRANSITIONS = ("review", "approve", "request_changes", "deprecate", "restore")
 STATES = ("draft", "reviewed", "approved", "deprecated")
 
-# The rules, written out independently of terms.workflow.
+# The rules, written out independently of terms.workflow.steps.
 MAY = {
     "review": {"reviewer", "approver", "superuser"},
     "approve": {"approver", "superuser"},
@@ -430,7 +430,7 @@ def test_import_over_a_pending_change_warns(people, tmp_path):
     write_term(
         tmp_path, base_term("contested", status="approved", short_def="Imported.")
     )
-    from terms.importer import import_paths
+    from terms.workflow.importer import import_paths
 
     report = import_paths([tmp_path])
     assert report.updated == ["contested"]

@@ -1,6 +1,7 @@
 """Conditional and cached reads keyed on the glossary version.
 
-Every write bumps the glossary version (``terms.services.glossary_touch``). A read
+Every write bumps the glossary version (``terms.workflow.services.glossary_touch``). A
+read
 looks up that version (one cheap query), and serves a rendered response cached
 under a key made of the version, the URL, the renderer and what the reader may
 see. A write therefore invalidates every cached response at once, without
@@ -21,36 +22,16 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
-from terms import stamp
-from terms.frontcache import MARK_HEADER
-from terms.selectors import glossary_stamp, visible_statuses
-
-from .errors import PreconditionFailed
-from .params import reader_languages
-
-
-def term_token(term, *, pending: bool = True) -> str:
-    """Changes whenever the term's content, status or pending change changes.
-
-    A pending change does not alter the live term, but a writer who read the
-    term before it was proposed must not overwrite it unawares. Anonymous
-    readers never see pending changes, so their token (``pending=False``)
-    leaves it out: it must not move when only a pending change does.
-    """
-    token = f"t{term.pk}-{term.version}-{int(term.updated_at.timestamp() * 1e6)}"
-    if not pending:
-        return token
-    try:
-        pending = term.pending
-    except ObjectDoesNotExist:
-        return token
-    return f"{token}-p{int(pending.updated_at.timestamp() * 1e6)}"
+from terms.api.params import reader_languages
+from terms.reads.selectors import term_token, visible_statuses
+from terms.serving import stamp
+from terms.serving.frontcache import MARK_HEADER
+from terms.serving.stamp import glossary_stamp
 
 
 def term_etag(
@@ -64,21 +45,13 @@ def term_etag(
     return f'"{term_token(term, pending=signed_in)}.g{glossary_version}{suffix}"'
 
 
-def if_match(request):
-    """A workflow precondition that checks ``If-Match`` against the locked term."""
-    return lambda term: check_if_match(request, term)
-
-
-def check_if_match(request, term) -> None:
-    """Refuse a write whose ``If-Match`` names another version of the term (412)."""
+def if_match(request) -> set[str] | None:
+    """The term versions ``If-Match`` names (the workflow's ``expected``); None
+    when it names none (no header, or ``*``)."""
     header = request.headers.get("If-Match")
-    if not header:
-        return
-    if header.strip() == "*":
-        return
-    tokens = {_opaque(etag).split(".g")[0] for etag in parse_etags(header)}
-    if term_token(term) not in tokens:
-        raise PreconditionFailed()
+    if not header or header.strip() == "*":
+        return None
+    return {_opaque(etag).split(".g")[0] for etag in parse_etags(header)}
 
 
 class _CachedResponse(Exception):

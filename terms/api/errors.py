@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from terms.yaml_loader import Problem
+from terms.documents.yaml_loader import Problem
 
 
 class DocumentInvalid(exceptions.APIException):
@@ -68,8 +68,8 @@ class WorkflowConflict(Conflict):
 
 @contextmanager
 def workflow_errors():
-    """Turn ``terms.workflow`` refusals into 403 (who) and 409 (state, gates)."""
-    from terms.workflow import WorkflowError
+    """Turn ``terms.workflow.steps`` refusals into 403 (who) and 409 (state, gates)."""
+    from terms.workflow.steps import WorkflowError
 
     try:
         yield
@@ -78,6 +78,8 @@ def workflow_errors():
             raise Forbidden(exc.message, exc.reasons, exc.field, exc.problems) from exc
         if exc.kind == "invalid":
             raise DocumentInvalid(exc.problems, message=exc.message) from exc
+        if exc.kind == "stale":
+            raise PreconditionFailed() from exc
         if exc.kind == "gone":
             raise exceptions.NotFound(exc.message) from exc
         if exc.kind == "missing":

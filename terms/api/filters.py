@@ -28,7 +28,7 @@ from terms.models import (
     TermRole,
     TermTag,
 )
-from terms.selectors import visible_statuses
+from terms.reads.selectors import visible_statuses
 
 
 class MultiValueField(forms.Field):

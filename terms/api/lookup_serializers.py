@@ -1,7 +1,7 @@
 """Response bodies of the lookup endpoints: lookup, autocomplete, similar, annotate.
 
 Each names its term in the reader's language when the term has a label in it
-(``?lang=``, ``Accept-Language``; ``terms.languages``), with the language of
+(``?lang=``, ``Accept-Language``; ``terms.reads.languages``), with the language of
 each shown text beside it.
 """
 
@@ -9,11 +9,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.annotation import MATCH_KINDS
-from terms.languages import Localized, localize
+from terms.api.serializers import TermUrlField, TextField
 from terms.models import Status, Term
-
-from .serializers import TermUrlField, TextField
+from terms.reads.languages import Localized, localize
+from terms.text.annotation import MATCH_KINDS
 
 
 def shown(context: dict, term: Term) -> Localized:

@@ -3,10 +3,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from terms.languages import LanguageError, preference
+from terms.api.filters import MultiValueField
 from terms.models import Status
-
-from .filters import MultiValueField
+from terms.reads.languages import LanguageError, preference
 
 #: The longest ``q`` any endpoint takes.
 QUERY_MAX_CHARS = 200

@@ -4,7 +4,7 @@ import json
 
 from rest_framework import renderers
 
-from terms.document import dump_yaml
+from terms.documents.document import dump_yaml
 
 
 class TermYAMLRenderer(renderers.BaseRenderer):
@@ -50,7 +50,7 @@ class ZipRenderer(renderers.BaseRenderer):
 
 
 class RDFRenderer(renderers.BaseRenderer):
-    """SKOS as bytes already serialised (``terms.skos``); errors as JSON."""
+    """SKOS as bytes already serialised (``terms.formats.skos``); errors as JSON."""
 
     charset = "utf-8"
     render_style = "binary"
@@ -84,7 +84,8 @@ class JSONLDRenderer(RDFRenderer):
 
 
 class CSVRenderer(RDFRenderer):
-    """The glossary as CSV in OpenMetadata's glossary layout (``terms.csvfile``)."""
+    """The glossary as CSV in OpenMetadata's glossary layout
+    (``terms.formats.csvfile``)."""
 
     media_type = "text/csv"
     format = "csv"

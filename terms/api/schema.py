@@ -3,9 +3,8 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from terms.api.serializers import ErrorSerializer
 from terms.models import Status
-
-from .serializers import ErrorSerializer
 
 ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=text)
@@ -64,7 +63,8 @@ STATUS_PARAM = OpenApiParameter(
     explode=True,
 )
 
-# Exactly what terms.naming.language_tag accepts, at most eight, comma-separated.
+# Exactly what terms.documents.naming.language_tag accepts, at most eight,
+# comma-separated.
 _TAG = (
     r"[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?"
     r"([-_]([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"

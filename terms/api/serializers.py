@@ -2,7 +2,7 @@
 
 The serializer that documents a response in the OpenAPI schema is the one that
 renders it. The term document's fields are generated from
-``terms.document.FIELDS``, for writes and for the term detail alike.
+``terms.documents.document.FIELDS``, for writes and for the term detail alike.
 """
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.document import (
+from terms.documents.document import (
     CHOICE,
     CITATIONS,
     DATE,
@@ -23,9 +23,9 @@ from terms.document import (
     TEXT,
     required_keys,
 )
-from terms.languages import default_language, localize
-from terms.mapping import document_from_term
-from terms.selectors import term_relationships
+from terms.documents.mapping import document_from_term
+from terms.reads.languages import default_language, localize
+from terms.reads.selectors import term_relationships
 
 
 def term_url(request, slug: str) -> str:
@@ -79,7 +79,7 @@ class LanguageLabelsSerializer(serializers.Serializer):
 
 
 def _value_field(spec, reading: bool = False, **kwargs) -> serializers.Field:
-    # An editorial value may be null or empty in a draft (terms.document); a
+    # An editorial value may be null or empty in a draft (terms.documents.document); a
     # read shows an optional value that is left out as empty.
     lenient = spec.draft_may_omit or (reading and not spec.required)
     if spec.kind == TEXT:
@@ -288,7 +288,7 @@ DETAIL_DOCUMENT_KEYS = tuple(key for key in TERM_KEYS if key != "relationships")
 class TermDetailSerializer(TermSummarySerializer):
     """The whole term: every field of its document, plus links and history data.
 
-    Document values come from ``terms.document``, so a field declared there
+    Document values come from ``terms.documents.document``, so a field declared there
     appears here without further code.
     """
 

@@ -1,8 +1,8 @@
-"""Throttling of anonymous clients (``terms.throttle`` keeps the count)."""
+"""Throttling of anonymous clients (``terms.serving.throttle`` keeps the count)."""
 
 from rest_framework.throttling import BaseThrottle
 
-from terms import throttle
+from terms.serving import throttle
 
 
 class AnonymousRateThrottle(BaseThrottle):

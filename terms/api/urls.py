@@ -3,9 +3,8 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from terms.workflow import TRANSITIONS
-
-from . import views
+from terms.api import views
+from terms.workflow.steps import TRANSITIONS
 
 app_name = "api"
 

@@ -4,9 +4,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.diffs import document_diff
-
-from .serializers import TextField
+from terms.api.serializers import TextField
+from terms.documents.diffs import document_diff
 
 
 class TransitionSerializer(serializers.Serializer):

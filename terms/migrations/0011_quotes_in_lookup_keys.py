@@ -1,4 +1,4 @@
-"""Lookup keys now read typographic quotes as plain ones (terms.naming.QUOTES):
+"""Lookup keys now read typographic quotes as plain ones (terms.documents.naming.QUOTES):
 recompute the stored keys of names, aliases and relationship targets that
 contain one. Keys are written by the application, so the rule is applied here
 as the code states it today."""
@@ -6,7 +6,7 @@ as the code states it today."""
 from django.db import migrations
 from django.db.models import Q
 
-from terms.naming import lookup_key
+from terms.documents.naming import lookup_key
 
 _MARKS = ("\u2018", "\u2019", "\u02bc", "\u201c", "\u201d")
 

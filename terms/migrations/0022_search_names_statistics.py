@@ -5,7 +5,7 @@ running it on the column's most common values and histogram, which for these
 long texts (every name, alias and label of a term) costs about 1.5 ms of
 planning per query with the default 100 of each; lookup suggestions plan two
 such queries. Ten keep the estimates rough and planning near 0.2 ms; the
-suggestion queries choose the trigram index either way (``terms.search``).
+suggestion queries choose the trigram index either way (``terms.text.search``).
 """
 
 from django.db import migrations

@@ -2,7 +2,8 @@
 
 A term's content is spread over the term row and ordered child rows (aliases,
 categories, roles, tags, examples, citations, relationships), so every lookup key
-can be indexed. ``terms.document`` is the one place that turns these rows into the
+can be indexed. ``terms.documents.document`` is the one place that turns these rows
+into the
 term document of term-format.md and back.
 
 History is planned in from the start: every content version of a term is kept as
@@ -10,8 +11,14 @@ a ``TermRevision`` (the whole document as JSON) and every change of content or
 status is a ``TermEvent`` (who, when, from/to status, comment).
 """
 
-from .choices import ExampleKind, PartOfSpeech, RelationKind, Status
-from .history import (
+from terms.models.choices import (
+    NAME_MAX_CHARS,
+    ExampleKind,
+    PartOfSpeech,
+    RelationKind,
+    Status,
+)
+from terms.models.history import (
     ChangeSource,
     EventAction,
     GlossaryState,
@@ -21,10 +28,10 @@ from .history import (
     TermRevision,
     TermSource,
 )
-from .linkcheck import LinkCheck
-from .readmodel import TermRead, TermReadDependency
-from .requests import RequestStatus, TermRequest, Urgency
-from .term import (
+from terms.models.linkcheck import LinkCheck
+from terms.models.readmodel import TermRead, TermReadDependency
+from terms.models.requests import RequestStatus, TermRequest, Urgency
+from terms.models.term import (
     Alias,
     Citation,
     Example,
@@ -37,11 +44,12 @@ from .term import (
     TermTag,
     WantedTarget,
 )
-from .vocabulary import Category, GovernanceTag, Role, SiteText
-from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscription
+from terms.models.vocabulary import Category, GovernanceTag, Role, SiteText
+from terms.models.webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "EVENT_TYPES",
+    "NAME_MAX_CHARS",
     "Alias",
     "Category",
     "ChangeSource",

@@ -3,6 +3,9 @@
 from django.db import models
 from django.db.models import Q
 
+#: The longest name a term may have (a column width, and a rule of the document).
+NAME_MAX_CHARS = 200
+
 
 class Status(models.TextChoices):
     """Editorial states of a term (term-format.md)."""

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .choices import Status, choices_check
-from .term import Term
+from terms.models.choices import Status, choices_check
+from terms.models.term import Term
 
 
 class GlossaryState(models.Model):

@@ -1,12 +1,12 @@
 """The read model: each term's JSON detail as an anonymous reader gets it.
 
 Rows are written by the first such read and deleted, in the writing
-transaction, by every write the detail depends on (``terms.readmodel``).
+transaction, by every write the detail depends on (``terms.serving.readmodel``).
 """
 
 from django.db import models
 
-from .term import Term
+from terms.models.term import Term
 
 
 class TermRead(models.Model):
@@ -25,7 +25,7 @@ class TermRead(models.Model):
     #: The term's ETag token (``terms.api.caching.term_token``).
     token = models.CharField(max_length=100)
     #: The settings it was rendered under (public statuses, language): served
-    #: only while they hold (``terms.readmodel``).
+    #: only while they hold (``terms.serving.readmodel``).
     variant = models.CharField(max_length=200, default="")
     body = models.BinaryField()
 

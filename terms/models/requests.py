@@ -1,11 +1,12 @@
-"""Term requests: readers ask for a term the glossary lacks (``terms.requests``)."""
+"""Term requests: readers ask for a term the glossary lacks
+(``terms.workflow.requests``)."""
 
 import secrets
 
 from django.conf import settings
 from django.db import models
 
-from ..fields import NAME_MAX_CHARS
+from terms.models.choices import NAME_MAX_CHARS
 
 #: The longest context or reason a request may give.
 REQUEST_TEXT_MAX_CHARS = 2000
@@ -41,7 +42,8 @@ class TermRequest(models.Model):
         max_length=32, unique=True, default=new_public_id, editable=False
     )
     term = models.CharField(max_length=NAME_MAX_CHARS, help_text="The term wanted.")
-    #: ``terms.naming.lookup_key`` of ``term``: finds the same words asked again.
+    #: ``terms.documents.naming.lookup_key`` of ``term``: finds the same words asked
+    #: again.
     term_key = models.CharField(max_length=NAME_MAX_CHARS * 2, db_index=True)
     context = models.TextField(
         blank=True,

@@ -4,8 +4,14 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .choices import ExampleKind, PartOfSpeech, RelationKind, Status, choices_check
-from .vocabulary import Category, GovernanceTag, Role
+from terms.models.choices import (
+    ExampleKind,
+    PartOfSpeech,
+    RelationKind,
+    Status,
+    choices_check,
+)
+from terms.models.vocabulary import Category, GovernanceTag, Role
 
 
 class Term(models.Model):
@@ -14,6 +20,11 @@ class Term(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200)
     name_key = models.CharField(max_length=200, help_text="Lookup key of the name.")
+    #: A relationship may name its target by slug; writes find the terms a
+    #: changed key may now name by this column, without reading every term.
+    slug_key = models.CharField(
+        max_length=200, default="", help_text="Lookup key of the slug."
+    )
     # Editorial columns may be blank in a draft; the review gate demands them.
     part_of_speech = models.CharField(
         max_length=20, choices=PartOfSpeech.choices, blank=True
@@ -81,6 +92,7 @@ class Term(models.Model):
         ]
         indexes = [
             models.Index(fields=["name_key"], name="term_name_key_idx"),
+            models.Index(fields=["slug_key"], name="term_slug_key_idx"),
             models.Index(fields=["status"], name="term_status_idx"),
             models.Index(fields=["last_reviewed"], name="term_last_reviewed_idx"),
             models.Index(fields=["updated_at"], name="term_updated_at_idx"),
@@ -325,7 +337,7 @@ class Relationship(models.Model):
 
 class WantedTarget(models.Model):
     """A relationship target that names no term yet, with how many links of
-    terms in each status name it (``terms.services.wanted_refresh``).
+    terms in each status name it (``terms.workflow.services.wanted_refresh``).
 
     Kept in step with the relationships by every write, so listing wanted terms
     reads a few hundred summary rows instead of grouping every unresolved link.

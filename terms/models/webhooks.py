@@ -1,4 +1,5 @@
-"""Webhook subscriptions and the log of their deliveries (``terms.webhooks``)."""
+"""Webhook subscriptions and the log of their deliveries
+(``terms.integrations.webhooks``)."""
 
 from django.conf import settings
 from django.db import models
@@ -39,7 +40,7 @@ class WebhookSubscription(models.Model):
     retry_at = models.DateTimeField(
         null=True, blank=True, help_text="When the next attempt after a failure is due."
     )
-    #: The delivery run now sending (``terms.webhooks``) and until when its
+    #: The delivery run now sending (``terms.integrations.webhooks``) and until when its
     #: hold lasts: one run at a time, without a lock held across requests.
     leased_until = models.DateTimeField(null=True, blank=True, editable=False)
     lease_owner = models.CharField(max_length=32, blank=True, editable=False)
@@ -55,10 +56,10 @@ class WebhookSubscription(models.Model):
         return f"{self.name} -> {self.url}"
 
     def clean(self) -> None:
-        """Only receivers at public addresses (``terms.outbound``)."""
+        """Only receivers at public addresses (``terms.integrations.outbound``)."""
         from django.core.exceptions import ValidationError
 
-        from ..outbound import check_url
+        from terms.integrations.outbound import check_url
 
         problem = check_url(self.url)
         if problem:

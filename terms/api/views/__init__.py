@@ -1,6 +1,6 @@
 """API views by resource: terms, their workflow, lookups, the glossary as a whole."""
 
-from .glossary import (
+from terms.api.views.glossary import (
     CategoryListView,
     ExportView,
     RoleListView,
@@ -10,17 +10,27 @@ from .glossary import (
     healthz,
     term_document_schema,
 )
-from .lookups import AnnotateView, AutocompleteView, LookupView, SimilarView
-from .reconcile import (
+from terms.api.views.lookups import (
+    AnnotateView,
+    AutocompleteView,
+    LookupView,
+    SimilarView,
+)
+from terms.api.views.reconcile import (
     ReconcileProposeView,
     ReconcileSuggestView,
     ReconcileView,
     preview,
 )
-from .requests import RequestDetailView, RequestsView
-from .terms import TermViewSet
-from .webhooks import WebhookSubscriptionViewSet
-from .workflow import HistoryView, PendingView, RestoreVersionView, TransitionView
+from terms.api.views.requests import RequestDetailView, RequestsView
+from terms.api.views.terms import TermViewSet
+from terms.api.views.webhooks import WebhookSubscriptionViewSet
+from terms.api.views.workflow import (
+    HistoryView,
+    PendingView,
+    RestoreVersionView,
+    TransitionView,
+)
 
 __all__ = [
     "AnnotateView",

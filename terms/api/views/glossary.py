@@ -11,13 +11,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
 from rest_framework.response import Response
 
-from terms import exporter, jsonschema, selectors, skos
-
-from ..errors import error_body
-from ..pagination import GlossaryPagination
-from ..renderers import SKOS_RENDERERS, CSVRenderer, ZipRenderer
-from ..schema import PAGE_PARAMETERS, SKOS_RESPONSES, errors
-from ..serializers import (
+from terms.api.errors import error_body
+from terms.api.pagination import GlossaryPagination
+from terms.api.renderers import SKOS_RENDERERS, CSVRenderer, ZipRenderer
+from terms.api.schema import PAGE_PARAMETERS, SKOS_RESPONSES, errors
+from terms.api.serializers import (
     CategorySerializer,
     RoleSerializer,
     StatsSerializer,
@@ -25,7 +23,11 @@ from ..serializers import (
     WantedPageSerializer,
     WantedSerializer,
 )
-from .lookups import ReadView
+from terms.api.views.lookups import ReadView
+from terms.documents import jsonschema
+from terms.formats import exporter, skos
+from terms.reads import selectors
+from terms.serving import stamp
 
 
 class FacetView(ReadView):
@@ -80,7 +82,7 @@ class StatsView(ReadView):
 
     def get(self, request):
         """Counts of what the reader may see, and the glossary's version."""
-        state = selectors.glossary_stamp()
+        state = stamp.glossary_stamp()
         stats = selectors.glossary_stats(self.statuses)
         version, changed_at = state.shown(request.user.is_authenticated)
         stats.update(glossary_version=version, last_change=changed_at)

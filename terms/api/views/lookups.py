@@ -10,27 +10,28 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import annotation, derived, search, selectors
-from terms.models import Status, Term
-
-from ..caching import GlossaryCacheMixin
-from ..errors import error_body
-from ..lookup_serializers import (
+from terms.api.caching import GlossaryCacheMixin
+from terms.api.errors import error_body
+from terms.api.lookup_serializers import (
     AnnotateRequestSerializer,
     AnnotateResponseSerializer,
     AutocompleteResponseSerializer,
     LookupResponseSerializer,
     SimilarResponseSerializer,
 )
-from ..params import (
+from terms.api.params import (
     KnownParameters,
     checked_statuses,
     multi,
     requested_statuses,
     required_text,
 )
-from ..parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
-from ..schema import ERRORS, LANG_PARAM, QUERY_SCHEMA, STATUS_PARAM, errors
+from terms.api.parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
+from terms.api.schema import ERRORS, LANG_PARAM, QUERY_SCHEMA, STATUS_PARAM, errors
+from terms.models import Status, Term
+from terms.reads import selectors
+from terms.serving import derived, stamp
+from terms.text import annotation, search
 
 AUTOCOMPLETE_MAX = 50
 
@@ -250,7 +251,7 @@ class AnnotateView(ReadView):
     def post(self, request):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
-        state = selectors.glossary_stamp()
+        state = stamp.glossary_stamp()
         try:
             spans = derived.annotate_spans(
                 statuses, (state.version, state.changed_at.timestamp()), text

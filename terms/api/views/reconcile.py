@@ -1,4 +1,5 @@
-"""The Entity Reconciliation API (``terms.reconcile``) over HTTP, for OpenRefine
+"""The Entity Reconciliation API (``terms.integrations.reconcile``) over HTTP, for
+OpenRefine
 and other reconciliation clients."""
 
 from django.http import HttpResponse
@@ -11,13 +12,12 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
-from terms import reconcile
+from terms.api.params import required_text
+from terms.api.parsers import GlossaryJSONParser, loads_checked
+from terms.api.schema import QUERY_SCHEMA, errors
+from terms.api.views.lookups import ReadView
+from terms.integrations import reconcile
 from terms.models import Term
-
-from ..params import required_text
-from ..parsers import GlossaryJSONParser, loads_checked
-from ..schema import QUERY_SCHEMA, errors
-from .lookups import ReadView
 
 
 class ReconcileBatchSerializer(serializers.Serializer):
@@ -143,7 +143,7 @@ def preview(request):
 
     OpenRefine shows it in an iframe, so it (alone) may be framed: no
     ``X-Frame-Options`` and ``frame-ancestors *`` (``terms.middleware``)."""
-    from terms.selectors import visible_statuses
+    from terms.reads.selectors import visible_statuses
 
     slug = request.GET.get("id", "")
     term = Term.objects.filter(

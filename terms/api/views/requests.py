@@ -1,4 +1,5 @@
-"""Term requests over the API: ``/api/v1/requests/`` (see ``terms.requests``)."""
+"""Term requests over the API: ``/api/v1/requests/`` (see
+``terms.workflow.requests``)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -7,16 +8,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import requests as term_requests
+from terms.api.errors import api_response
+from terms.api.pagination import GlossaryPagination
+from terms.api.parsers import GlossaryJSONParser
+from terms.api.permissions import ModelPermissionsToRead
+from terms.api.schema import PAGE_PARAMETERS, errors
+from terms.api.serializers import TextField
 from terms.models import RequestStatus, TermRequest, Urgency
-from terms.selectors import visible_statuses
-
-from ..errors import api_response
-from ..pagination import GlossaryPagination
-from ..parsers import GlossaryJSONParser
-from ..permissions import ModelPermissionsToRead
-from ..schema import PAGE_PARAMETERS, errors
-from ..serializers import TextField
+from terms.reads.selectors import visible_statuses
+from terms.serving import throttle
+from terms.workflow import requests as term_requests
 
 
 class RequestDraftSerializer(serializers.Serializer):
@@ -159,7 +160,7 @@ class RequestsView(ListAPIView):
             data=request.data, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        counted = term_requests.over_rate(
+        counted = throttle.over_request_rate(
             request.user, request.META.get("REMOTE_ADDR", "")
         )
         if counted is not None:

@@ -10,33 +10,36 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from terms import exporter, readmodel, search, selectors, skos, workflow
-from terms.document import TermDocument, validate_term_data
-from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
-from terms.models import ChangeSource, Status, Term
-from terms.rendering import render_markdown, term_page, with_suggestions
-from terms.yaml_loader import Problem
-
-from ..caching import GlossaryCacheMixin, if_match, term_etag, term_token
-from ..errors import DocumentInvalid, workflow_errors
-from ..filters import TermFilterSet, TermOrdering
-from ..pagination import GlossaryPagination
-from ..params import KnownParameters, required_text
-from ..renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRenderer
-from ..schema import (
+from terms.api.caching import GlossaryCacheMixin, if_match, term_etag, term_token
+from terms.api.errors import DocumentInvalid, workflow_errors
+from terms.api.filters import TermFilterSet, TermOrdering
+from terms.api.pagination import GlossaryPagination
+from terms.api.params import KnownParameters, required_text
+from terms.api.renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRenderer
+from terms.api.schema import (
     IF_MATCH_PARAM,
     LANG_PARAM,
     SKOS_RESPONSES,
     TERM_LIST_PARAMETERS,
     errors,
 )
-from ..serializers import (
+from terms.api.serializers import (
     TermDetailSerializer,
     TermDocumentSerializer,
     TermSummarySerializer,
     term_url,
 )
-from ..workflow_serializers import PendingSerializer
+from terms.api.workflow_serializers import PendingSerializer
+from terms.documents.document import TermDocument, validate_term_data
+from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.documents.yaml_loader import Problem
+from terms.formats import exporter, skos
+from terms.models import ChangeSource, Status, Term
+from terms.reads import selectors
+from terms.serving import readmodel
+from terms.text import search
+from terms.web.rendering import render_markdown, term_page, with_suggestions
+from terms.workflow import steps as workflow
 
 
 def _current(term: Term, *, lock: bool = False) -> Term:
@@ -286,7 +289,8 @@ class TermViewSet(
 
     def _stored_detail(self, term: Term) -> dict:
         """The detail, rendered once with the origin left out and stored in the
-        read model (``terms.readmodel``); the data with this request's origin."""
+        read model (``terms.serving.readmodel``); the data with this request's
+        origin."""
         context = self.get_serializer_context()
         context["request"] = readmodel.marked_request(self.request)
         data = TermDetailSerializer(term, context=context).data
@@ -326,7 +330,7 @@ class TermViewSet(
                 document=document,
                 actor=request.user,
                 source=ChangeSource.API,
-                precondition=if_match(request),
+                expected=if_match(request),
             )
         if result.pending is not None:
             return pending_response(request, result.term, result.pending)
@@ -344,6 +348,6 @@ class TermViewSet(
                 term=term,
                 actor=request.user,
                 source=ChangeSource.API,
-                precondition=if_match(request),
+                expected=if_match(request),
             )
         return Response(status=status.HTTP_204_NO_CONTENT)

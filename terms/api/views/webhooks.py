@@ -4,13 +4,12 @@ permissions): ``/api/v1/webhooks/``."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from terms import outbound
+from terms.api.permissions import ModelPermissionsToRead
+from terms.api.schema import errors
+from terms.api.serializers import TextField
+from terms.integrations import outbound
+from terms.integrations.webhooks import latest_event_id, new_secret
 from terms.models import EVENT_TYPES, WebhookSubscription
-from terms.webhooks import latest_event_id, new_secret
-
-from ..permissions import ModelPermissionsToRead
-from ..schema import errors
-from ..serializers import TextField
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -50,7 +49,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     )
 
     def validate_url(self, value: str) -> str:
-        """Only receivers at public addresses (``terms.outbound``)."""
+        """Only receivers at public addresses (``terms.integrations.outbound``)."""
         problem = outbound.check_url(value)
         if problem:
             raise serializers.ValidationError(problem)

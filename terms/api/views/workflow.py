@@ -1,7 +1,7 @@
 """A term's workflow: transitions, history, its pending change, old versions.
 
 Every transition is one route, ``POST /terms/{slug}/transitions/{name}/``, read
-from ``terms.workflow.TRANSITIONS``; the older per-step URLs
+from ``terms.workflow.steps.TRANSITIONS``; the older per-step URLs
 (``/terms/{slug}/approve/``) route to the same view.
 """
 
@@ -13,25 +13,24 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from terms import workflow
-from terms.diffs import document_diff
-from terms.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
-from terms.models import ChangeSource, PendingChange, Term
-
-from ..caching import if_match
-from ..errors import workflow_errors
-from ..params import KnownParameters
-from ..permissions import CanSeeDrafts
-from ..schema import IF_MATCH_PARAM, errors
-from ..serializers import (
+from terms.api.caching import if_match
+from terms.api.errors import workflow_errors
+from terms.api.params import KnownParameters
+from terms.api.permissions import CanSeeDrafts
+from terms.api.schema import IF_MATCH_PARAM, errors
+from terms.api.serializers import (
     TermDetailSerializer,
 )
-from ..workflow_serializers import (
+from terms.api.views.terms import pending_response, written_response
+from terms.api.workflow_serializers import (
     HistorySerializer,
     PendingSerializer,
     TransitionSerializer,
 )
-from .terms import pending_response, written_response
+from terms.documents.diffs import document_diff
+from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import ChangeSource, PendingChange, Term
+from terms.workflow import steps as workflow
 
 
 def _term(slug: str) -> Term:
@@ -80,7 +79,7 @@ class TransitionView(KnownParameters, APIView):
                 comment=body.validated_data.get("comment", ""),
                 replaced_by=body.validated_data.get("replaced_by", ""),
                 source=ChangeSource.API,
-                precondition=if_match(request),
+                expected=if_match(request),
             )
         return written_response(self, term, status.HTTP_200_OK)
 

@@ -5,9 +5,9 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from terms.linkcheck import CheckSettings, check_urls
+from terms.integrations.linkcheck import CheckSettings, check_urls
 from terms.models import Citation, LinkCheck
-from terms.services import store_link_checks
+from terms.workflow.services import store_link_checks
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """``manage.py derived``: the process that keeps annotate's matcher and the
-similar-terms index for every server process (``terms.derived``)."""
+similar-terms index for every server process (``terms.serving.derived``)."""
 
 import signal
 import sys
@@ -7,7 +7,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from terms import derived, inflection
+from terms.serving import derived
+from terms.text import inflection
 
 
 class Command(BaseCommand):

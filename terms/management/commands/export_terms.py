@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from terms.exporter import export_csv, export_glossary, export_skos
-from terms.jsonschema import term_document_schema
-from terms.skos import FORMATS
+from terms.documents.jsonschema import term_document_schema
+from terms.formats.exporter import export_csv, export_glossary, export_skos
+from terms.formats.skos import FORMATS
 
 
 class Command(BaseCommand):

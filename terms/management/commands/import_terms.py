@@ -8,9 +8,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from terms import stamp
-from terms.importer import ImportReport, import_paths
 from terms.models import Term
+from terms.serving import stamp
+from terms.workflow.importer import ImportReport, import_paths
 
 MAX_WARNINGS_SHOWN = 10
 

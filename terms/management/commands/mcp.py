@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from terms.mcp_server import build_server
+from terms.integrations.mcp_server import build_server
 
 
 class Command(BaseCommand):

@@ -6,12 +6,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from terms.document import validate_term_data
+from terms.documents.document import validate_term_data
+from terms.documents.naming import lookup_key, term_slug
+from terms.documents.scaffold import DEFAULT_SCHEMA_URL, term_skeleton
+from terms.documents.yaml_loader import load_yaml
 from terms.models import Alias, Category, Term
-from terms.naming import lookup_key, term_slug
-from terms.scaffold import DEFAULT_SCHEMA_URL, term_skeleton
-from terms.selectors import known_roles
-from terms.yaml_loader import load_yaml
+from terms.reads.selectors import known_roles
 
 
 class Command(BaseCommand):

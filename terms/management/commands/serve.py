@@ -1,5 +1,5 @@
 """``manage.py serve``: the production server and the processes beside it,
-supervised (``terms.supervisor``); ``make serve`` and ``make run`` call it."""
+supervised (``terms.serving.supervisor``); ``make serve`` and ``make run`` call it."""
 
 import os
 import secrets
@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from terms.supervisor import (
+from terms.serving.supervisor import (
     Child,
     Supervisor,
     python_argv,

@@ -1,10 +1,10 @@
 """``manage.py task_worker``: the task worker that delivers webhooks, started
-by ``make serve`` (``terms.supervisor``) and ``make worker``."""
+by ``make serve`` (``terms.serving.supervisor``) and ``make worker``."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from terms import webhooks
+from terms.integrations import webhooks
 
 
 class Command(BaseCommand):

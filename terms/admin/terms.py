@@ -1,0 +1,596 @@
+"""The admin: the editors' and reviewers' main tool.
+
+Editing never writes rows directly. The change form (term fields plus inlines) is
+turned into a term document, validated by ``terms.documents.document`` and handed to
+``terms.workflow.steps``, which edits a draft in place or stores a pending change for a
+reviewed or approved term. Status is not a form field: transitions are buttons
+on the change page and bulk actions on the list, all through the workflow.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from terms.admin.forms import (
+    DocumentCheckFormSet,
+    TermForm,
+    admin_fieldsets,
+    form_document,
+)
+from terms.documents.diffs import diff_rows
+from terms.documents.document import validate_term_data
+from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import (
+    Alias,
+    Category,
+    ChangeSource,
+    Citation,
+    Example,
+    GovernanceTag,
+    Label,
+    LinkCheck,
+    PendingChange,
+    Relationship,
+    Role,
+    Term,
+    TermCategory,
+    TermRevision,
+    TermRole,
+    TermTag,
+)
+from terms.reads.selectors import (
+    citation_checks,
+    known_roles,
+    linked_slugs,
+    visible_statuses,
+)
+from terms.serving.derived import similar_terms
+from terms.serving.stamp import glossary_stamp
+from terms.workflow import steps as workflow
+
+
+class OrderedInline(admin.TabularInline):
+    """Rows of one ordered part of a term; the form order is the stored order."""
+
+    extra = 1
+    exclude = ("position",)
+
+
+class AliasInline(OrderedInline):
+    """Aliases; this inline also checks the whole document."""
+
+    model = Alias
+    fields = ("name",)
+    formset = DocumentCheckFormSet
+    verbose_name_plural = "aliases (at least one to be reviewed)"
+
+
+class LabelInline(OrderedInline):
+    """Names, aliases and short definitions in other languages."""
+
+    model = Label
+    fields = ("language", "kind", "text")
+    extra = 0
+    verbose_name_plural = "labels in other languages (one name per language)"
+
+
+class CategoryInline(OrderedInline):
+    """Categories, the primary one first."""
+
+    model = TermCategory
+    fields = ("category",)
+    verbose_name_plural = "categories (the first is the primary one)"
+
+
+class RoleInline(OrderedInline):
+    """Roles the term matters to."""
+
+    model = TermRole
+    fields = ("role",)
+
+
+class TagInline(OrderedInline):
+    """NIST AI RMF tags."""
+
+    model = TermTag
+    fields = ("tag",)
+    verbose_name_plural = "governance tags"
+
+
+class ExampleInline(OrderedInline):
+    """Do and don't examples."""
+
+    model = Example
+    fields = ("kind", "text")
+
+
+class CitationInline(OrderedInline):
+    """Sources, each with an http(s) URL and what its link last answered."""
+
+    model = Citation
+    fields = ("source", "url", "link_check")
+    readonly_fields = ("link_check",)
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput}
+    }
+
+    @admin.display(description="link (check_citations)")
+    def link_check(self, citation: Citation) -> str:
+        check = (
+            LinkCheck.objects.filter(url=citation.url).first() if citation.pk else None
+        )
+        return f"{check.state}, {check.checked_at:%Y-%m-%d}" if check else "not checked"
+
+
+class CitationLinkFilter(admin.SimpleListFilter):
+    """Terms by what their citation links answered at the last check."""
+
+    title = "citation links"
+    parameter_name = "citation_links"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("broken", "broken"),
+            ("unchecked", "not checked"),
+            ("ok", "all working"),
+        )
+
+    def queryset(self, request, queryset):
+        citations = Citation.objects.filter(term=OuterRef("pk"))
+        broken = citations.filter(
+            url__in=LinkCheck.objects.filter(ok=False).values("url")
+        )
+        unchecked = citations.exclude(url__in=LinkCheck.objects.values("url"))
+        if self.value() == "broken":
+            return queryset.filter(Exists(broken))
+        if self.value() == "unchecked":
+            return queryset.filter(Exists(unchecked))
+        if self.value() == "ok":
+            return queryset.exclude(Exists(broken)).exclude(Exists(unchecked))
+        return queryset
+
+
+class RelationshipInline(OrderedInline):
+    """Broader, narrower and related terms, as written."""
+
+    model = Relationship
+    fk_name = "term"
+    fields = ("kind", "target_name", "target")
+    readonly_fields = ("target",)
+    verbose_name_plural = "relationships (targets by name, alias or slug)"
+
+
+# --- the term admin -----------------------------------------------------------------
+
+
+@admin.register(Term)
+class TermAdmin(admin.ModelAdmin):
+    """Terms: edit through the workflow, act on them with buttons and bulk actions."""
+
+    form = TermForm
+    change_form_template = "admin/terms/term/change_form.html"
+    change_list_template = "admin/terms/term/change_list.html"
+    inlines = [
+        AliasInline,
+        LabelInline,
+        CategoryInline,
+        RoleInline,
+        TagInline,
+        ExampleInline,
+        CitationInline,
+        RelationshipInline,
+    ]
+    list_display = (
+        "name",
+        "status",
+        "primary_category",
+        "last_reviewed",
+        "has_pending",
+    )
+    list_filter = ("status", CitationLinkFilter, "categories", "roles", "tags")
+    search_fields = ("name", "slug", "aliases__name")
+    readonly_fields = ("slug", "status", "version", "replaced_by", "updated_at")
+    # Derived from the document's declaration, so a new column shows up here.
+    fieldsets = admin_fieldsets()
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("term_categories__category")
+            .annotate(
+                pending_exists=Exists(PendingChange.objects.filter(term=OuterRef("pk")))
+            )
+        )
+
+    @admin.display(description="primary category")
+    def primary_category(self, term):
+        links = list(term.term_categories.all())
+        return links[0].category.name if links else "-"
+
+    @admin.display(
+        description="pending change", boolean=True, ordering="pending_exists"
+    )
+    def has_pending(self, term):
+        return term.pending_exists
+
+    # Editing goes through the workflow, never straight to the rows.
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        stored = Term.objects.filter(pk=obj.pk).first() if obj.pk else None
+        for formset in formsets:
+            if isinstance(formset, DocumentCheckFormSet):
+                formset.siblings = formsets
+                formset.stored = stored
+        return formsets, inline_instances
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The formsets are never saved, so Django's per-row summary does not apply;
+        # the term's own history holds the detail.
+        return [{"added": {}}] if add else [{"changed": {"fields": ["term document"]}}]
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: ``save_related`` writes the whole document at once."""
+
+    def save_related(self, request, form, formsets, change):
+        term = form.instance
+        data = form_document(term, formsets).to_data()
+        document, problems = validate_term_data(data, known_roles=known_roles())
+        if problems:  # DocumentCheckFormSet refused these already.
+            raise ValidationError([str(problem) for problem in problems])
+        try:
+            if change:
+                stored = Term.objects.get(pk=term.pk)
+                result = workflow.term_edit(
+                    term=stored,
+                    document=document,
+                    actor=request.user,
+                    source=ChangeSource.ADMIN,
+                )
+            else:
+                result = workflow.term_create(
+                    document=document, actor=request.user, source=ChangeSource.ADMIN
+                )
+        except workflow.WorkflowError as exc:
+            raise PermissionDenied(exc.message) from exc
+        term.pk = result.term.pk
+        term.slug = result.term.slug
+        if result.outcome == "proposed":
+            messages.info(
+                request,
+                "Your edit is stored as a pending change: readers keep seeing the live "
+                "term until it is reviewed and approved.",
+            )
+
+    def delete_model(self, request, obj):
+        workflow.term_delete(term=obj, actor=request.user, source=ChangeSource.ADMIN)
+
+    def delete_queryset(self, request, queryset):
+        # Through the workflow module too, so every deletion leaves an audit event.
+        for term in queryset:
+            workflow.term_delete(
+                term=term, actor=request.user, source=ChangeSource.ADMIN
+            )
+
+    # Workflow buttons, history and the waiting list.
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/transition/<str:name>/",
+                wrap(require_POST(self.transition_view)),
+                name="terms_term_transition",
+            ),
+            path(
+                "<int:pk>/versions/<int:version>/restore/",
+                wrap(require_POST(self.restore_version_view)),
+                name="terms_term_restore_version",
+            ),
+            path(
+                "<int:pk>/pending/withdraw/",
+                wrap(require_POST(self.withdraw_view)),
+                name="terms_term_withdraw",
+            ),
+            path(
+                "<int:pk>/relate/<slug:target>/",
+                wrap(require_POST(self.relate_view)),
+                name="terms_term_relate",
+            ),
+            path("waiting/", wrap(self.waiting_view), name="terms_term_waiting"),
+            *super().get_urls(),
+        ]
+
+    def _back(self, term) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:terms_term_change", args=[term.pk]))
+
+    def transition_view(self, request, pk, name):
+        term = get_object_or_404(Term, pk=pk)
+        try:
+            workflow.term_transition(
+                term=term,
+                name=name,
+                actor=request.user,
+                comment=request.POST.get("comment", ""),
+                replaced_by=request.POST.get("replaced_by", ""),
+                source=ChangeSource.ADMIN,
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            label = workflow.TRANSITIONS[name].label
+            messages.success(request, f"{label}: done for {term.name!r}.")
+        return self._back(term)
+
+    def restore_version_view(self, request, pk, version):
+        term = get_object_or_404(Term, pk=pk)
+        try:
+            result = workflow.term_revert(
+                term=term,
+                version=version,
+                actor=request.user,
+                source=ChangeSource.ADMIN,
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            if result.outcome == "proposed":
+                messages.info(
+                    request, f"Version {version} is proposed as a pending change."
+                )
+            elif result.outcome == "unchanged":
+                messages.info(
+                    request, f"Version {version} has the same content as now."
+                )
+            else:
+                messages.success(
+                    request, f"Version {version} restored as a new version."
+                )
+        return self._back(term)
+
+    def relate_view(self, request, pk, target):
+        """One click on a suggestion: add it to the term's related terms."""
+        term = get_object_or_404(Term, pk=pk)
+        other = get_object_or_404(Term, slug=target)
+        try:
+            result = workflow.term_relate(
+                term=term, target=other, actor=request.user, source=ChangeSource.ADMIN
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            said = {
+                "unchanged": "is already linked",
+                "updated": "was added to the related terms",
+                "proposed": "was added to the related terms in the pending change",
+            }[result.outcome]
+            messages.success(request, f"{other.name!r} {said}.")
+        return self._back(term)
+
+    def withdraw_view(self, request, pk):
+        term = get_object_or_404(Term, pk=pk)
+        try:
+            workflow.pending_withdraw(
+                term=term, actor=request.user, source=ChangeSource.ADMIN
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            messages.success(request, "The pending change was withdrawn.")
+        return self._back(term)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        term = Term.objects.filter(pk=object_id).first()
+        if term is not None:
+            allowed = workflow.allowed_transitions(term, request.user)
+            extra_context["transitions"] = [
+                {
+                    "name": name,
+                    "label": transition.label,
+                    "refusal": allowed[name],
+                    "needs_comment": transition.needs_comment,
+                    "url": reverse("admin:terms_term_transition", args=[term.pk, name]),
+                }
+                for name, transition in workflow.TRANSITIONS.items()
+            ]
+            extra_context["suggested"] = _suggestions(request, term)
+            pending = PendingChange.objects.filter(term=term).first()
+            if pending is not None:
+                live = document_from_term(
+                    Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(
+                        pk=term.pk
+                    )
+                ).to_data()
+                extra_context["pending"] = pending
+                extra_context["pending_diff"] = diff_rows(live, pending.document)
+                extra_context["withdraw_url"] = reverse(
+                    "admin:terms_term_withdraw", args=[term.pk]
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Events and versions of a term, with a readable diff of any two."""
+        term = get_object_or_404(Term, pk=object_id)
+        if not self.has_view_or_change_permission(request, term):
+            raise PermissionDenied
+        versions = list(term.revisions.select_related("author").order_by("-version"))
+        numbers = [v.version for v in versions]
+        chosen_to = _int(request.GET.get("to"), term.version)
+        chosen_from = _int(request.GET.get("from"), max(chosen_to - 1, 1))
+        documents = {v.version: v.document for v in versions}
+        diff = None
+        if chosen_from in documents and chosen_to in documents:
+            diff = diff_rows(documents[chosen_from], documents[chosen_to])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of {term.name}",
+            "opts": self.model._meta,
+            "term": term,
+            "events": term.events.select_related("actor").order_by("-id"),
+            "versions": versions,
+            "numbers": numbers,
+            "chosen_from": chosen_from,
+            "chosen_to": chosen_to,
+            "diff": diff,
+            "can_restore": request.user.has_perm("terms.change_term"),
+            "citations": citation_checks(term),
+        }
+        return TemplateResponse(request, "admin/terms/term/history.html", context)
+
+    def waiting_view(self, request):
+        """Terms and pending changes the current user may review or approve now."""
+        rows = workflow.waiting_for(request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Waiting for me",
+            "opts": self.model._meta,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/terms/term/waiting.html", context)
+
+    # Bulk actions.
+
+    def _bulk(self, request, queryset, name):
+        done, refused = [], []
+        for term in queryset:
+            try:
+                workflow.term_transition(
+                    term=term, name=name, actor=request.user, source=ChangeSource.ADMIN
+                )
+            except workflow.WorkflowError as exc:
+                refused.append(f"{term.name}: {_refusal(exc)}")
+            else:
+                done.append(term.name)
+        label = workflow.TRANSITIONS[name].label
+        if done:
+            messages.success(request, f"{label}: {len(done)} term(s) done.")
+        for line in refused:
+            messages.error(request, f"{label} refused for {line}")
+
+    def get_actions(self, request):
+        """One bulk action per workflow step that needs no comment."""
+        actions = super().get_actions(request)
+        for transition in workflow.TRANSITIONS.values():
+            if transition.needs_comment:
+                continue
+            name = f"{transition.name}_selected"
+
+            def run(modeladmin, request, queryset, step=transition.name):
+                modeladmin._bulk(request, queryset, step)
+
+            description = f"{transition.label}: selected terms"
+            actions[name] = (run, name, description)
+        return actions
+
+
+def _int(raw, default: int) -> int:
+    return int(raw) if raw is not None and str(raw).isdigit() else default
+
+
+def _suggestions(request, term: Term) -> list[dict]:
+    """Terms alike in content and not linked yet, each with its add button's URL."""
+    statuses = visible_statuses(request.user)
+    if term.status not in statuses:
+        return []
+    linked = linked_slugs(term, statuses)
+    ranked, _ = similar_terms(statuses, glossary_stamp().token, term.slug, 12)
+    slugs = [slug for slug, _ in ranked if slug not in linked][:5]
+    names = dict(Term.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    return [
+        {
+            "name": names[slug],
+            "url": reverse("admin:terms_term_relate", args=[term.pk, slug]),
+        }
+        for slug in slugs
+        if slug in names
+    ]
+
+
+def _refusal(exc: workflow.WorkflowError) -> str:
+    """The refusal as one sentence; gate refusals list every failing check."""
+    return exc.message
+
+
+# --- the other models ----------------------------------------------------------------
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    """Roles: their texts for term pages, with term counts."""
+
+    list_display = ("slug", "title", "position", "term_count")
+    search_fields = ("slug", "title")
+    ordering = ("position", "slug")
+
+    @admin.display(description="terms")
+    def term_count(self, role):
+        return role.term_links.count()
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """Categories: their guidance for term pages, with term counts."""
+
+    list_display = ("name", "slug", "position", "term_count")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    ordering = ("position", "name")
+
+    @admin.display(description="terms")
+    def term_count(self, category):
+        return category.term_links.count()
+
+
+@admin.register(GovernanceTag)
+class GovernanceTagAdmin(admin.ModelAdmin):
+    """Governance tags with term counts."""
+
+    list_display = ("name", "term_count")
+    search_fields = ("name",)
+
+    @admin.display(description="terms")
+    def term_count(self, tag):
+        return tag.term_links.count()
+
+
+@admin.register(TermRevision)
+class TermRevisionAdmin(admin.ModelAdmin):
+    """Read-only: revisions are the audit record."""
+
+    list_display = ("term", "version", "source", "author", "status_only", "created_at")
+    list_filter = ("source", "status_only")
+    search_fields = ("term__name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LinkCheck)
+class LinkCheckAdmin(admin.ModelAdmin):
+    """What each citation URL answered at its last check (read-only)."""
+
+    list_display = ("url", "state", "final_url", "elapsed_ms", "attempts", "checked_at")
+    list_filter = ("ok",)
+    search_fields = ("url", "final_url")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

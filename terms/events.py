@@ -1,0 +1,40 @@
+"""What the write path announces, and who listens to it.
+
+Every write to the glossary ends in ``terms.workflow.services.glossary_touch``,
+which bumps the version row and then announces one ``GlossaryChanged`` to each
+handler named in ``settings.GLOSSARY_EVENTS_PIPELINE``, in order, inside the
+writing transaction (so what a handler writes to the database commits or rolls
+back with the change). A handler that acts outside the database (Redis, a
+process) registers that with ``transaction.on_commit``, so it happens only for
+a change that committed.
+
+The domain (``documents``, ``workflow``, ``reads``) knows nothing about its
+listeners: the read model, the version stamp and webhooks subscribe here.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class GlossaryChanged:
+    """One committed write, as its listeners need to know it."""
+
+    #: Ids of the terms written, created or deleted; None when any term may have
+    #: changed (roles, categories or site texts edited, a whole import).
+    terms: tuple[int, ...] | None
+    #: Whether anonymous readers can see the change.
+    public: bool
+    version: int
+    changed_at: datetime.datetime
+    public_version: int
+    public_changed_at: datetime.datetime
+
+
+def announce(change: GlossaryChanged) -> None:
+    """Hand ``change`` to every handler of the pipeline, in order."""
+    for path in settings.GLOSSARY_EVENTS_PIPELINE:
+        import_string(path)(change)

@@ -1,0 +1,1 @@
+"""The glossary for other systems: MCP, reconciliation, webhooks, link checks."""

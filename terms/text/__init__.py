@@ -1,0 +1,1 @@
+"""Text matching: search, annotate, inflection and similar terms."""

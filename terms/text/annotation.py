@@ -1,0 +1,547 @@
+"""Finding every glossary term in a passage of text.
+
+Names and aliases are compiled into one Aho-Corasick automaton (pyahocorasick),
+so a passage is scanned once whatever the size of the glossary. The automaton is
+kept in this process per set of statuses; after the glossary changes, requests
+use the one they have while a thread builds the next (``terms.text.aside``).
+
+Matching treats case and runs of spaces, hyphens and underscores alike (the
+lookup key of ``terms.documents.naming``), except for acronyms, which must show their
+capitals; other forms of names and aliases (plurals, a process's verb forms)
+match too (``terms.text.inflection``); abbreviations a text defines ("Wilson disease
+(WD)") are linked for that text; a word the glossary uses to make one of its
+terms more specific joins the span it precedes ("breast carcinoma", where the
+glossary has "breast cancer" and "cancer"). Whole words only; where matches overlap, the
+leftmost longest wins. Offsets are Python string indices into the
+original text, so ``text[start:end]`` is the matched surface form.
+"""
+
+import re
+import time
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from itertools import accumulate
+
+import ahocorasick
+
+from terms.documents.naming import ARABIC_MARKS, QUOTES, lookup_key
+from terms.text.aside import LatestBuilds
+from terms.text.inflection import (
+    ACRONYM,
+    INFLECTION,
+    VERB_PARTS,
+    acronym_forms,
+    case_form,
+    is_acronym,
+    variant_keys,
+)
+
+_SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"}
+
+
+#: How a span matched, best first: a term's name, one of its aliases, an
+#: acronym in its capitals, a name or alias in another language (as written:
+#: no English inflection), another form of a name or alias, one of those after
+#: a word that specializes it ("breast carcinoma"), or an abbreviation the text
+#: itself defined ("Wilson disease (WD) ... WD").
+LABEL = "label"
+QUALIFIED = "qualified"
+MATCH_KINDS = (
+    "exact",
+    "alias",
+    ACRONYM,
+    LABEL,
+    INFLECTION,
+    QUALIFIED,
+    "defined_abbreviation",
+)
+
+#: English function words: never a qualifier, whatever names start with them.
+# fmt: off
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "some", "any", "each",
+    "every", "all", "both", "no", "not", "of", "in", "on", "at", "to", "for",
+    "from", "by", "with", "into", "onto", "upon", "over", "under", "between",
+    "among", "and", "or", "nor", "but", "as", "than", "so", "if", "then", "is",
+    "are", "was", "were", "be", "been", "being", "has", "have", "had", "do",
+    "does", "did", "it", "its", "they", "their", "them", "we", "our", "us", "he",
+    "his", "she", "her", "you", "your", "who", "whom", "whose", "which", "what",
+    "there", "here", "also", "only", "such", "other",
+})
+# fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A term a key may stand for, and how the key stands for it."""
+
+    slug: str
+    matched_on: str  # "name", "alias" or "label"
+    match: str = "exact"  # one of MATCH_KINDS
+    #: For acronyms: the written forms (capitals kept) the text must show.
+    case: tuple[str, ...] | None = None
+
+
+@dataclass
+class Matcher:
+    """A compiled automaton plus what each key means."""
+
+    automaton: ahocorasick.Automaton
+    keys: int
+    candidates: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+    #: Keys with a candidate that must be written in its capitals (acronyms).
+    cased: frozenset = frozenset()
+    #: Words that make a term more specific: the first word of a name whose
+    #: other words are a name too ("breast" of "breast cancer" beside "cancer").
+    qualifiers: frozenset = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One occurrence of a term in the text."""
+
+    start: int
+    end: int
+    key: str
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate a reader is shown first."""
+        return self.candidates[0]
+
+
+def _entry_keys(text: str, matched_on: str, verbs: bool):
+    """``(key, match, case forms)`` for one name or alias and its other forms."""
+    if matched_on == LABEL:
+        # Another language: as written; an acronym only in its own capitals.
+        yield lookup_key(text), LABEL, (case_form(text),) if is_acronym(text) else None
+        return
+    if is_acronym(text):
+        forms = acronym_forms(text)
+        for form in forms:
+            yield lookup_key(form), ACRONYM, forms
+        return
+    yield lookup_key(text), "exact" if matched_on == "name" else "alias", None
+    for key in variant_keys(text, verbs=verbs):
+        yield key, INFLECTION, None
+
+
+def build_matcher(entries: Iterable[tuple]) -> Matcher:
+    """Compile ``(text, slug, matched_on[, verbs])`` entries (names and aliases).
+
+    ``verbs`` (the term is a process) adds verb forms; see ``terms.text.inflection``.
+    """
+    grouped: dict[str, dict[str, Candidate]] = {}
+    for text, slug, matched_on, *rest in entries:
+        verbs = bool(rest and rest[0])
+        for key, match, case in _entry_keys(text, matched_on, verbs):
+            if not key:
+                continue
+            by_slug = grouped.setdefault(key, {})
+            known = by_slug.get(slug)
+            candidate = Candidate(slug, matched_on, match, case)
+            if known is None or _rank(candidate) < _rank(known):
+                by_slug[slug] = candidate
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+    candidates_by_key = {}
+    for key, by_slug in grouped.items():
+        # A term named so comes before terms that only carry it as an alias.
+        candidates_by_key[key] = tuple(sorted(by_slug.values(), key=_rank))
+        automaton.add_word(key, key)
+    if grouped:
+        automaton.make_automaton()
+    cased = frozenset(
+        key
+        for key, candidates in candidates_by_key.items()
+        if any(c.case is not None for c in candidates)
+    )
+    qualifiers = frozenset(
+        first
+        for first, _, rest in (key.partition(" ") for key in candidates_by_key)
+        if rest in candidates_by_key and first not in FUNCTION_WORDS
+    )
+    return Matcher(
+        automaton=automaton,
+        keys=len(grouped),
+        candidates=candidates_by_key,
+        cased=cased,
+        qualifiers=qualifiers,
+    )
+
+
+def _rank(candidate: Candidate) -> tuple:
+    return (MATCH_KINDS.index(candidate.match), candidate.slug)
+
+
+#: A run of white space, hyphens and underscores in ASCII text.
+_ASCII_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """The lookup-key form of ``text`` and, per character, its index in ``text``.
+
+    Each character is folded on its own (NFKC, casefold), so one character may
+    become several ("ß" -> "ss"); runs of white space and hyphens become one space.
+    """
+    if text.isascii():
+        return _normalise_ascii(text)
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace() or char in _SEPARATORS:
+            if chars and chars[-1] == " " and origin[-1] == -1:
+                continue
+            chars.append(" ")
+            origin.append(-1)  # a separator run; resolved below
+            continue
+        if ARABIC_MARKS.match(char):
+            continue  # left out of keys (terms.documents.naming)
+        for folded in unicodedata.normalize("NFKC", char).casefold().translate(QUOTES):
+            chars.append(folded)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+def _normalise_ascii(text: str) -> tuple[str, list[int]]:
+    """``_normalise`` for ASCII text, where folding is lower-casing, one
+    character for one: whole stretches at a time instead of each character."""
+    lowered = text.lower()
+    chars: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for run in _ASCII_SEPARATORS.finditer(lowered):
+        start, end = run.span()
+        chars.append(lowered[last:start])
+        origin.extend(range(last, start))
+        chars.append(" ")
+        origin.append(-1)
+        last = end
+    chars.append(lowered[last:])
+    origin.extend(range(last, len(text)))
+    return "".join(chars), origin
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum()
+
+
+def _fitting(candidates: tuple[Candidate, ...], written: str) -> tuple[Candidate, ...]:
+    """The candidates the written form allows: acronyms only in their capitals."""
+    form = case_form(written)
+    return tuple(c for c in candidates if c.case is None or form in c.case)
+
+
+class BudgetSpent(RuntimeError):
+    """Annotating one text took longer than its budget
+    (``GLOSSARY_ANNOTATE_BUDGET_SECONDS``); the work was stopped."""
+
+    def __init__(self, seconds: float):
+        super().__init__(
+            f"Annotating this text took longer than {seconds:g} seconds and was "
+            "stopped; send it in smaller parts."
+        )
+        self.seconds = seconds
+
+
+#: How many steps pass between two looks at the clock.
+_CHECK_EVERY = 4096
+
+
+def _checked(items, deadline: float | None, seconds: float):
+    """``items`` as they come, raising ``BudgetSpent`` once ``deadline``
+    (``time.monotonic()``) has passed."""
+    if deadline is None:
+        yield from items
+        return
+    for count, item in enumerate(items, start=1):
+        if count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise BudgetSpent(seconds)
+        yield item
+
+
+def find_spans(
+    matcher: Matcher, text: str, *, budget: float | None = None
+) -> list[Span]:
+    """Every whole-word occurrence of a key, leftmost-longest, non-overlapping;
+    then abbreviations the text defines for a matched term.
+
+    Every step is linear in the text (adversarial shapes are tested:
+    ``tests/test_security_faults.py``); ``budget`` (seconds) bounds the work
+    all the same: past it ``BudgetSpent`` is raised.
+    """
+    if not matcher.keys or not text:
+        return []
+    deadline = None if budget is None else time.monotonic() + budget
+    normal, origin = _normalise(text)
+    found = []
+    matches = _checked(matcher.automaton.iter(normal), deadline, budget or 0)
+    for end, key in matches:
+        start = end - len(key) + 1
+        if start > 0 and _is_word(normal[start - 1]) and _is_word(key[0]):
+            continue
+        if end + 1 < len(normal) and _is_word(normal[end + 1]) and _is_word(key[-1]):
+            continue
+        if origin[start] == -1 or origin[end] == -1:
+            continue  # keys never start or end with a separator
+        candidates = matcher.candidates[key]
+        if key in matcher.cased:
+            candidates = _fitting(candidates, text[origin[start] : origin[end] + 1])
+            if not candidates:
+                continue
+        found.append((start, end, key, candidates))
+    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+    spans = []
+    last_end = -1
+    for start, end, key, candidates in found:
+        if start <= last_end:
+            continue
+        last_end = end
+        spans.append(Span(origin[start], origin[end] + 1, key, candidates))
+    if deadline is not None and time.monotonic() > deadline:
+        raise BudgetSpent(budget)
+    spans = _with_coordinated(spans, text, matcher)
+    spans = _with_qualifiers(spans, text, matcher)
+    spans = _with_defined_abbreviations(spans, text)
+    if deadline is not None and time.monotonic() > deadline:
+        raise BudgetSpent(budget)
+    return spans
+
+
+def _word_before(text: str, floor: int, start: int) -> tuple[int, int] | None:
+    """Where the word before ``start`` (separated by white space only, and not
+    before ``floor``) starts and ends; None when there is none.
+
+    Read backwards from ``start``: a search forwards from ``floor`` would scan
+    every gap between spans.
+    """
+    end = start
+    while end > floor and text[end - 1].isspace():
+        end -= 1
+    begin = end
+    while begin > floor and (text[begin - 1].isalnum() or text[begin - 1] in "-_"):
+        begin -= 1
+    while begin < end and not text[begin].isalnum():
+        begin += 1
+    if end == start or begin == end:
+        return None
+    return begin, end
+
+
+def _with_qualifiers(spans: list[Span], text: str, matcher: Matcher) -> list[Span]:
+    """Grow a span over the word before it when the glossary uses that word to
+    make one of its terms more specific: "breast carcinoma" is one span, linked
+    to "carcinoma", when the glossary has "breast cancer" as well as "cancer"
+    (kind ``qualified``). Acronyms and other languages' labels stay as written;
+    never over another span.
+    """
+    if not matcher.qualifiers:
+        return spans
+    grown = []
+    previous_end = 0
+    for span in spans:
+        found = None
+        if span.best.match not in (ACRONYM, LABEL):
+            found = _word_before(text, previous_end, span.start)
+        if found and lookup_key(text[found[0] : found[1]]) in matcher.qualifiers:
+            candidates = tuple(replace(c, match=QUALIFIED) for c in span.candidates)
+            span = replace(span, start=found[0], candidates=candidates)
+        grown.append(span)
+        previous_end = span.end
+    return grown
+
+
+#: A word and a conjunction right before a span ("breast or", "brain, ").
+_CONJUNCT_BEFORE = re.compile(
+    r"([^\W\d_][\w\-]*)\s*(?:,\s*(?:and|or)\s+|,\s*|\s+(?:and|or)\s+|\s*/\s*)$"
+)
+
+
+#: How far before a span a coordinated word and its conjunction are looked for.
+_CONJUNCT_REACH = 64
+
+
+def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Span]:
+    """Grow a span over the words coordinated with its first one, when the
+    glossary confirms them: "breast or ovarian cancer" is one span when
+    "breast cancer" is a glossary key too (and "brain, breast, and prostate
+    cancer" likewise). Never over another span.
+    """
+    grown = []
+    previous_end = 0
+    for span in spans:
+        start = span.start
+        head = span.key.rpartition(" ")[2]
+        while True:
+            # Only the last few characters can hold a word and its conjunction:
+            # searching the whole gap would make a long gap cost its length
+            # squared (the pattern is tried from every position in it).
+            floor = max(previous_end, start - _CONJUNCT_REACH)
+            found = _CONJUNCT_BEFORE.search(text, floor, start)
+            cut = (
+                found is not None
+                and found.start(1) == floor > previous_end
+                and (text[floor - 1].isalnum() or text[floor - 1] in "-_")
+            )  # the word goes on before the window: too long to be a name's
+            if (
+                found
+                and not cut
+                and lookup_key(f"{found.group(1)} {head}") in matcher.candidates
+            ):
+                start = found.start(1)
+                continue
+            break
+        grown.append(replace(span, start=start) if start != span.start else span)
+        previous_end = span.end
+    return grown
+
+
+#: "(WD)", "(A-T)", "(LLMs)", "(SJS; ...)": an abbreviation opening the
+#: parentheses after a long form.
+_DEFINITION = re.compile(r"\(\s*([^\W_][\w\-]{0,11})\s*[),;]")
+
+
+def _long_form_start(text: str, end: int, abbreviation: str) -> int | None:
+    """Where the long form that ``abbreviation`` stands for starts, if the words
+    before ``end`` spell it: its letters and digits in order, the first one at
+    the start of a word (after Schwartz and Hearst's rule for biomedical text).
+    None when they do not."""
+    letters = [c.lower() for c in abbreviation if c.isalnum()]
+    if abbreviation.endswith("s") and abbreviation[:-1].isupper():
+        letters = letters[:-1]  # "LLMs" abbreviates "large language models"
+    if not letters:
+        return None
+    window = text[max(0, end - 40 * len(letters)) : end]
+    offset = end - len(window)
+    position = len(window) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        wanted = letters[index]
+        while position >= 0:
+            char = window[position].lower()
+            at_word_start = position == 0 or not window[position - 1].isalnum()
+            if char == wanted and (index > 0 or at_word_start):
+                break
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    return offset + position + 1
+
+
+def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
+    """Link "ABBR" to the term matched right before "(ABBR)", in this text only.
+
+    The abbreviation must be written like one (a capital after its first
+    character, or all capitals) and its letters must spell the words before it
+    (see ``_long_form_start``); when the long form starts before the matched
+    term ("insulin-dependent diabetes mellitus (IDDM)" where the glossary knows
+    "diabetes mellitus"), the span grows to cover it. Every occurrence of ABBR
+    (and its plural with "s") in the text joins the spans, replacing a span that
+    covers exactly the same characters.
+    """
+    if not spans or "(" not in text:
+        return spans
+    ends = {span.end: span for span in spans}
+    by_range = {(span.start, span.end): span for span in spans}
+    # Overlap tests by bisection over the spans in order: testing every span
+    # for every occurrence made a text repeating one abbreviation quadratic.
+    starts = [span.start for span in spans]
+    reach = list(accumulate((span.end for span in spans), max))
+    defined: dict[str, tuple[Candidate, ...]] = {}
+    for found in _DEFINITION.finditer(text):
+        abbreviation = found.group(1)
+        capitals = abbreviation.isupper() and len(abbreviation) > 1
+        if not (is_acronym(abbreviation) or capitals) or abbreviation in defined:
+            continue
+        before = len(text[: found.start()].rstrip())
+        long_form = ends.get(before)
+        start = _long_form_start(text, before, abbreviation) if long_form else None
+        if long_form is None or start is None or start > long_form.start:
+            # The letters spell no long form, or only the end of the matched
+            # name: "deficiency of aspartoacylase (ASPA)" abbreviates the
+            # enzyme, not the disease.
+            continue
+        before_long_form = bisect_left(starts, long_form.start)
+        if start < long_form.start and not (
+            before_long_form and reach[before_long_form - 1] > start
+        ):
+            del by_range[(long_form.start, long_form.end)]
+            long_form = replace(long_form, start=start)
+            by_range[(long_form.start, long_form.end)] = long_form
+        defined[abbreviation] = tuple(
+            replace(c, match="defined_abbreviation", case=None)
+            for c in long_form.candidates
+        )
+    if not defined:
+        return spans
+    pattern = re.compile(
+        r"(?<![\w\-])("
+        + "|".join(map(re.escape, sorted(defined, key=len, reverse=True)))
+        + r")s?(?![\w\-])"
+    )
+    # The spans as found (before any abbreviation joins them) decide overlaps:
+    # occurrences never overlap one another, and a long form grown above only
+    # covers characters no other span does.
+    grown = sorted(by_range)
+    starts = [start for start, _ in grown]
+    reach = list(accumulate((end for _, end in grown), max))
+    for occurrence in pattern.finditer(text):
+        start, end = occurrence.span()
+        candidates = defined[occurrence.group(1)]
+        below = bisect_left(starts, end)
+        if (start, end) in by_range or not (below and reach[below - 1] > start):
+            by_range[(start, end)] = Span(
+                start, end, lookup_key(text[start:end]), candidates
+            )
+    return sorted(by_range.values(), key=lambda span: span.start)
+
+
+def without_missing(spans: list[Span], known) -> list[Span]:
+    """The spans with only candidates in ``known``; spans left with none dropped."""
+    kept = []
+    for span in spans:
+        candidates = tuple(c for c in span.candidates if c.slug in known)
+        if candidates:
+            kept.append(replace(span, candidates=candidates))
+    return kept
+
+
+#: The latest matcher per set of statuses (built aside after a change).
+MATCHERS = LatestBuilds("annotate-matcher")
+
+
+def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
+    """The matcher for the stored glossary's terms in ``statuses`` (kept per
+    process; see ``terms.text.aside`` for how a change is picked up)."""
+    from django.conf import settings
+
+    from terms.models import Alias, Label, LabelKind, Term
+
+    def build() -> Matcher:
+        terms = Term.objects.filter(status__in=statuses)
+        entries = [
+            (name, slug, "name", part in VERB_PARTS)
+            for slug, name, part in terms.values_list("slug", "name", "part_of_speech")
+        ]
+        entries += [
+            (alias, slug, "alias", part in VERB_PARTS)
+            for slug, alias, part in Alias.objects.filter(
+                term__status__in=statuses
+            ).values_list("term__slug", "name", "term__part_of_speech")
+        ]
+        entries += [
+            (text, slug, LABEL)
+            for slug, text in Label.objects.filter(
+                term__status__in=statuses, kind__in=[LabelKind.NAME, LabelKind.ALIAS]
+            ).values_list("term__slug", "text")
+        ]
+        return build_matcher(entries)
+
+    return MATCHERS.get(
+        tuple(sorted(statuses)),
+        version_key,
+        build,
+        background=settings.GLOSSARY_BUILD_ASIDE,
+    )

@@ -1,0 +1,1 @@
+"""Human-readable pages: the reader's pages, the dashboard and term requests."""

@@ -1,0 +1,169 @@
+"""Human-readable pages: the index, term, category and role pages, and the demo
+of the embeddable widget. Server-rendered; they work without JavaScript."""
+
+from itertools import groupby
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.text import slugify
+
+from terms.models import Category, Role, Status, Term, TermCategory, TermRole
+from terms.reads import selectors
+from terms.text import search
+from terms.web import dashboard
+from terms.web.rendering import term_page, with_suggestions
+
+
+def _visible(request) -> list[str]:
+    return selectors.visible_statuses(request.user)
+
+
+def index(request):
+    """Search box, filters and the alphabetical list of terms."""
+    statuses = _visible(request)
+    chosen_status = [s for s in request.GET.getlist("status") if s in statuses]
+    queryset = selectors.term_list_queryset(chosen_status or statuses)
+    category = request.GET.get("category", "")
+    role = request.GET.get("role", "")
+    if category:
+        queryset = queryset.filter(
+            Exists(
+                TermCategory.objects.filter(
+                    term=OuterRef("pk"), category__slug=slugify(category)
+                )
+            )
+        )
+    if role:
+        queryset = queryset.filter(
+            Exists(TermRole.objects.filter(term=OuterRef("pk"), role__slug=role))
+        )
+    text = request.GET.get("q", "").strip()[:200]
+    if text:
+        ids = search.ranked_ids(queryset.order_by(), text)[:100]
+        position = {pk: index for index, pk in enumerate(ids)}
+        terms = sorted(queryset.filter(pk__in=ids), key=lambda t: position[t.pk])
+        groups = [("Results", terms)] if terms else []
+    else:
+        terms = list(queryset.order_by("name_key"))
+        groups = [
+            (letter, list(items))
+            for letter, items in groupby(
+                terms, key=lambda t: (t.name[:1] or "#").upper()
+            )
+        ]
+    return render(
+        request,
+        "glossary/index.html",
+        {
+            "groups": groups,
+            "count": len(terms),
+            "q": text,
+            "categories": Category.objects.all(),
+            "roles": Role.objects.all(),
+            "statuses": [(s, Status(s).label) for s in statuses],
+            "chosen_status": chosen_status,
+            "category": slugify(category),
+            "role": role,
+        },
+    )
+
+
+def dashboard_page(request):
+    """Coverage, the review funnel and freshness, the backlog, recent changes."""
+    figures = dashboard.dashboard(_visible(request))
+    return render(request, "glossary/dashboard.html", figures)
+
+
+def term_detail(request, slug):
+    """Every section of a term, as the reference page has them."""
+    statuses = _visible(request)
+    term = selectors.term_detail_queryset(statuses).filter(slug=slug).first()
+    if term is None:
+        raise Http404(f"No term with slug {slug!r}.")
+    page = with_suggestions(term_page(term, statuses), statuses)
+    return render(request, "glossary/term.html", {"page": page})
+
+
+def term_history(request, slug):
+    """When the term changed and how its status moved (names only for staff)."""
+    visible = _visible(request)
+    term = get_object_or_404(Term, slug=slug, status__in=visible)
+    events = term.events.order_by("-id")
+    show_names = request.user.is_authenticated and request.user.has_perm(
+        "terms.view_term"
+    )
+    if "draft" not in visible:
+        # Review stays among reviewers: no pending change's events, and no
+        # comment made while the term was not public.
+        events = [
+            event if event.to_status in visible else _without_comment(event)
+            for event in events.filter(pending=False)
+        ]
+    return render(
+        request,
+        "glossary/history.html",
+        {"term": term, "events": events, "show_names": show_names},
+    )
+
+
+def _without_comment(event):
+    event.comment = ""
+    return event
+
+
+def _linked_terms(request, link_model, **link):
+    """Visible terms linked to one category or role, by name."""
+    return (
+        selectors.term_list_queryset(_visible(request))
+        .filter(Exists(link_model.objects.filter(term=OuterRef("pk"), **link)))
+        .order_by("name_key")
+    )
+
+
+def category_detail(request, slug):
+    """A category's guidance, its visible terms and how they relate (the explorer)."""
+    category = get_object_or_404(Category, slug=slug)
+    terms = list(_linked_terms(request, TermCategory, category=category))
+    by_id = {term.pk: term for term in terms}
+    links = [
+        (by_id[source], kind, by_id[target])
+        for source, kind, target in selectors.links_among(list(by_id))
+    ]
+    linked = {term.pk for source, _, target in links for term in (source, target)}
+    return render(
+        request,
+        "glossary/category.html",
+        {
+            "category": category,
+            "terms": terms,
+            "links": links,
+            "unlinked": [term for term in terms if term.pk not in linked],
+        },
+    )
+
+
+#: How many terms a role's starter pack lists.
+STARTER_PACK = 5
+
+
+def role_detail(request, slug):
+    """A role's texts, what to read first (the starter pack) and its terms."""
+    role = get_object_or_404(Role, slug=slug)
+    terms = list(_linked_terms(request, TermRole, role=role))
+    # The terms the rest lean on most: the most relationships either way.
+    counts = selectors.link_counts([term.pk for term in terms])
+    approved_first = sorted(
+        terms,
+        key=lambda t: (t.status != Status.APPROVED, -counts.get(t.pk, 0), t.name_key),
+    )
+    return render(
+        request,
+        "glossary/role.html",
+        {"role": role, "terms": terms, "starter": approved_first[:STARTER_PACK]},
+    )
+
+
+def embed_demo(request):
+    """A page that uses the embeddable widget, as another site would."""
+    return render(request, "glossary/embed_demo.html")

@@ -1,0 +1,548 @@
+"""Writes to the glossary: the one path by which term content reaches the database.
+
+The importer, the API and the workflow all write through these functions, so every
+write records a revision and an audit event, resolves relationships and bumps the
+glossary version (which invalidates cached API responses) in one transaction.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, Value
+from django.utils import timezone
+from django.utils.text import slugify
+
+from terms import events
+from terms.documents.document import TermDocument
+from terms.documents.mapping import term_child_rows, term_field_values
+from terms.documents.naming import lookup_key
+from terms.documents.resolver import database_index, relationships_resolve
+from terms.models import (
+    Alias,
+    Category,
+    ChangeSource,
+    EventAction,
+    GlossaryState,
+    GovernanceTag,
+    LinkCheck,
+    Relationship,
+    Role,
+    Status,
+    Term,
+    TermEvent,
+    TermRevision,
+    TermSource,
+    WantedTarget,
+)
+from terms.workflow import history
+from terms.workflow.bulk import Copying, insert_rows
+
+CHILD_RELATIONS = (
+    "aliases",
+    "term_categories",
+    "term_roles",
+    "term_tags",
+    "examples",
+    "citations",
+    "relationships",
+)
+
+
+def _chunks(ids: list[int], size: int = 500):
+    """Slices of ``ids`` short enough for any database's parameter limit."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def wanted_refresh(keys: Iterable[str] | None = None) -> None:
+    """Recount the unresolved relationship targets by the status of the terms
+    naming them (``WantedTarget``).
+
+    ``keys``: the target lookup keys a write may have changed; only their rows
+    are counted again, so the cost follows the write, not the glossary. None:
+    every row (one grouping query).
+    """
+    counts = {
+        status: Count("id", filter=Q(term__status=status)) for status in Status.values
+    }
+    unresolved = Relationship.objects.filter(target=None)
+    if keys is None:
+        WantedTarget.objects.all().delete()
+        slices = [unresolved]
+    else:
+        keys = sorted(set(keys))
+        slices = []
+        for chunk in _chunks(keys):
+            WantedTarget.objects.filter(target_key__in=chunk).delete()
+            slices.append(unresolved.filter(target_key__in=chunk))
+    for relationships in slices:
+        rows = (
+            relationships.values("target_key")
+            .annotate(target_spelling=Min("target_name"), **counts)
+            .order_by()
+        )
+        insert_rows(
+            WantedTarget,
+            [
+                WantedTarget(
+                    target_key=row["target_key"],
+                    target=row["target_spelling"],
+                    **{status: row[status] for status in Status.values},
+                )
+                for row in rows
+            ],
+        )
+
+
+def glossary_touch(
+    changed: Iterable[int] | None = None,
+    *,
+    public: bool | None = None,
+    wanted: Iterable[str] | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> None:
+    """Record that the glossary changed: bump its version, bring its summaries
+    up to date and announce the change (``terms.events``).
+
+    ``changed`` names the terms (ids) the write changed, created or deleted.
+    None: the write may affect any term (roles, categories, site texts).
+
+    ``public`` says whether anonymous readers can see the change; only then do
+    the version and time they are shown move (``GlossaryState.public_version``),
+    so nothing about drafts or pending changes shows in what they read. None:
+    worked out from ``changed`` (any changed term now public, or gone).
+
+    The summaries follow the write, not the glossary: ``wanted`` are the
+    relationship target keys whose wanted-term counts it may have changed, and
+    ``counts`` how many terms each status gained (or lost, negative). None for
+    either: recounted over the whole glossary.
+    """
+    changed = None if changed is None else tuple(changed)
+    if public is None:
+        public = changed is None or _touches_public(list(changed))
+    wanted_refresh(wanted)
+    now = timezone.now()
+    # Locked from here to the commit: writers take turns on this row.
+    state = GlossaryState.objects.select_for_update().filter(pk=1).first()
+    if state is None:
+        state, _ = GlossaryState.objects.get_or_create(
+            pk=1, defaults={"changed_at": now, "public_changed_at": now, "version": 0}
+        )
+    state.version += 1
+    state.changed_at = now
+    if public:
+        state.public_version += 1
+        state.public_changed_at = now
+    state.status_counts = _status_counts(state.status_counts, counts)
+    state.save(
+        update_fields=[
+            "version",
+            "changed_at",
+            "public_version",
+            "public_changed_at",
+            "status_counts",
+        ]
+    )
+    events.announce(
+        events.GlossaryChanged(
+            terms=changed,
+            public=public,
+            version=state.version,
+            changed_at=state.changed_at,
+            public_version=state.public_version,
+            public_changed_at=state.public_changed_at or state.changed_at,
+        )
+    )
+
+
+def _status_counts(
+    stored: Mapping[str, int] | None, delta: Mapping[str, int] | None
+) -> dict[str, int]:
+    """Terms by status after a write: the stored counts moved by ``delta``, or
+    counted again (no delta, or nothing stored to move)."""
+    if delta is None or stored is None:
+        return dict(
+            Term.objects.order_by().values_list("status").annotate(count=Count("pk"))
+        )
+    moved = dict(stored)
+    for status, change in delta.items():
+        moved[status] = moved.get(status, 0) + change
+    return {status: count for status, count in moved.items() if count}
+
+
+def _status_delta(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, int]:
+    """How many terms each status gained and lost, from (before, after) pairs
+    (None: the term did not exist before, or no longer does)."""
+    delta: dict[str, int] = defaultdict(int)
+    for before, after in pairs:
+        if before == after:
+            continue
+        if before is not None:
+            delta[before] -= 1
+        if after is not None:
+            delta[after] += 1
+    return dict(delta)
+
+
+def _keys_of(terms: Sequence[Term], *, names: bool = True) -> tuple[set, set]:
+    """The lookup keys stored terms answer to (names, slugs and aliases), and
+    the target keys of the relationships they hold: what a write of them may
+    change in how links resolve and which terms are wanted (one query per 500
+    terms; ``names=False``: the link targets alone)."""
+    answered: set[str] = set()
+    targets: set[str] = set()
+    if names:
+        for term in terms:
+            answered.update((term.name_key, term.slug_key))
+    for chunk in _chunks([term.pk for term in terms]):
+        rows = (
+            Relationship.objects.filter(term_id__in=chunk)
+            .order_by()
+            .values_list("target_key", Value(False))
+        )
+        if names:
+            aliases = Alias.objects.filter(term_id__in=chunk).order_by()
+            rows = rows.union(aliases.values_list("key", Value(True)))
+        for key, is_name in rows:
+            (answered if is_name else targets).add(key)
+    return answered, targets
+
+
+def _touches_public(changed: list[int]) -> bool:
+    """Whether any of the terms (ids) is public now, or gone (a deleted term
+    that was public; callers that know otherwise say ``public=False``)."""
+    if not changed:
+        return False
+    found = dict(Term.objects.filter(pk__in=changed[:1000]).values_list("pk", "status"))
+    if len(changed) > 1000 or len(found) < len(set(changed)):
+        return True
+    return any(status in settings.GLOSSARY_PUBLIC_STATUSES for status in found.values())
+
+
+def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:
+    names = {name for document in documents for name in document.categories}
+    existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+    missing = sorted(names - set(existing))
+    if missing:
+        start = (Category.objects.aggregate(top=Max("position"))["top"] or 0) + 1
+        Category.objects.bulk_create(
+            Category(name=name, slug=slugify(name), position=start + offset)
+            for offset, name in enumerate(missing)
+        )
+        existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+    return existing
+
+
+def _ensure_tags(documents: Sequence[TermDocument]) -> dict[str, GovernanceTag]:
+    names = {tag for document in documents for tag in document.nist_rmf_tags}
+    existing = set(
+        GovernanceTag.objects.filter(name__in=names).values_list("name", flat=True)
+    )
+    GovernanceTag.objects.bulk_create(
+        GovernanceTag(name=name) for name in sorted(names - existing)
+    )
+    return {tag.name: tag for tag in GovernanceTag.objects.filter(name__in=names)}
+
+
+@transaction.atomic
+def terms_write(
+    *,
+    changes: Sequence[tuple[TermDocument, Term | None]],
+    actor,
+    source: ChangeSource,
+    comment: str = "",
+    author=None,
+    action: EventAction | None = None,
+    from_status: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    digests: Mapping[str, str] | None = None,
+) -> list[Term]:
+    """Create (``None``) or overwrite (a stored ``Term``) terms from documents.
+
+    Each written term gets a new version, a revision holding its document and an
+    audit event. ``author`` (default: the actor) is who wrote the content, when
+    someone else puts it live (an approver applying a pending change); ``action``
+    overrides the recorded event action and ``from_status`` the state it records
+    the change as leaving (a pending change's). ``digests`` (an import's) map
+    slugs to the SHA-256 of the file each document was read from
+    (``TermSource``). Returns the written terms in order.
+    """
+    if not changes:
+        return []
+    lookups = _part_lookups([document for document, _ in changes])
+    # What the terms answered to and linked to before: read before their parts go.
+    old_names, old_targets = _keys_of([term for _, term in changes if term])
+    written, old_status, copying = _write_columns(changes)
+    # Until ``copying`` is done, the connection is the copy's: no queries here.
+    rows: dict[type, list] = defaultdict(list)
+    revisions, events = [], []
+    for done, ((document, existing), term) in enumerate(
+        zip(changes, written, strict=True), start=1
+    ):
+        for model, instances in term_child_rows(document, term, **lookups).items():
+            rows[model].extend(instances)
+        revisions.append(
+            history.revision_for(
+                term=term,
+                document=document,
+                source=source,
+                actor=author if author is not None else actor,
+            )
+        )
+        default_action = EventAction.CREATE if existing is None else EventAction.UPDATE
+        events.append(
+            history.event_for(
+                term=term,
+                term_slug=term.slug,
+                action=action or default_action,
+                source=source,
+                actor=actor,
+                from_status=from_status
+                if from_status is not None
+                else ("" if existing is None else old_status[term.pk]),
+                to_status=document.status,
+                version=term.version,
+                comment=comment,
+            )
+        )
+        if progress:
+            progress("writing", done, len(changes))
+    if copying is not None:
+        copying.wait()  # the new terms' rows, copied meanwhile
+    new_names = {
+        key
+        for document, _ in changes
+        for key in (
+            lookup_key(document.term),
+            lookup_key(document.slug),
+            *(lookup_key(alias) for alias in document.aliases),
+        )
+    }
+    new_targets = {row["target_key"] for row in rows.get(Relationship, ())}
+    _write_parts(rows, names=old_names | new_names)
+    insert_rows(TermRevision, revisions)
+    insert_rows(TermEvent, events)
+    if digests:
+        _write_sources(written, old_status, digests)
+    public = set(settings.GLOSSARY_PUBLIC_STATUSES)
+    glossary_touch(
+        [term.pk for term in written],
+        public=any(
+            term.status in public or old_status.get(term.pk) in public
+            for term in written
+        ),
+        wanted=old_names | new_names | old_targets | new_targets,
+        counts=_status_delta(
+            (old_status.get(term.pk), term.status) for term in written
+        ),
+    )
+    return written
+
+
+def _write_sources(
+    written: Sequence[Term], old_status: Mapping[int, str], digests: Mapping[str, str]
+) -> None:
+    """Record which file bytes each imported term's new version came from (a
+    term that existed before may have a record to replace; a new one has none)."""
+    for chunk in _chunks(list(old_status)):
+        TermSource.objects.filter(term_id__in=chunk).delete()
+    insert_rows(
+        TermSource,
+        [
+            {"term_id": term.pk, "digest": digests[term.slug], "version": term.version}
+            for term in written
+            if term.slug in digests
+        ],
+    )
+
+
+def _part_lookups(documents: Sequence[TermDocument]) -> dict[str, dict]:
+    """Saved categories, roles and tags by name/slug, created where missing."""
+    return {
+        "categories": _ensure_categories(documents),
+        "roles": {role.slug: role for role in Role.objects.all()},
+        "tags": _ensure_tags(documents),
+    }
+
+
+def _write_columns(
+    changes: Sequence[tuple[TermDocument, Term | None]],
+) -> tuple[list[Term], dict[int, str], Copying | None]:
+    """Insert new terms and update changed ones; drop the changed ones' parts.
+
+    Returns the written terms in order, the status each changed term had, and
+    the copy of the new terms' rows still running on a thread (PostgreSQL; the
+    new terms have their keys already): wait for it before the next query.
+    """
+    now = timezone.now()
+    written: list[Term] = []
+    new_terms: list[Term] = []
+    old_status: dict[int, str] = {}
+    changed_terms: list[Term] = []
+    for document, term in changes:
+        if term is None:
+            term = Term(**term_field_values(document))
+            new_terms.append(term)
+        else:
+            old_status[term.pk] = term.status
+            for name, value in term_field_values(document).items():
+                setattr(term, name, value)
+            term.version += 1
+            term.updated_at = now
+            changed_terms.append(term)
+        written.append(term)
+    if changed_terms:
+        fields = [*term_field_values(changes[0][0]), "version", "updated_at"]
+        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
+        for relation in CHILD_RELATIONS:
+            model = Term._meta.get_field(relation).related_model
+            for chunk in _chunks([term.pk for term in changed_terms]):
+                # No signals or dependents: Django deletes these in one statement.
+                model.objects.filter(term_id__in=chunk).delete()
+    copying = insert_rows(Term, new_terms, keys=True, background=True)
+    return written, old_status, copying
+
+
+def _write_parts(rows: dict[type, list[dict]], *, names: set[str]) -> None:
+    """Insert part rows; relationships resolved as they are written.
+
+    ``names`` are the lookup keys the written terms answered to before and
+    answer to now: only links to those can resolve differently afterwards.
+    """
+    relationships = rows.pop(Relationship, [])
+    for model, values in rows.items():
+        insert_rows(model, values)
+    # New relationships are resolved as they are written; the pass below then
+    # only has to re-point older ones that the new names and aliases affect.
+    index = database_index(names | {row["target_key"] for row in relationships})
+    for relationship in relationships:
+        relationship["target_id"] = index.resolve(relationship["target_name"])
+    insert_rows(Relationship, relationships)
+    relationships_resolve(index=index, keys=names)
+
+
+@transaction.atomic
+def terms_delete(
+    *, terms: Iterable[Term], actor, source: ChangeSource, comment: str = ""
+) -> list[str]:
+    """Delete terms, keeping an audit event for each; returns their slugs."""
+    doomed = list(terms)
+    if not doomed:
+        return []
+    names, targets = _keys_of(doomed)
+    TermEvent.objects.bulk_create(
+        history.event_for(
+            term=None,
+            term_slug=term.slug,
+            action=EventAction.DELETE,
+            source=source,
+            actor=actor,
+            from_status=term.status,
+            version=term.version,
+            comment=comment,
+        )
+        for term in doomed
+    )
+    for chunk in _chunks([term.pk for term in doomed]):
+        Term.objects.filter(pk__in=chunk).delete()
+    # Links to the deleted terms are now unresolved; an alias they shared with
+    # another term may now name that one alone.
+    relationships_resolve(keys=names)
+    public = settings.GLOSSARY_PUBLIC_STATUSES
+    glossary_touch(
+        [term.pk for term in doomed],
+        public=any(term.status in public for term in doomed),
+        wanted=names | targets,
+        counts=_status_delta((term.status, None) for term in doomed),
+    )
+    return [term.slug for term in doomed]
+
+
+@transaction.atomic
+def term_status_write(
+    *,
+    term: Term,
+    document: TermDocument,
+    actor,
+    source: ChangeSource,
+    action: EventAction,
+    comment: str = "",
+    replaced_by: Term | None = None,
+) -> Term:
+    """Write a change of status (and review date) only: no child rows are touched.
+
+    ``document`` is the term's document with the new status; it becomes a new
+    version marked as status-only, so it never counts as authored content.
+    """
+    from_status = term.status
+    term.status = document.status
+    term.last_reviewed = document.last_reviewed
+    term.replaced_by = replaced_by
+    term.version += 1
+    term.save(
+        update_fields=[
+            "status",
+            "last_reviewed",
+            "replaced_by",
+            "version",
+            "updated_at",
+        ]
+    )
+    history.revision_for(
+        term=term, document=document, source=source, actor=actor, status_only=True
+    ).save()
+    history.event_for(
+        term=term,
+        term_slug=term.slug,
+        action=action,
+        source=source,
+        actor=actor,
+        from_status=from_status,
+        to_status=term.status,
+        version=term.version,
+        comment=comment,
+    ).save()
+    public = settings.GLOSSARY_PUBLIC_STATUSES
+    _, targets = _keys_of([term], names=False)  # its links count elsewhere now
+    glossary_touch(
+        [term.pk],
+        public=from_status in public or term.status in public,
+        wanted=targets,
+        counts=_status_delta([(from_status, term.status)]),
+    )
+    return term
+
+
+def store_link_checks(results) -> None:
+    """Keep the latest check of each URL (``terms.integrations.linkcheck.LinkResult``s).
+
+    The glossary's version moves on, so cached stats and history show them.
+    """
+    if not results:
+        return
+    now = timezone.now()
+    rows = [
+        LinkCheck(
+            url=r.url,
+            ok=r.ok,
+            status_code=r.status_code,
+            final_url=r.final_url[:2000],
+            error=r.error,
+            elapsed_ms=r.elapsed_ms,
+            attempts=r.attempts,
+            checked_at=now,
+        )
+        for r in results
+    ]
+    fields = ["ok", "status_code", "final_url", "error", "elapsed_ms"]
+    with transaction.atomic():
+        LinkCheck.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["url"],
+            update_fields=[*fields, "attempts", "checked_at"],
+        )
+        # No term's detail shows link checks; the statistics count them.
+        glossary_touch((), public=True, wanted=(), counts={})
