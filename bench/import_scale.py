@@ -6,7 +6,9 @@
 Writes N synthetic term files (with aliases, categories, roles, relationships
 among them and some dangling ones) to a temporary folder, imports them, imports
 them again unchanged, then times search, lookup, autocomplete, list and detail
-requests through the API (median of 5, uncached).
+requests through the API (median of 5, uncached), and editing one draft
+(``PUT /api/v1/terms/{slug}/``, median of 41 after one untimed): what one
+write costs at this scale.
 """
 
 import argparse
@@ -173,7 +175,9 @@ def main() -> None:
         from terms.models import Term
 
         print(f"{Term.objects.count():,} terms stored")
-        time_reads(Term.objects.order_by("name_key").values_list("name", flat=True))
+        names = list(Term.objects.order_by("name_key").values_list("name", flat=True))
+        time_reads(names)
+        time_edit(names)
         return
     scratch_database(args.database_url)
     import yaml
@@ -202,6 +206,7 @@ def main() -> None:
             summary = out.getvalue().strip().splitlines()[-1]
             print(f"{label}: {time.perf_counter() - started:.1f}s  ({summary})")
         time_reads(names)
+        time_edit(names)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -228,6 +233,58 @@ def time_reads(names) -> None:
         ("wanted", "/api/v1/wanted/"),
     ):
         print(f"  {label:18} {median_ms(client, url):8.1f} ms")
+
+
+def time_edit(names, repeat: int = 41) -> None:
+    """Median time of one editor's PUT of a draft that links to stored terms
+    and to a wanted one: the whole write path, as the API runs it."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from terms.documents.naming import term_slug
+
+    user = get_user_model().objects.filter(username="bench-editor").first()
+    if user is None:
+        user = get_user_model().objects.create_superuser("bench-editor", "", "x")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    sample = names[len(names) // 3 : len(names) // 3 + 2]
+    document = {
+        "term": "bench edited draft",
+        "aliases": ["bench draft alias"],
+        "categories": ["Category 1"],
+        "roles": ["engineering"],
+        "part_of_speech": "concept",
+        "short_def": "A draft the benchmark edits again and again.",
+        "long_def": " ".join(["word"] * 90) + ".",
+        "audiences": {"exec": "Why it matters.", "engineer": "How to build it."},
+        "examples": {"do": ["Measure it."], "dont": ["Guess."]},
+        "governance": {"nist_rmf_tags": ["validity"], "risk_notes": "Some risk."},
+        "relationships": {"related": sample, "broader": ["a topic nobody wrote"]},
+        "citations": [{"source": "Example", "url": "https://example.org/draft"}],
+        "license": "CC BY-SA 4.0",
+        "status": "draft",
+        "last_reviewed": "2026-11-01",
+    }
+    slug = term_slug(document["term"])
+    client.delete(f"/api/v1/terms/{slug}/")
+    created = client.post("/api/v1/terms/", document, content_type="application/json")
+    assert created.status_code == 201, created.content[:300]
+    times = []
+    for round_ in range(-1, repeat):
+        body = {**document, "short_def": f"A draft edited {round_} times over."}
+        started = time.perf_counter()
+        response = client.put(
+            f"/api/v1/terms/{slug}/", body, content_type="application/json"
+        )
+        assert response.status_code == 200, response.content[:300]
+        if round_ >= 0:  # the first warms this process's caches
+            times.append(time.perf_counter() - started)
+    quartiles = statistics.quantiles(times, n=4)
+    print(
+        f"  {'edit a draft (PUT)':18} {statistics.median(times) * 1000:8.1f} ms"
+        f"  (quartiles {quartiles[0] * 1000:.1f}-{quartiles[2] * 1000:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,11 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
-from django.utils.functional import cached_property
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
 from terms.api.params import reader_languages
-from terms.reads.selectors import term_token, visible_statuses
+from terms.reads.selectors import term_token
 from terms.serving import stamp
 from terms.serving.frontcache import MARK_HEADER
 from terms.serving.stamp import glossary_stamp
@@ -107,7 +106,8 @@ def _opaque(etag: str) -> str:
 
 
 class GlossaryCacheMixin:
-    """Add to a DRF view to cache and validate its GET responses."""
+    """Add to a DRF view to cache and validate its GET responses (after
+    ``terms.api.base.GlossaryAPIMixin``, which says what the reader may see)."""
 
     #: Set by a view when it rendered a single term, for a per-term ETag.
     etag_term = None
@@ -117,11 +117,6 @@ class GlossaryCacheMixin:
     localized = False
     #: The reader's languages other than the default (set in ``initial``).
     languages: tuple[str, ...] = ()
-
-    @cached_property
-    def statuses(self) -> list[str]:
-        """The statuses the requesting user may see."""
-        return visible_statuses(self.request.user)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -38,6 +38,7 @@ __all__ = [
     "documents_for",
     "term_child_rows",
     "term_field_values",
+    "unchanged_parts",
 ]
 
 
@@ -287,3 +288,42 @@ def term_child_rows(
         ],
         Relationship: relationships,
     }
+
+
+#: Columns a write sets but that do not say what a part holds: links are
+#: resolved again by the write itself.
+_SET_ASIDE = frozenset({"term_id", "target_id"})
+
+
+def unchanged_parts(term: Term, rows: Mapping[type, list[dict]]) -> set[type]:
+    """The part models whose stored rows ``term`` already holds exactly as
+    ``rows`` (``term_child_rows``) would write them.
+
+    Known only for the parts the term was loaded with (``TERM_DOCUMENT_PREFETCH``);
+    any other counts as changed, so a caller that loaded nothing rewrites all.
+    """
+    loaded = getattr(term, "_prefetched_objects_cache", {})
+    same = set()
+    for part in PARTS:
+        if part.accessor not in loaded:
+            continue
+        new = rows.get(part.model, [])
+        old = list(loaded[part.accessor])
+        if len(old) != len(new):
+            continue
+        first = new[0] if new else {}
+        columns = [name for name in first if name not in _SET_ASIDE]
+        stored = [tuple(_plain(getattr(row, name)) for name in columns) for row in old]
+        wanted = [tuple(_plain(row[name]) for name in columns) for row in new]
+        if sorted(stored, key=_order) == sorted(wanted, key=_order):
+            same.add(part.model)
+    return same
+
+
+def _plain(value):
+    """A column value as compared: text choices as their plain text."""
+    return value if value is None or isinstance(value, int) else str(value)
+
+
+def _order(row: tuple) -> tuple:
+    return tuple((value is None, str(value)) for value in row)

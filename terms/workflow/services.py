@@ -16,9 +16,18 @@ from django.utils.text import slugify
 
 from terms import events
 from terms.documents.document import TermDocument
-from terms.documents.mapping import term_child_rows, term_field_values
+from terms.documents.mapping import (
+    PARTS,
+    term_child_rows,
+    term_field_values,
+    unchanged_parts,
+)
 from terms.documents.naming import lookup_key
-from terms.documents.resolver import database_index, relationships_resolve
+from terms.documents.resolver import (
+    PARTIAL_LIMIT,
+    database_index,
+    relationships_resolve,
+)
 from terms.models import (
     Alias,
     Category,
@@ -39,16 +48,6 @@ from terms.models import (
 from terms.workflow import history
 from terms.workflow.bulk import Copying, insert_rows
 
-CHILD_RELATIONS = (
-    "aliases",
-    "term_categories",
-    "term_roles",
-    "term_tags",
-    "examples",
-    "citations",
-    "relationships",
-)
-
 
 def _chunks(ids: list[int], size: int = 500):
     """Slices of ``ids`` short enough for any database's parameter limit."""
@@ -68,11 +67,14 @@ def wanted_refresh(keys: Iterable[str] | None = None) -> None:
         status: Count("id", filter=Q(term__status=status)) for status in Status.values
     }
     unresolved = Relationship.objects.filter(target=None)
+    if keys is not None:
+        keys = sorted(set(keys))
+        if len(keys) > PARTIAL_LIMIT:
+            keys = None  # a large import: one grouping over every link is cheaper
     if keys is None:
         WantedTarget.objects.all().delete()
         slices = [unresolved]
     else:
-        keys = sorted(set(keys))
         slices = []
         for chunk in _chunks(keys):
             WantedTarget.objects.filter(target_key__in=chunk).delete()
@@ -186,28 +188,34 @@ def _status_delta(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, i
     return dict(delta)
 
 
-def _keys_of(terms: Sequence[Term], *, names: bool = True) -> tuple[set, set]:
-    """The lookup keys stored terms answer to (names, slugs and aliases), and
-    the target keys of the relationships they hold: what a write of them may
-    change in how links resolve and which terms are wanted (one query per 500
-    terms; ``names=False``: the link targets alone)."""
-    answered: set[str] = set()
-    targets: set[str] = set()
+def _keys_of(
+    terms: Sequence[Term], *, names: bool = True
+) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """By term: the lookup keys a stored term answers to (name, slug and
+    aliases), and the target keys of the relationships it holds. What a write
+    of it may change in how links resolve and which terms are wanted (one query
+    per 500 terms; ``names=False``: the link targets alone)."""
+    answered: dict[int, set[str]] = defaultdict(set)
+    targets: dict[int, set[str]] = defaultdict(set)
     if names:
         for term in terms:
-            answered.update((term.name_key, term.slug_key))
+            answered[term.pk].update((term.name_key, term.slug_key))
     for chunk in _chunks([term.pk for term in terms]):
         rows = (
             Relationship.objects.filter(term_id__in=chunk)
             .order_by()
-            .values_list("target_key", Value(False))
+            .values_list("term_id", "target_key", Value(False))
         )
         if names:
             aliases = Alias.objects.filter(term_id__in=chunk).order_by()
-            rows = rows.union(aliases.values_list("key", Value(True)))
-        for key, is_name in rows:
-            (answered if is_name else targets).add(key)
+            rows = rows.union(aliases.values_list("term_id", "key", Value(True)))
+        for term_id, key, is_name in rows:
+            (answered if is_name else targets)[term_id].add(key)
     return answered, targets
+
+
+def _all(by_term: Mapping[int, set[str]]) -> set[str]:
+    return set().union(*by_term.values())
 
 
 def _touches_public(changed: list[int]) -> bool:
@@ -221,9 +229,16 @@ def _touches_public(changed: list[int]) -> bool:
     return any(status in settings.GLOSSARY_PUBLIC_STATUSES for status in found.values())
 
 
-def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]:
+def _ensure_categories(
+    documents: Sequence[TermDocument], known: dict[str, Category]
+) -> dict[str, Category]:
     names = {name for document in documents for name in document.categories}
-    existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+    existing = {name: known[name] for name in names if name in known}
+    asked = names - set(existing)
+    if asked:
+        existing.update(
+            (c.name, c) for c in Category.objects.filter(name__in=sorted(asked))
+        )
     missing = sorted(names - set(existing))
     if missing:
         start = (Category.objects.aggregate(top=Max("position"))["top"] or 0) + 1
@@ -231,22 +246,28 @@ def _ensure_categories(documents: Sequence[TermDocument]) -> dict[str, Category]
             Category(name=name, slug=slugify(name), position=start + offset)
             for offset, name in enumerate(missing)
         )
-        existing = {c.name: c for c in Category.objects.filter(name__in=names)}
+        existing.update((c.name, c) for c in Category.objects.filter(name__in=missing))
     return existing
 
 
-def _ensure_tags(documents: Sequence[TermDocument]) -> dict[str, GovernanceTag]:
+def _ensure_tags(
+    documents: Sequence[TermDocument], known: dict[str, GovernanceTag]
+) -> dict[str, GovernanceTag]:
     names = {tag for document in documents for tag in document.nist_rmf_tags}
-    existing = set(
-        GovernanceTag.objects.filter(name__in=names).values_list("name", flat=True)
-    )
-    GovernanceTag.objects.bulk_create(
-        GovernanceTag(name=name) for name in sorted(names - existing)
-    )
-    return {tag.name: tag for tag in GovernanceTag.objects.filter(name__in=names)}
+    existing = {name: known[name] for name in names if name in known}
+    asked = sorted(names - set(existing))
+    if asked:
+        GovernanceTag.objects.bulk_create(
+            (GovernanceTag(name=name) for name in asked), ignore_conflicts=True
+        )
+        existing.update(
+            (tag.name, tag) for tag in GovernanceTag.objects.filter(name__in=asked)
+        )
+    return existing
 
 
-@transaction.atomic
+# No savepoint of its own: a failure here fails the caller's whole step.
+@transaction.atomic(savepoint=False)
 def terms_write(
     *,
     changes: Sequence[tuple[TermDocument, Term | None]],
@@ -271,18 +292,48 @@ def terms_write(
     """
     if not changes:
         return []
-    lookups = _part_lookups([document for document, _ in changes])
+    lookups = _part_lookups(
+        [document for document, _ in changes], [term for _, term in changes if term]
+    )
     # What the terms answered to and linked to before: read before their parts go.
     old_names, old_targets = _keys_of([term for _, term in changes if term])
-    written, old_status, copying = _write_columns(changes)
+    # Keys whose links may now resolve differently, and keys whose wanted-term
+    # counts may move: what each term gave up or took, not all it holds.
+    moved_names: set[str] = set()
+    moved_targets: set[str] = set()
+    # The stored terms' new part rows, and which parts stay as they are (known
+    # where the caller loaded them, as the workflow does: an edit of the
+    # definition rewrites no alias, link or citation).
+    child_rows, kept = {}, {}
+    for document, term in changes:
+        if term is not None:
+            child_rows[term.pk] = term_child_rows(document, term, **lookups)
+            kept[term.pk] = unchanged_parts(term, child_rows[term.pk])
+    written, old_status, copying = _write_columns(changes, kept)
     # Until ``copying`` is done, the connection is the copy's: no queries here.
     rows: dict[type, list] = defaultdict(list)
     revisions, events = [], []
     for done, ((document, existing), term) in enumerate(
         zip(changes, written, strict=True), start=1
     ):
-        for model, instances in term_child_rows(document, term, **lookups).items():
-            rows[model].extend(instances)
+        parts = (
+            child_rows[term.pk]
+            if existing is not None
+            else term_child_rows(document, term, **lookups)
+        )
+        for model, instances in parts.items():
+            if model not in kept.get(term.pk, ()):
+                rows[model].extend(instances)
+        answers = {
+            lookup_key(document.term),
+            lookup_key(document.slug),
+            *(lookup_key(alias) for alias in document.aliases),
+        }
+        moved_names |= answers ^ old_names.get(term.pk, set())
+        links_rewritten = Relationship not in kept.get(term.pk, ())
+        if links_rewritten or old_status.get(term.pk) != term.status:
+            moved_targets |= old_targets.get(term.pk, set())
+            moved_targets.update(row["target_key"] for row in parts[Relationship])
         revisions.append(
             history.revision_for(
                 term=term,
@@ -311,17 +362,7 @@ def terms_write(
             progress("writing", done, len(changes))
     if copying is not None:
         copying.wait()  # the new terms' rows, copied meanwhile
-    new_names = {
-        key
-        for document, _ in changes
-        for key in (
-            lookup_key(document.term),
-            lookup_key(document.slug),
-            *(lookup_key(alias) for alias in document.aliases),
-        )
-    }
-    new_targets = {row["target_key"] for row in rows.get(Relationship, ())}
-    _write_parts(rows, names=old_names | new_names)
+    _write_parts(rows, names=moved_names)
     insert_rows(TermRevision, revisions)
     insert_rows(TermEvent, events)
     if digests:
@@ -333,7 +374,7 @@ def terms_write(
             term.status in public or old_status.get(term.pk) in public
             for term in written
         ),
-        wanted=old_names | new_names | old_targets | new_targets,
+        wanted=moved_names | moved_targets,
         counts=_status_delta(
             (old_status.get(term.pk), term.status) for term in written
         ),
@@ -358,19 +399,40 @@ def _write_sources(
     )
 
 
-def _part_lookups(documents: Sequence[TermDocument]) -> dict[str, dict]:
-    """Saved categories, roles and tags by name/slug, created where missing."""
+def _part_lookups(
+    documents: Sequence[TermDocument], loaded: Sequence[Term] = ()
+) -> dict[str, dict]:
+    """Saved categories, roles and tags by name/slug, created where missing.
+
+    Those the ``loaded`` terms hold already (prefetched, as the workflow loads
+    a term) are not asked for again: an edit that keeps them asks for nothing.
+    """
+    known: dict[str, dict] = {"categories": {}, "roles": {}, "tags": {}}
+    for term in loaded:
+        cache = getattr(term, "_prefetched_objects_cache", {})
+        for link in cache.get("term_categories", ()):
+            known["categories"][link.category.name] = link.category
+        for link in cache.get("term_roles", ()):
+            known["roles"][link.role.slug] = link.role
+        for link in cache.get("term_tags", ()):
+            known["tags"][link.tag.name] = link.tag
+    wanted_roles = {slug for document in documents for slug in document.roles}
+    roles = known["roles"]
+    if not wanted_roles <= set(roles):
+        roles = {role.slug: role for role in Role.objects.all()}
     return {
-        "categories": _ensure_categories(documents),
-        "roles": {role.slug: role for role in Role.objects.all()},
-        "tags": _ensure_tags(documents),
+        "categories": _ensure_categories(documents, known["categories"]),
+        "roles": roles,
+        "tags": _ensure_tags(documents, known["tags"]),
     }
 
 
 def _write_columns(
     changes: Sequence[tuple[TermDocument, Term | None]],
+    kept: Mapping[int, set[type]],
 ) -> tuple[list[Term], dict[int, str], Copying | None]:
-    """Insert new terms and update changed ones; drop the changed ones' parts.
+    """Insert new terms and update changed ones; drop the changed ones' parts
+    (except the part models ``kept`` names for a term: they stay as stored).
 
     Returns the written terms in order, the status each changed term had, and
     the copy of the new terms' rows still running on a thread (PostgreSQL; the
@@ -395,12 +457,18 @@ def _write_columns(
         written.append(term)
     if changed_terms:
         fields = [*term_field_values(changes[0][0]), "version", "updated_at"]
-        Term.objects.bulk_update(changed_terms, fields, batch_size=500)
-        for relation in CHILD_RELATIONS:
-            model = Term._meta.get_field(relation).related_model
-            for chunk in _chunks([term.pk for term in changed_terms]):
+        if len(changed_terms) == 1:  # one plain UPDATE, no CASE per column
+            [term] = changed_terms
+            Term.objects.filter(pk=term.pk).update(
+                **{field: getattr(term, field) for field in fields}
+            )
+        else:
+            Term.objects.bulk_update(changed_terms, fields, batch_size=500)
+        for part in PARTS:
+            ids = [t.pk for t in changed_terms if part.model not in kept.get(t.pk, ())]
+            for chunk in _chunks(ids):
                 # No signals or dependents: Django deletes these in one statement.
-                model.objects.filter(term_id__in=chunk).delete()
+                part.model.objects.filter(term_id__in=chunk).delete()
     copying = insert_rows(Term, new_terms, keys=True, background=True)
     return written, old_status, copying
 
@@ -408,8 +476,8 @@ def _write_columns(
 def _write_parts(rows: dict[type, list[dict]], *, names: set[str]) -> None:
     """Insert part rows; relationships resolved as they are written.
 
-    ``names`` are the lookup keys the written terms answered to before and
-    answer to now: only links to those can resolve differently afterwards.
+    ``names`` are the lookup keys the written terms gave up or took (as name,
+    slug or alias): only links to those can resolve differently afterwards.
     """
     relationships = rows.pop(Relationship, [])
     for model, values in rows.items():
@@ -423,7 +491,7 @@ def _write_parts(rows: dict[type, list[dict]], *, names: set[str]) -> None:
     relationships_resolve(index=index, keys=names)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def terms_delete(
     *, terms: Iterable[Term], actor, source: ChangeSource, comment: str = ""
 ) -> list[str]:
@@ -431,7 +499,7 @@ def terms_delete(
     doomed = list(terms)
     if not doomed:
         return []
-    names, targets = _keys_of(doomed)
+    names, targets = (_all(keys) for keys in _keys_of(doomed))
     TermEvent.objects.bulk_create(
         history.event_for(
             term=None,
@@ -460,7 +528,7 @@ def terms_delete(
     return [term.slug for term in doomed]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def term_status_write(
     *,
     term: Term,
@@ -505,7 +573,7 @@ def term_status_write(
         comment=comment,
     ).save()
     public = settings.GLOSSARY_PUBLIC_STATUSES
-    _, targets = _keys_of([term], names=False)  # its links count elsewhere now
+    targets = _all(_keys_of([term], names=False)[1])  # its links count elsewhere
     glossary_touch(
         [term.pk],
         public=from_status in public or term.status in public,

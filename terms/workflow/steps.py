@@ -333,8 +333,10 @@ def term_edit(
     if term.status == Status.DRAFT and pending is None:
         if document == live:
             return EditResult("unchanged", term)
-        services.terms_write(changes=[(document, term)], actor=actor, source=source)
-        return EditResult("updated", Term.objects.get(pk=term.pk))
+        [written] = services.terms_write(
+            changes=[(document, term)], actor=actor, source=source
+        )
+        return EditResult("updated", written)
     return _propose(term, pending, document, live, actor, source)
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
 from rest_framework.response import Response
 
+from terms.api.base import ReadView
 from terms.api.errors import error_body
 from terms.api.pagination import GlossaryPagination
 from terms.api.renderers import SKOS_RENDERERS, CSVRenderer, ZipRenderer
@@ -23,7 +24,6 @@ from terms.api.serializers import (
     WantedPageSerializer,
     WantedSerializer,
 )
-from terms.api.views.lookups import ReadView
 from terms.documents import jsonschema
 from terms.formats import exporter, skos
 from terms.reads import selectors

@@ -6,11 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from terms.api.caching import GlossaryCacheMixin
+from terms.api.base import ReadView
 from terms.api.errors import error_body
 from terms.api.lookup_serializers import (
     AnnotateRequestSerializer,
@@ -20,7 +18,6 @@ from terms.api.lookup_serializers import (
     SimilarResponseSerializer,
 )
 from terms.api.params import (
-    KnownParameters,
     checked_statuses,
     multi,
     requested_statuses,
@@ -34,16 +31,6 @@ from terms.serving import derived, stamp
 from terms.text import annotation, search
 
 AUTOCOMPLETE_MAX = 50
-
-
-class ReadView(KnownParameters, GlossaryCacheMixin, APIView):
-    """Base of the read-only endpoints: anyone may read, responses are cached."""
-
-    permission_classes = [AllowAny]
-
-    def context(self) -> dict:
-        """Serializer context: the request and the reader's languages."""
-        return {"request": self.request, "languages": self.languages}
 
 
 def with_labels(view, *groups) -> None:

@@ -12,10 +12,10 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
+from terms.api.base import ReadView
 from terms.api.params import required_text
 from terms.api.parsers import GlossaryJSONParser, loads_checked
 from terms.api.schema import QUERY_SCHEMA, errors
-from terms.api.views.lookups import ReadView
 from terms.integrations import reconcile
 from terms.models import Term
 

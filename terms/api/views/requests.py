@@ -6,8 +6,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from terms.api.base import GlossaryAPIMixin, GlossaryView
 from terms.api.errors import api_response
 from terms.api.pagination import GlossaryPagination
 from terms.api.parsers import GlossaryJSONParser
@@ -15,7 +15,6 @@ from terms.api.permissions import ModelPermissionsToRead
 from terms.api.schema import PAGE_PARAMETERS, errors
 from terms.api.serializers import TextField
 from terms.models import RequestStatus, TermRequest, Urgency
-from terms.reads.selectors import visible_statuses
 from terms.serving import throttle
 from terms.workflow import requests as term_requests
 
@@ -123,13 +122,14 @@ class TermRequestSerializer(serializers.ModelSerializer):
     ],
     responses={200: TermRequestSerializer(many=True), **errors(400, 401, 403, 404)},
 )
-class RequestsView(ListAPIView):
+class RequestsView(GlossaryAPIMixin, ListAPIView):
     """``POST /requests/``: anyone asks for a term. ``GET``: staff list them
     (``?status=`` open, merged, declined or drafted)."""
 
     parser_classes = [GlossaryJSONParser]
     serializer_class = TermRequestSerializer
     pagination_class = GlossaryPagination
+    known_parameters = frozenset({"status", "page", "page_size"})
 
     def get_permissions(self):
         """Anyone may ask; those who may view requests read the list."""
@@ -173,7 +173,7 @@ class RequestsView(ListAPIView):
             stored = term_requests.submit(
                 serializer.validated_data,
                 user=request.user,
-                statuses=visible_statuses(request.user),
+                statuses=self.statuses,
             )
         except term_requests.AlreadyDefined as exc:
             url = request.build_absolute_uri(exc.term.get_absolute_url())
@@ -193,7 +193,7 @@ class RequestsView(ListAPIView):
     summary="Where a term request stands",
     responses={200: TermRequestSerializer, **errors(404)},
 )
-class RequestDetailView(APIView):
+class RequestDetailView(GlossaryView):
     """``GET /requests/{id}/``: anyone holding the id may read its status."""
 
     permission_classes = [AllowAny]

@@ -10,11 +10,12 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from terms.api.caching import GlossaryCacheMixin, if_match, term_etag, term_token
-from terms.api.errors import DocumentInvalid, workflow_errors
+from terms.api.base import GlossaryAPIMixin, current_term
+from terms.api.caching import GlossaryCacheMixin, term_token
+from terms.api.errors import DocumentInvalid
 from terms.api.filters import TermFilterSet, TermOrdering
 from terms.api.pagination import GlossaryPagination
-from terms.api.params import KnownParameters, required_text
+from terms.api.params import required_text
 from terms.api.renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRenderer
 from terms.api.schema import (
     IF_MATCH_PARAM,
@@ -27,61 +28,18 @@ from terms.api.serializers import (
     TermDetailSerializer,
     TermDocumentSerializer,
     TermSummarySerializer,
-    term_url,
 )
 from terms.api.workflow_serializers import PendingSerializer
 from terms.documents.document import TermDocument, validate_term_data
-from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.documents.mapping import document_from_term
 from terms.documents.yaml_loader import Problem
 from terms.formats import exporter, skos
-from terms.models import ChangeSource, Status, Term
+from terms.models import ChangeSource, Term
 from terms.reads import selectors
 from terms.serving import readmodel
 from terms.text import search
 from terms.web.rendering import render_markdown, term_page, with_suggestions
 from terms.workflow import steps as workflow
-
-
-def _current(term: Term, *, lock: bool = False) -> Term:
-    """The term as stored now, with its document's parts and pending change; 404
-    when a concurrent request deleted it. ``lock`` holds its row until the
-    transaction ends, so the parts read are the ones a write will replace."""
-    queryset = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
-    if lock and transaction.get_connection().features.has_select_for_update_of:
-        queryset = queryset.select_for_update(of=("self",))
-    else:
-        queryset = queryset.select_related("pending")
-    current = queryset.filter(pk=term.pk).first()
-    if current is None:
-        raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
-    return current
-
-
-def pending_response(request, term: Term, pending) -> Response:
-    """202 with a pending change and its diff against the live term.
-
-    The ETag names the term with this pending change, for the next ``If-Match``.
-    """
-    fresh = _current(term)
-    live = document_from_term(fresh).to_data()
-    body = PendingSerializer(pending, context={"request": request, "live": live})
-    response = Response(body.data, status=status.HTTP_202_ACCEPTED)
-    response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
-    return response
-
-
-def written_response(view, term: Term, code: int) -> Response:
-    """The written term's detail, with its new ETag and location."""
-    request = view.request
-    statuses = selectors.visible_statuses(request.user)
-    fresh = selectors.term_detail_queryset(Status.values).filter(pk=term.pk).first()
-    if fresh is None:
-        raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
-    context = {"request": request, "statuses": statuses}
-    response = Response(TermDetailSerializer(fresh, context=context).data, status=code)
-    response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
-    response["Location"] = term_url(request, fresh.slug)
-    return response
 
 
 def body_document(data, *, base: dict | None = None) -> TermDocument:
@@ -164,7 +122,7 @@ LONG_TEXTS = (
     ),
 )
 class TermViewSet(
-    KnownParameters,
+    GlossaryAPIMixin,
     GlossaryCacheMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -302,22 +260,22 @@ class TermViewSet(
     def create(self, request, *args, **kwargs):
         """A new draft from a term document."""
         document = body_document(request.data)
-        with workflow_errors():
+        with self.domain():
             result = workflow.term_create(
                 document=document, actor=request.user, source=ChangeSource.API
             )
-        return written_response(self, result.term, status.HTTP_201_CREATED)
+        return self.written(result.term, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         """Replace (or, partially, change) a term's document through the workflow."""
         term = self.get_object()
         # One transaction, the row locked before the patch's base is read: a
         # concurrent deletion then comes wholly before or wholly after.
-        with transaction.atomic(), workflow_errors():
+        with transaction.atomic(), self.domain():
             base = None
             if kwargs.get("partial"):
                 # A patch applies to the newest proposal: the pending change if any.
-                current = _current(term, lock=True)
+                current = current_term(term, lock=True)
                 pending = getattr(current, "pending", None)
                 base = (
                     pending.document
@@ -330,11 +288,11 @@ class TermViewSet(
                 document=document,
                 actor=request.user,
                 source=ChangeSource.API,
-                expected=if_match(request),
+                expected=self.expected,
             )
         if result.pending is not None:
-            return pending_response(request, result.term, result.pending)
-        return written_response(self, result.term, status.HTTP_200_OK)
+            return self.pending_written(result.term, result.pending)
+        return self.written(result.term)
 
     def partial_update(self, request, *args, **kwargs):
         """Change some fields of a term's document."""
@@ -343,11 +301,11 @@ class TermViewSet(
     def destroy(self, request, *args, **kwargs):
         """Delete a term (through the workflow, so it is audited)."""
         term = self.get_object()
-        with workflow_errors():
+        with self.domain():
             workflow.term_delete(
                 term=term,
                 actor=request.user,
                 source=ChangeSource.API,
-                expected=if_match(request),
+                expected=self.expected,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,6 +4,7 @@ permissions): ``/api/v1/webhooks/``."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from terms.api.base import GlossaryAPIMixin
 from terms.api.permissions import ModelPermissionsToRead
 from terms.api.schema import errors
 from terms.api.serializers import TextField
@@ -102,7 +103,7 @@ _ERRORS = errors(400, 401, 403, 404, 429)
     ),
     destroy=extend_schema(responses={204: None, **_ERRORS}),
 )
-class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
+class WebhookSubscriptionViewSet(GlossaryAPIMixin, viewsets.ModelViewSet):
     """Subscriptions: a new one receives events from its creation on."""
 
     queryset = WebhookSubscription.objects.all()

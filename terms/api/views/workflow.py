@@ -11,17 +11,13 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from terms.api.caching import if_match
-from terms.api.errors import workflow_errors
-from terms.api.params import KnownParameters
+from terms.api.base import GlossaryView, WriteView
 from terms.api.permissions import CanSeeDrafts
 from terms.api.schema import IF_MATCH_PARAM, errors
 from terms.api.serializers import (
     TermDetailSerializer,
 )
-from terms.api.views.terms import pending_response, written_response
 from terms.api.workflow_serializers import (
     HistorySerializer,
     PendingSerializer,
@@ -40,7 +36,7 @@ def _term(slug: str) -> Term:
     return term
 
 
-class TransitionView(KnownParameters, APIView):
+class TransitionView(WriteView):
     """``POST /terms/{slug}/transitions/{name}/``: one workflow step."""
 
     permission_classes = [IsAuthenticated]
@@ -71,7 +67,7 @@ class TransitionView(KnownParameters, APIView):
         term = _term(slug)
         body = TransitionSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        with workflow_errors():
+        with self.domain():
             term = workflow.term_transition(
                 term=term,
                 name=step,
@@ -79,12 +75,12 @@ class TransitionView(KnownParameters, APIView):
                 comment=body.validated_data.get("comment", ""),
                 replaced_by=body.validated_data.get("replaced_by", ""),
                 source=ChangeSource.API,
-                expected=if_match(request),
+                expected=self.expected,
             )
-        return written_response(self, term, status.HTTP_200_OK)
+        return self.written(term)
 
 
-class HistoryView(KnownParameters, APIView):
+class HistoryView(GlossaryView):
     """``GET /terms/{slug}/history/``: events and versions, optionally a diff."""
 
     permission_classes = [CanSeeDrafts]
@@ -145,7 +141,7 @@ class HistoryView(KnownParameters, APIView):
         }
 
 
-class PendingView(KnownParameters, APIView):
+class PendingView(GlossaryView):
     """``GET``/``DELETE /terms/{slug}/pending/``: read or withdraw the change."""
 
     permission_classes = [CanSeeDrafts]
@@ -178,14 +174,14 @@ class PendingView(KnownParameters, APIView):
     def delete(self, request, slug):
         """Its author or an approver may withdraw it."""
         term = _term(slug)
-        with workflow_errors():
+        with self.domain():
             workflow.pending_withdraw(
                 term=term, actor=request.user, source=ChangeSource.API
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RestoreVersionView(KnownParameters, APIView):
+class RestoreVersionView(WriteView):
     """``POST /terms/{slug}/versions/{n}/restore/``: propose an old version."""
 
     permission_classes = [IsAuthenticated]
@@ -202,7 +198,7 @@ class RestoreVersionView(KnownParameters, APIView):
     def post(self, request, slug, version):
         """A draft changes at once; a reviewed or approved term gets a proposal."""
         term = _term(slug)
-        with workflow_errors():
+        with self.domain():
             result = workflow.term_revert(
                 term=term,
                 version=int(version),
@@ -210,5 +206,5 @@ class RestoreVersionView(KnownParameters, APIView):
                 source=ChangeSource.API,
             )
         if result.pending is not None:
-            return pending_response(request, result.term, result.pending)
-        return written_response(self, result.term, status.HTTP_200_OK)
+            return self.pending_written(result.term, result.pending)
+        return self.written(result.term)

@@ -1,0 +1,112 @@
+"""The one base of the API's views (``GlossaryAPIMixin``) and the two shapes
+built on it: cached reads (``ReadView``) and writes (``WriteView``).
+
+What every endpoint does the same way is declared here once:
+
+- the query parameters it takes (``known_parameters``; others are a 400),
+- the statuses the reader may see (``statuses``),
+- for reads, caching and ETags keyed on the glossary version
+  (``terms.api.caching.GlossaryCacheMixin``),
+- for writes, the versions the caller read (``expected``, from ``If-Match``),
+  refusals of the domain turned into HTTP answers (``domain``), and the written
+  term's answer with its new ETag (``written``, ``pending_written``).
+
+A view then only translates HTTP into a domain call and back.
+"""
+
+from django.utils.functional import cached_property
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from terms.api.caching import GlossaryCacheMixin, if_match, term_etag
+from terms.api.errors import workflow_errors
+from terms.api.params import KnownParameters
+from terms.api.serializers import TermDetailSerializer, term_url
+from terms.api.workflow_serializers import PendingSerializer
+from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
+from terms.models import Status, Term
+from terms.reads import selectors
+
+
+class GlossaryAPIMixin(KnownParameters):
+    """Shared by every view of the API (first among a view's bases)."""
+
+    @cached_property
+    def statuses(self) -> list[str]:
+        """The statuses the requesting user may see."""
+        return selectors.visible_statuses(self.request.user)
+
+    # --- writes -----------------------------------------------------------------
+
+    @property
+    def expected(self) -> set[str] | None:
+        """The term versions the caller says it read (``If-Match``); None: any."""
+        return if_match(self.request)
+
+    @staticmethod
+    def domain():
+        """Run a domain call; its refusals become 403, 404, 409, 412 or 400."""
+        return workflow_errors()
+
+    def written(self, term: Term, code: int = status.HTTP_200_OK) -> Response:
+        """The written term's detail, with its new ETag and location."""
+        fresh = selectors.term_detail_queryset(Status.values).filter(pk=term.pk).first()
+        if fresh is None:
+            raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
+        context = {"request": self.request, "statuses": self.statuses}
+        response = Response(TermDetailSerializer(fresh, context=context).data, code)
+        response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
+        response["Location"] = term_url(self.request, fresh.slug)
+        return response
+
+    def pending_written(self, term: Term, pending) -> Response:
+        """202 with a pending change and its diff against the live term; the
+        ETag names the term with this pending change, for the next ``If-Match``."""
+        fresh = current_term(term)
+        live = document_from_term(fresh).to_data()
+        context = {"request": self.request, "live": live}
+        body = PendingSerializer(pending, context=context)
+        response = Response(body.data, status=status.HTTP_202_ACCEPTED)
+        response["ETag"] = term_etag(fresh, selectors.glossary_state().version)
+        return response
+
+
+def current_term(term: Term, *, lock: bool = False) -> Term:
+    """The term as stored now, with its document's parts and pending change; 404
+    when a concurrent request deleted it. ``lock`` holds its row until the
+    transaction ends, so the parts read are the ones a write will replace."""
+    from django.db import transaction
+
+    queryset = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
+    if lock and transaction.get_connection().features.has_select_for_update_of:
+        queryset = queryset.select_for_update(of=("self",))
+    else:
+        queryset = queryset.select_related("pending")
+    current = queryset.filter(pk=term.pk).first()
+    if current is None:
+        raise NotFound(f"The term {term.slug!r} was deleted meanwhile.")
+    return current
+
+
+class GlossaryView(GlossaryAPIMixin, APIView):
+    """A plain endpoint of the API."""
+
+
+class ReadView(GlossaryAPIMixin, GlossaryCacheMixin, APIView):
+    """A read-only endpoint: anyone may read, GET answers are cached and
+    validated by the glossary version."""
+
+    permission_classes = [AllowAny]
+
+    def context(self) -> dict:
+        """Serializer context: the request and the reader's languages."""
+        return {"request": self.request, "languages": self.languages}
+
+
+class WriteView(GlossaryView):
+    """An endpoint that writes through the workflow: signed-in callers only."""
+
+    permission_classes = [IsAuthenticated]

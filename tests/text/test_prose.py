@@ -1,0 +1,265 @@
+"""Finding terms in ordinary prose: inflected forms, acronyms in their capitals,
+abbreviations the text defines; lookup of inflected forms; autocomplete that
+answers the same on both databases. Sentences are written for these tests."""
+
+import pytest
+
+from terms.text.inflection import base_keys, is_acronym, variant_keys
+from tests.helpers import base_term, import_folders, write_term
+
+pytestmark = pytest.mark.django_db
+
+
+def term(name, aliases=(), part="noun", **extra):
+    return base_term(
+        name,
+        aliases=list(aliases) or [f"{name} alias"],
+        part_of_speech=part,
+        status="approved",
+        relationships={},
+        **extra,
+    )
+
+
+@pytest.fixture
+def prose_glossary(tmp_path):
+    for data in (
+        term("embedding", ["vector representation"]),
+        term("vector database", ["vector store"]),
+        term("hallucination", ["confabulation"]),
+        term("guardrail", ["safety filter"]),
+        term("fine-tuning", ["SFT"], part="process"),
+        term("reward model", ["preference model"]),
+        term("model card", ["model documentation"]),
+        term("log probability", ["logprob"]),
+        term("retrieval-augmented generation", ["RAG"]),
+        term("large language model", ["LLM"]),
+        term("low-rank adaptation", ["LoRA"]),
+        term("differential privacy", ["dp"]),
+        term("Wilson disease", ["hepatolenticular degeneration"]),
+        term("diabetes mellitus", ["diabetes"]),
+        term("aniridia", ["iris absence"]),
+        term("red teaming", ["adversarial testing"], part="process"),
+        term("Addison's disease", ["adrenal insufficiency"]),
+    ):
+        write_term(tmp_path, data)
+    import_folders(tmp_path)
+
+
+def annotate(api, text):
+    response = api.post("/api/v1/annotate/", {"text": text}, format="json")
+    assert response.status_code == 200, response.content
+    return [
+        (text[s["start"] : s["end"]], s["slug"], s["match"])
+        for s in response.json()["spans"]
+    ]
+
+
+def test_inflected_forms_in_ordinary_sentences(prose_glossary, api):
+    text = (
+        "Our embeddings are stored in two vector databases. Hallucinations dropped "
+        "after we added guardrails. We fine-tuned two reward models and published "
+        "model cards with log-probabilities."
+    )
+    assert annotate(api, text) == [
+        ("embeddings", "embedding", "inflection"),
+        ("vector databases", "vector-database", "inflection"),
+        ("Hallucinations", "hallucination", "inflection"),
+        ("guardrails", "guardrail", "inflection"),
+        ("fine-tuned", "fine-tuning", "inflection"),
+        ("reward models", "reward-model", "inflection"),
+        ("model cards", "model-card", "inflection"),
+        ("log-probabilities", "log-probability", "inflection"),
+    ]
+
+
+def test_verb_forms_only_for_processes(prose_glossary, api):
+    # "red teaming" is a process: "red-teamed" is one of its forms. "embedding"
+    # is a noun: "embedded" is not a form of it.
+    text = "They red-teamed the system; the chart was embedded in a page."
+    assert annotate(api, text) == [("red-teamed", "red-teaming", "inflection")]
+
+
+def test_acronyms_match_their_capitals_not_ordinary_words(prose_glossary, api):
+    text = (
+        "Two LLMs used RAG with LoRA adapters. She wiped it with a rag; "
+        "lora and llm in lower case are not acronyms. DP and dp both count."
+    )
+    assert annotate(api, text) == [
+        ("LLMs", "large-language-model", "acronym"),
+        ("RAG", "retrieval-augmented-generation", "acronym"),
+        ("LoRA", "low-rank-adaptation", "acronym"),
+        # "dp" was written in lower case, so any case matches it.
+        ("DP", "differential-privacy", "alias"),
+        ("dp", "differential-privacy", "alias"),
+    ]
+
+
+def test_abbreviations_the_text_defines(prose_glossary, api):
+    text = (
+        "Wilson disease (WD) is rare. Patients with WD need care, and two WDs "
+        "were compared. Insulin-dependent diabetes mellitus (IDDM) is common; "
+        "IDDM starts early. Aniridia (PAX6) is a gene link, so PAX6 stays plain."
+    )
+    assert annotate(api, text) == [
+        ("Wilson disease", "wilson-disease", "exact"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+        ("WDs", "wilson-disease", "defined_abbreviation"),
+        # The long form the letters spell starts before the glossary's name.
+        ("Insulin-dependent diabetes mellitus", "diabetes-mellitus", "exact"),
+        ("IDDM", "diabetes-mellitus", "defined_abbreviation"),
+        ("IDDM", "diabetes-mellitus", "defined_abbreviation"),
+        ("Aniridia", "aniridia", "exact"),
+    ]
+    # A definition counts for its own text only.
+    assert annotate(api, "WD is rare.") == []
+    # The abbreviation may open a longer parenthesis.
+    assert annotate(api, "Wilson disease (WD; a copper disorder) and WD.") == [
+        ("Wilson disease", "wilson-disease", "exact"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+        ("WD", "wilson-disease", "defined_abbreviation"),
+    ]
+
+
+def test_lookup_answers_for_an_inflected_form(prose_glossary, api):
+    response = api.get("/api/v1/lookup/", {"q": "embeddings"})
+    assert response.status_code == 200
+    [match] = response.json()["matches"]
+    assert (match["slug"], match["matched_on"], match["alias"]) == (
+        "embedding",
+        "inflection",
+        "embedding",
+    )
+    [match] = api.get("/api/v1/lookup/", {"q": "fine-tuned"}).json()["matches"]
+    assert (match["slug"], match["matched_on"]) == ("fine-tuning", "inflection")
+    # An inflected alias: "vector stores" is the plural of an alias.
+    [match] = api.get("/api/v1/lookup/", {"q": "vector stores"}).json()["matches"]
+    assert (match["slug"], match["alias"]) == ("vector-database", "vector store")
+    # A near miss still gets suggestions.
+    miss = api.get("/api/v1/lookup/", {"q": "halucinations"})
+    assert miss.status_code == 404
+    assert "hallucination" in [s["slug"] for s in miss.json()["suggestions"]]
+
+
+def test_typographic_quotes_are_plain_quotes(prose_glossary, api):
+    curly = "Addison\u2019s disease"
+    [match] = api.get("/api/v1/lookup/", {"q": curly}).json()["matches"]
+    assert (match["slug"], match["matched_on"]) == ("addison's-disease", "name")
+    assert annotate(api, f"Signs of {curly} vary.") == [
+        (curly, "addison's-disease", "exact")
+    ]
+
+
+def test_search_finds_other_forms_of_a_word_on_both_databases(prose_glossary, api):
+    body = api.get("/api/v1/terms/", {"q": "hallucinations"}).json()
+    assert body["results"][0]["slug"] == "hallucination"
+    body = api.get("/api/v1/terms/", {"q": "model cards"}).json()
+    assert body["results"][0]["slug"] == "model-card"
+
+
+#: Queries and the completions both databases must give for the sample glossary.
+AUTOCOMPLETE = {
+    "trasnf": ["transformer"],
+    "tok": ["tokenizer"],
+    "prompt inj": ["prompt-injection"],
+    "halucin": ["hallucination"],
+    "embedings": ["embedding"],
+    "zzzz": [],
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), AUTOCOMPLETE.items())
+def test_autocomplete_is_the_same_on_both_databases(fixtures_db, api, query, expected):
+    body = api.get("/api/v1/autocomplete/", {"q": query, "limit": 3}).json()
+    assert [r["slug"] for r in body["results"]][: len(expected) or None] == expected
+
+
+def test_the_rules_in_isolation():
+    assert is_acronym("RAG")
+    assert is_acronym("LoRA")
+    assert is_acronym("GPT-4")
+    assert not is_acronym("rag")
+    assert not is_acronym("Transformer")
+    assert not is_acronym("Large Language Model")
+    assert variant_keys("RAG") == ()
+    assert "reward models" in variant_keys("reward model")
+    assert "fine tuned" in variant_keys("fine-tuning", verbs=True)
+    assert "fine tuned" not in variant_keys("fine-tuning")
+    assert "embedding" in base_keys("embeddings")
+
+
+def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("ovarian cancer", "ovarian-cancer", "name"),
+            ("breast cancer", "breast-cancer", "name"),
+        ]
+    )
+    text = "Risk of breast or ovarian cancer, and of lung or ovarian cancer."
+    found = [(text[s.start : s.end], s.best.slug) for s in find_spans(matcher, text)]
+    assert found == [
+        ("breast or ovarian cancer", "ovarian-cancer"),
+        # "lung cancer" is not in the glossary: the span stays as matched.
+        ("ovarian cancer", "ovarian-cancer"),
+    ]
+
+
+def test_a_word_that_specializes_a_term_joins_the_span_it_precedes():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("cancer", "cancer", "name"),
+            ("breast cancer", "breast-cancer", "name"),
+            ("carcinoma", "carcinoma", "name"),
+            ("the cancer", "the-cancer", "alias"),
+            ("ataxia", "ataxia", "name"),
+        ]
+    )
+    text = (
+        "Breast carcinoma, the carcinoma and severe carcinoma; breast cancer; "
+        "breast\ncarcinomas; breast ataxia."
+    )
+    found = [
+        (text[s.start : s.end], s.best.slug, s.best.match)
+        for s in find_spans(matcher, text)
+    ]
+    assert found == [
+        # "breast" makes "cancer" more specific in the glossary's own names.
+        ("Breast carcinoma", "carcinoma", "qualified"),
+        # A function word never does, though a name starts with it; "severe"
+        # makes nothing more specific here.
+        ("carcinoma", "carcinoma", "exact"),
+        ("carcinoma", "carcinoma", "exact"),
+        ("breast cancer", "breast-cancer", "exact"),
+        ("breast\ncarcinomas", "carcinoma", "qualified"),
+        ("breast ataxia", "ataxia", "qualified"),
+    ]
+
+
+def test_an_abbreviation_of_only_the_end_of_a_name_is_not_that_name():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("deficiency of aspartoacylase", "aspa-deficiency", "name"),
+            ("hepatolenticular degeneration", "wilson-disease", "alias"),
+        ]
+    )
+    text = (
+        "A deficiency of aspartoacylase (ASPA) lowers ASPA activity; "
+        "hepatolenticular degeneration (HD) differs, and HD is rare."
+    )
+    found = [(text[s.start : s.end], s.best.slug) for s in find_spans(matcher, text)]
+    assert found == [
+        # "ASPA" spells only "aspartoacylase", the end of the name: the enzyme,
+        # not the deficiency.
+        ("deficiency of aspartoacylase", "aspa-deficiency"),
+        ("hepatolenticular degeneration", "wilson-disease"),
+        # "HD" spells the whole alias: it stands for the term.
+        ("HD", "wilson-disease"),
+        ("HD", "wilson-disease"),
+    ]
