@@ -12,7 +12,7 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto
 
-.PHONY: worker run serve dev test contract lint format setup clean new-term docs
+.PHONY: worker run serve dev test test-fast contract lint format setup clean new-term docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -68,6 +68,11 @@ new-term: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The quick loop while working: everything but the tests marked slow (servers
+# of their own, browsers, whole corpora); make test runs them all.
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not contract and not slow" $(PYTEST_ARGS)
 
 # The API against its OpenAPI schema (Schemathesis, a few minutes; CI runs it).
 contract: $(VENV)/.dev

@@ -241,9 +241,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI 3.1: the version that can describe webhooks (what each delivery
+    # to a subscription carries: terms/api/webhook_schema.py).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": "terms.api.webhook_schema.WEBHOOKS",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "terms.api.schema.complete_schema",
+        "terms.api.schema.nullable_as_type",
     ],
 }
 

@@ -91,6 +91,9 @@ def pytest_collection_modifyitems(session, config, items):
         return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)  # a real browser each
 
 
 @pytest.fixture(autouse=True)

@@ -246,3 +246,32 @@ def _enumerate_filter_values(result) -> None:
 
 
 _FILTERS = ("status", "part_of_speech", "category", "role", "tag")
+
+
+def nullable_as_type(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI 3.1 has no ``nullable``.
+
+    Schemas written by hand here, and DRF's page envelope, still say
+    ``nullable: true``; in 3.1 (JSON Schema) null is a type of its own, so each
+    becomes ``type: [..., "null"]`` (or a ``oneOf`` with null where the schema
+    has no type of its own), and validators accept the nulls the API sends.
+    """
+
+    def visit(node):
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: visit(value) for key, value in node.items()}
+        if node.pop("nullable", False) is not True:
+            return node
+        kind = node.get("type")
+        if isinstance(kind, str):
+            node["type"] = [kind, "null"]
+        elif isinstance(kind, list):
+            node["type"] = [*kind, *(["null"] if "null" not in kind else [])]
+        else:
+            return {"oneOf": [node, {"type": "null"}]}
+        return node
+
+    return visit(result)

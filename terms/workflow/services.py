@@ -98,6 +98,7 @@ def wanted_refresh(keys: Iterable[str] | None = None) -> None:
         )
 
 
+@transaction.atomic(savepoint=False)
 def glossary_touch(
     changed: Iterable[int] | None = None,
     *,

@@ -34,6 +34,7 @@ def test_every_export_format_imports_back_unchanged(corpus_db, api, tmp_path, fm
     assert len(report["rows"]) == 112
 
 
+@pytest.mark.slow
 def test_the_three_rdf_formats_hold_the_same_graph(corpus_db, api):
     # rdflib's isomorphism test takes minutes on a graph with this many blank
     # nodes (citations, order lists); equal sizes, equal ground triples and

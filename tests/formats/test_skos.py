@@ -45,6 +45,7 @@ def graph_of(api, url: str, fmt: str, **headers) -> Graph:
     return Graph().parse(data=response.content, format=PARSERS[fmt])
 
 
+@pytest.mark.slow
 def test_the_whole_glossary_is_valid_skos_in_three_formats(corpus_db, api):
     graphs = {
         fmt: graph_of(api, "/api/v1/export/", fmt, HTTP_ACCEPT=MEDIA[fmt])
@@ -195,6 +196,7 @@ def test_every_export_passes_skosifys_checks(corpus_db, api, caplog, fmt):
     assert integrity_problems(graph) == []
 
 
+@pytest.mark.slow
 def test_links_skos_cannot_say_survive_the_round_trip(corpus_db, api, tmp_path):
     """The corpus has related links to broader-transitive terms (reward model
     broader RLHF, RLHF related reward model): kept out of SKOS's related,

@@ -14,7 +14,7 @@ from terms.documents.naming import lookup_key
 from terms.models import Label, LabelKind, Relationship, Term
 from tests.helpers import api_client_for, make_user, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 LANGUAGES = ("en", "fr", "es", "ru", "ar")
 

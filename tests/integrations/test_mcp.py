@@ -209,6 +209,7 @@ def test_a_proposed_change_to_an_approved_term_waits_for_review(http_server):
 # --- stdio: manage.py mcp, as a desktop agent starts it -----------------------------
 
 
+@pytest.mark.slow
 def test_an_agent_session_over_stdio(tmp_path):
     corpus = need(CORPUS / "ai-glossary", "reference corpus")
     env = {

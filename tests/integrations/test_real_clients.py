@@ -22,6 +22,8 @@ from tests.helpers import ROOT, start_make_serve
 from tests.integrations.test_mcp import _body, _run_async
 from tests.integrations.test_security_mcp import INITIALIZE
 
+pytestmark = pytest.mark.slow  # a production server of its own
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):

@@ -142,6 +142,7 @@ def test_the_manifest_follows_the_specification(corpus_db, api):
     assert body["suggest"]["entity"]["service_path"] == "/suggest/entity/"
 
 
+@pytest.mark.slow
 def test_corpus_names_and_aliases_reconcile_to_their_terms(corpus_db, api):
     docs = corpus_documents(corpus_db)
     wanted = {

@@ -27,7 +27,7 @@ from tests.helpers import (
     write_term,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TEXT = (
     "An AI agent grounds its answers with retrieval-augmented generation, and "

@@ -33,7 +33,7 @@ from tests.helpers import (
 )
 from tests.serving.test_outage import redis_of_its_own
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TEXT = "Every prompt fills the context window; a guardrail checks the prompt."
 

@@ -21,7 +21,7 @@ from tests.helpers import (
     start_make_serve,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def free_port() -> int:

@@ -65,6 +65,7 @@ def test_the_first_read_stores_the_detail_and_later_ones_are_one_query(corpus_db
     assert call(app, detail("log-probability"))[2] == first
 
 
+@pytest.mark.slow
 def test_every_corpus_term_is_served_as_django_renders_it(corpus_db, app):
     slugs = list(Term.objects.filter(status="approved").values_list("slug", flat=True))
     assert len(slugs) == 112

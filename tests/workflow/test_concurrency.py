@@ -28,7 +28,7 @@ from tests.helpers import (
     wait_for_health,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 #: Races per test: each lost update reproduced in every trial before the fix.
 TRIALS = int(__import__("os").environ.get("GLOSSARY_RACE_TRIALS", "4"))

@@ -15,7 +15,7 @@ from tests.helpers import base_term, import_folders, write_term
 # connection (and its transaction) as the request starts and ends.
 from tests.serving.test_frontcache import _keep_the_test_connection  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 COUNT = 1100  # over the 1,000 rows that make an import a bulk load
 
