@@ -5,6 +5,7 @@ import json
 from rest_framework import renderers
 
 from terms.documents.document import dump_yaml
+from terms.formats import registry
 
 
 class TermYAMLRenderer(renderers.BaseRenderer):
@@ -34,23 +35,9 @@ class TermMarkdownRenderer(renderers.BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
-class ZipRenderer(renderers.BaseRenderer):
-    """A zip archive of YAML files (``GET /api/v1/export/?format=yaml``)."""
-
-    media_type = "application/zip"
-    format = "yaml"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        """Bytes as they are; anything else (an error body) as YAML."""
-        if isinstance(data, bytes):
-            return data
-        return dump_yaml(data).encode("utf-8")
-
-
-class RDFRenderer(renderers.BaseRenderer):
-    """SKOS as bytes already serialised (``terms.formats.skos``); errors as JSON."""
+class FileRenderer(renderers.BaseRenderer):
+    """A file already written by its format (``terms.formats.registry``), as
+    bytes; anything else (an error body) as JSON."""
 
     charset = "utf-8"
     render_style = "binary"
@@ -62,34 +49,25 @@ class RDFRenderer(renderers.BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
-class TurtleRenderer(RDFRenderer):
-    """SKOS in Turtle."""
-
-    media_type = "text/turtle"
-    format = "ttl"
-
-
-class RDFXMLRenderer(RDFRenderer):
-    """SKOS in RDF/XML."""
-
-    media_type = "application/rdf+xml"
-    format = "rdf"
-
-
-class JSONLDRenderer(RDFRenderer):
-    """SKOS in JSON-LD."""
-
-    media_type = "application/ld+json"
-    format = "jsonld"
+def file_renderer(name: str, *, glossary: bool = False) -> type[FileRenderer]:
+    """The renderer of the registered format ``name``: its media type, or with
+    ``glossary`` the media type of the whole glossary written (YAML: a zip)."""
+    fmt = registry.get(name)
+    archive = glossary and fmt.export_media_type != fmt.media_type
+    return type(
+        f"{name.title()}FileRenderer",
+        (FileRenderer,),
+        {
+            "__doc__": fmt.label,
+            "media_type": fmt.export_media_type if glossary else fmt.media_type,
+            "format": fmt.name,
+            # An archive is bytes, not text in some character set.
+            "charset": None if archive else FileRenderer.charset,
+        },
+    )
 
 
-class CSVRenderer(RDFRenderer):
-    """The glossary as CSV in OpenMetadata's glossary layout
-    (``terms.formats.csvfile``)."""
-
-    media_type = "text/csv"
-    format = "csv"
-
-
-#: The SKOS renderers, for views that offer them.
-SKOS_RENDERERS = [TurtleRenderer, RDFXMLRenderer, JSONLDRenderer]
+#: One term as SKOS, for the term detail.
+SKOS_RENDERERS = [file_renderer(name) for name in registry.SKOS]
+#: The whole glossary in every registered format, for the export.
+EXPORT_RENDERERS = [file_renderer(name, glossary=True) for name in registry.FORMATS]

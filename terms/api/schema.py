@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from terms.api.serializers import ErrorSerializer
+from terms.formats import registry
 from terms.models import Status
 
 ERRORS = {
@@ -23,11 +24,25 @@ ERRORS = {
 }
 
 
-#: SKOS answers: Turtle and RDF/XML as text; JSON-LD as any JSON value.
+def _body_type(media_type: str):
+    """How the schema describes a file's body: an archive as binary, JSON-LD as
+    any JSON value, the other formats as text."""
+    if media_type == "application/zip":
+        return OpenApiTypes.BINARY
+    if media_type.endswith("json"):
+        return OpenApiTypes.ANY
+    return OpenApiTypes.STR
+
+
+#: SKOS answers (one term, or the glossary), from the format registry.
 SKOS_RESPONSES = {
-    (200, "text/turtle"): OpenApiTypes.STR,
-    (200, "application/rdf+xml"): OpenApiTypes.STR,
-    (200, "application/ld+json"): OpenApiTypes.ANY,
+    (200, registry.get(name).media_type): _body_type(registry.get(name).media_type)
+    for name in registry.SKOS
+}
+#: The whole glossary in every registered format (``GET /export/``).
+EXPORT_RESPONSES = {
+    (200, fmt.export_media_type): _body_type(fmt.export_media_type)
+    for fmt in registry.FORMATS.values()
 }
 
 

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from terms.api import views
+from terms.formats import registry
 from terms.workflow.steps import TRANSITIONS
 
 app_name = "api"
@@ -14,10 +15,13 @@ router.register("webhooks", views.WebhookSubscriptionViewSet, basename="webhook"
 
 SLUG = r"(?P<slug>[^/]+)"
 STEPS = "|".join(t.url_name for t in TRANSITIONS.values())
+#: One term as JSON, its YAML document, its Markdown page, or SKOS in each
+#: registered SKOS format.
+DETAIL_FORMATS = "|".join(["yaml", "md", "json", *registry.SKOS])
 
 urlpatterns = [
     re_path(
-        rf"^terms/{SLUG}\.(?P<format>yaml|md|json|ttl|rdf|jsonld)$",
+        rf"^terms/{SLUG}\.(?P<format>{DETAIL_FORMATS})$",
         views.TermViewSet.as_view({"get": "retrieve"}),
         name="term-detail-format",
     ),

@@ -133,18 +133,14 @@ def glossary_csv(statuses: Iterable[str] | None = None) -> tuple[str, list[str]]
     return csvfile.write_csv(term_documents(statuses))
 
 
-def export_csv(path: str | Path) -> tuple[int, list[str]]:
-    """Write the whole glossary as CSV to ``path``; the term count and losses."""
+def export_file(path: str | Path, name: str) -> tuple[int, list[str]]:
+    """Write the whole glossary to the file ``path`` in the registered format
+    ``name`` (``terms.formats.registry``); the term count and what the format
+    could not carry."""
+    from terms.formats import registry
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text, losses = glossary_csv()
-    _write_atomic(path, text)
+    content, losses = registry.get(name).write(None)
+    _write_atomic(path, content)
     return Term.objects.count(), losses
-
-
-def export_skos(path: str | Path, fmt: str) -> int:
-    """Write the whole glossary as SKOS to the file ``path``; the term count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, glossary_skos(fmt))
-    return Term.objects.count()

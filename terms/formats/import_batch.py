@@ -37,6 +37,7 @@ from terms.documents.document import (
     validate_term_data,
 )
 from terms.documents.mapping import documents_for
+from terms.formats import registry
 from terms.formats.import_files import MANY_SUFFIXES, read_file
 from terms.models import Category, Term, TermSource
 from terms.reads.selectors import known_roles
@@ -246,13 +247,8 @@ def _add_document(
 
 def _parse_many(batch: Batch, path: Path, raw: bytes, roles) -> None:
     """The documents of a SKOS or CSV file, each validated like a YAML file."""
-    from terms.formats import csvfile, skos_import
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        entries, problems = csvfile.read_csv(raw, file=str(path))
-    else:
-        entries, problems = skos_import.read_skos(raw, file=str(path), suffix=suffix)
+    fmt = registry.for_suffix(path.suffix)
+    entries, problems = fmt.read(raw, str(path))
     batch.problems.extend(problems)
     for entry in entries:
         batch.warnings.extend(entry.warnings)

@@ -5,13 +5,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from terms.documents.yaml_loader import Problem
+from terms.formats import registry
 
 __all__ = ["MANY_SUFFIXES", "TERM_SUFFIXES", "collect_files", "read_file"]
 
-TERM_SUFFIXES = (".yml", ".yaml")
-#: Files that hold many terms: SKOS (``terms.formats.skos_import``) and CSV
-#: (``terms.formats.csvfile``).
-MANY_SUFFIXES = (".ttl", ".rdf", ".jsonld", ".csv")
+#: Files that hold one term each (YAML), and files that hold many (SKOS, CSV):
+#: as the format registry (``terms.formats.registry``) says.
+TERM_SUFFIXES = registry.suffixes(many=False)
+MANY_SUFFIXES = registry.suffixes(many=True)
 
 
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -29,10 +30,11 @@ def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem
             files.extend(found)
         elif path.is_file():
             if path.suffix.lower() not in (*TERM_SUFFIXES, *MANY_SUFFIXES):
+                *most, last = registry.suffixes()
+                takes = f"{', '.join(most)} and {last}"
                 problems.append(
                     Problem(
-                        "not a term file: import takes .yml, .ttl, .rdf, .jsonld "
-                        "and .csv files",
+                        f"not a term file: import takes {takes} files",
                         file=str(path),
                     )
                 )

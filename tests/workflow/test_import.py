@@ -238,7 +238,7 @@ def test_missing_path_and_non_yaml_file_are_errors(tmp_path):
     assert ("nope", "no such file or directory") in messages
     assert (
         "notes.txt",
-        "not a term file: import takes .yml, .ttl, .rdf, .jsonld and .csv files",
+        "not a term file: import takes .yml, .yaml, .ttl, .rdf, .jsonld and .csv files",
     ) in messages
     assert (tmp_path.name, "directory holds no .yml files") in messages
 

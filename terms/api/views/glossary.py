@@ -1,8 +1,5 @@
 """The glossary as a whole: facets, stats, wanted terms, export, health."""
 
-import io
-import zipfile
-
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import reverse
@@ -14,8 +11,8 @@ from rest_framework.response import Response
 from terms.api.base import ReadView
 from terms.api.errors import error_body
 from terms.api.pagination import GlossaryPagination
-from terms.api.renderers import SKOS_RENDERERS, CSVRenderer, ZipRenderer
-from terms.api.schema import PAGE_PARAMETERS, SKOS_RESPONSES, errors
+from terms.api.renderers import EXPORT_RENDERERS
+from terms.api.schema import EXPORT_RESPONSES, PAGE_PARAMETERS, errors
 from terms.api.serializers import (
     CategorySerializer,
     RoleSerializer,
@@ -25,7 +22,7 @@ from terms.api.serializers import (
     WantedSerializer,
 )
 from terms.documents import jsonschema
-from terms.formats import exporter, skos
+from terms.formats import exporter, registry
 from terms.reads import selectors
 from terms.serving import stamp
 
@@ -122,7 +119,7 @@ class WantedView(ReadView):
         OpenApiParameter(
             "format",
             str,
-            enum=["json", "yaml", *skos.FORMATS, "csv"],
+            enum=["json", *registry.FORMATS],
             description=(
                 "json (default), yaml (a zip archive of the term files), SKOS "
                 "as ttl (Turtle), rdf (RDF/XML) or jsonld (JSON-LD), or csv "
@@ -133,38 +130,25 @@ class WantedView(ReadView):
     ],
     responses={
         (200, "application/json"): OpenApiTypes.OBJECT,
-        (200, "application/zip"): OpenApiTypes.BINARY,
-        **SKOS_RESPONSES,
-        (200, "text/csv"): OpenApiTypes.STR,
+        **EXPORT_RESPONSES,
     },
 )
 class ExportView(ReadView):
     """``GET /export/``: what ``export_terms`` writes, of the visible terms."""
 
-    renderer_classes = [
-        renderers.JSONRenderer,
-        ZipRenderer,
-        *SKOS_RENDERERS,
-        CSVRenderer,
-    ]
+    renderer_classes = [renderers.JSONRenderer, *EXPORT_RENDERERS]
 
     def get(self, request):
         """JSON, a zip archive of the YAML files, SKOS or CSV."""
-        fmt = request.accepted_renderer.format
-        if fmt in skos.FORMATS:
-            return Response(exporter.glossary_skos(fmt, self.statuses))
-        if fmt == "csv":
-            text, _ = exporter.glossary_csv(self.statuses)
-            response = Response(text.encode("utf-8"))
-            response["Content-Disposition"] = 'attachment; filename="glossary.csv"'
-            return response
-        if fmt == "yaml":
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, text in exporter.glossary_files(self.statuses).items():
-                    archive.writestr(f"glossary/{name}", text)
-            response = Response(buffer.getvalue())
-            response["Content-Disposition"] = 'attachment; filename="glossary.zip"'
+        name = request.accepted_renderer.format
+        if name in registry.FORMATS:
+            fmt = registry.get(name)
+            content, _ = fmt.write(self.statuses)
+            response = Response(content)
+            if name not in registry.SKOS:  # downloads; SKOS is read in place
+                response["Content-Disposition"] = (
+                    f'attachment; filename="{fmt.filename}"'
+                )
             return response
         data = exporter.glossary_data(self.statuses)
         return Response({"glossary_version": self.glossary_version, **data})

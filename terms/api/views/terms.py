@@ -33,7 +33,7 @@ from terms.api.workflow_serializers import PendingSerializer
 from terms.documents.document import TermDocument, validate_term_data
 from terms.documents.mapping import document_from_term
 from terms.documents.yaml_loader import Problem
-from terms.formats import exporter, skos
+from terms.formats import exporter, registry
 from terms.models import ChangeSource, Term
 from terms.reads import selectors
 from terms.serving import readmodel
@@ -230,7 +230,7 @@ class TermViewSet(
         """The term as JSON, its YAML document, its Markdown page or SKOS."""
         term = self.get_object()
         fmt = request.accepted_renderer.format
-        if fmt in skos.FORMATS:
+        if fmt in registry.SKOS:
             return Response(exporter.glossary_skos(fmt, self.statuses, slug=term.slug))
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())

@@ -1,5 +1,6 @@
 """``manage.py export_terms``: write the glossary as canonical YAML files, or as
-one SKOS file (``--format ttl|rdf|jsonld``) or CSV file (``--format csv``)."""
+one file of any other registered format (``--format csv|ttl|rdf|jsonld``,
+``terms.formats.registry``)."""
 
 import json
 from pathlib import Path
@@ -7,8 +8,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from terms.documents.jsonschema import term_document_schema
-from terms.formats.exporter import export_csv, export_glossary, export_skos
-from terms.formats.skos import FORMATS
+from terms.formats import registry
+from terms.formats.exporter import export_file, export_glossary
 
 
 class Command(BaseCommand):
@@ -33,12 +34,17 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--format",
-            choices=["yaml", *FORMATS, "csv"],
+            choices=list(registry.FORMATS),
             default="yaml",
             help=(
-                "yaml (default): DIR is a folder of term files; ttl, rdf or jsonld: "
-                "DIR is the file to write the glossary to as SKOS; csv: the file "
-                "to write it to in OpenMetadata's glossary CSV layout."
+                "yaml (default): DIR is a folder of term files; any other: DIR "
+                "is the one file to write the glossary to: "
+                + "; ".join(
+                    f"{fmt.name}: {fmt.label}"
+                    for fmt in registry.FORMATS.values()
+                    if fmt.name != "yaml"
+                )
+                + "."
             ),
         )
         parser.add_argument(
@@ -54,11 +60,8 @@ class Command(BaseCommand):
                 return
         elif not options["directory"]:
             raise CommandError("give a folder to export to, or --schema FILE")
-        if options["format"] == "csv":
-            self.write_csv(options["directory"])
-            return
         if options["format"] != "yaml":
-            self.write_skos(options["directory"], options["format"])
+            self.write_file(options["directory"], registry.get(options["format"]))
             return
         try:
             report = export_glossary(options["directory"], clean=options["clean"])
@@ -81,30 +84,23 @@ class Command(BaseCommand):
             )
         )
 
-    def write_skos(self, path: str, fmt: str) -> None:
-        """The whole glossary as one SKOS file."""
+    def write_file(self, path: str, fmt: registry.Format) -> None:
+        """The whole glossary as one file; what the format cannot carry, as
+        warnings."""
         if Path(path).is_dir():
-            raise CommandError(f"{path} is a folder; --format {fmt} writes one file")
+            raise CommandError(
+                f"{path} is a folder; --format {fmt.name} writes one file"
+            )
         try:
-            count = export_skos(path, fmt)
-        except OSError as exc:
-            raise CommandError(f"cannot write {path}: {exc}") from exc
-        self.stdout.write(
-            self.style.SUCCESS(f"Wrote {count} term(s) to {path} as SKOS ({fmt}).")
-        )
-
-    def write_csv(self, path: str) -> None:
-        """The whole glossary as one CSV file; what CSV cannot carry, as warnings."""
-        if Path(path).is_dir():
-            raise CommandError(f"{path} is a folder; --format csv writes one file")
-        try:
-            count, losses = export_csv(path)
+            count, losses = export_file(path, fmt.name)
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc}") from exc
         for loss in losses:
-            self.stderr.write(self.style.WARNING(f"warning: not in the CSV: {loss}"))
+            self.stderr.write(
+                self.style.WARNING(f"warning: not in the {fmt.name} file: {loss}")
+            )
         self.stdout.write(
-            self.style.SUCCESS(f"Wrote {count} term(s) to {path} as CSV.")
+            self.style.SUCCESS(f"Wrote {count} term(s) to {path} as {fmt.label}.")
         )
 
     def write_schema(self, path: str) -> None:
