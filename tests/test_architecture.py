@@ -167,3 +167,32 @@ def test_the_domain_imports_nothing_from_what_serves_it():
         if module.startswith(tuple(f"terms.{name}" for name in DOMAIN))
     }
     assert {module: targets for module, targets in wrong.items() if targets} == {}
+
+
+def test_the_layout_in_the_docs_names_what_the_package_holds():
+    """docs/development.md draws the tree: every package of ``terms/`` is in
+    it, and every module it names exists where it says."""
+    import re
+
+    text = (PACKAGE.parent / "docs" / "development.md").read_text()
+    tree = text.split("```", 2)[1]
+    named_packages = set(re.findall(r"^  (\w+)/", tree, flags=re.M))
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} - {
+        "migrations",
+        "management",
+    }
+    assert packages <= named_packages, sorted(packages - named_packages)
+    block = tree.split("\nterms/", 1)[1].split("\nfixtures/", 1)[0]
+    current = None
+    missing = []
+    for line in block.splitlines():
+        package = re.match(r"^  (\w+)/", line)
+        if package:
+            current = package.group(1)
+        elif re.match(r"^  \S", line):
+            current = None  # a module of terms/ itself
+        for module in set(re.findall(r"\b(\w+)\.py\b", line)) - {"manage"}:
+            places = [PACKAGE, *([PACKAGE / current] if current else [])]
+            if not any((place / f"{module}.py").exists() for place in places):
+                missing.append((current, module))
+    assert missing == []

@@ -102,7 +102,11 @@ def _load(term: Term) -> Term:
     The row is locked until the transaction ends, so two writers of one term
     take turns. A term deleted meanwhile is reported as gone.
     """
-    queryset = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH)
+    # The pending change comes in the same query: writers lock the term's row
+    # before they touch it, so it cannot change under this lock either.
+    queryset = Term.objects.select_related("pending").prefetch_related(
+        *TERM_DOCUMENT_PREFETCH
+    )
     if transaction.get_connection().features.has_select_for_update_of:
         queryset = queryset.select_for_update(of=("self",))
     fresh = queryset.filter(pk=term.pk).first()
