@@ -289,6 +289,9 @@ def restore_migration_data() -> None:
     importlib.import_module(
         "terms.migrations.0017_request_permissions"
     ).grant_request_permissions(apps, None)
+    importlib.import_module("terms.migrations.0026_releases").grant_publishing(
+        apps, None
+    )
     GlossaryState.objects.get_or_create(pk=1, defaults={"changed_at": timezone.now()})
 
 

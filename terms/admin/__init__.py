@@ -1,3 +1,3 @@
 """The admin: terms and their workflow, term requests and webhook subscriptions."""
 
-from terms.admin import requests, terms, webhooks  # noqa: F401  (registers them)
+from terms.admin import releases, requests, terms, webhooks  # noqa: F401  (registers)

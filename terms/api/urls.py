@@ -17,6 +17,7 @@ SLUG = r"(?P<slug>[^/]+)"
 STEPS = "|".join(t.url_name for t in TRANSITIONS.values())
 #: One term as JSON, its YAML document, its Markdown page, or SKOS in each
 #: registered SKOS format.
+RELEASE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 DETAIL_FORMATS = "|".join(["yaml", "md", "json", *registry.SKOS])
 
 urlpatterns = [
@@ -49,6 +50,22 @@ urlpatterns = [
         rf"^terms/{SLUG}/versions/(?P<version>\d+)/restore/$",
         views.RestoreVersionView.as_view(),
         name="term-restore-version",
+    ),
+    path("releases/", views.ReleasesView.as_view(), name="releases"),
+    re_path(
+        rf"^releases/(?P<name>{RELEASE})/$",
+        views.ReleaseDetailView.as_view(),
+        name="release-detail",
+    ),
+    re_path(
+        rf"^releases/(?P<a>{RELEASE})/diff/(?P<b>{RELEASE})\.(?P<format>md)$",
+        views.ReleaseDiffView.as_view(),
+        name="release-diff-format",
+    ),
+    re_path(
+        rf"^releases/(?P<a>{RELEASE})/diff/(?P<b>{RELEASE})/$",
+        views.ReleaseDiffView.as_view(),
+        name="release-diff",
     ),
     path("lookup/", views.LookupView.as_view(), name="lookup"),
     path("autocomplete/", views.AutocompleteView.as_view(), name="autocomplete"),

@@ -30,6 +30,7 @@ from terms.models.history import (
 )
 from terms.models.linkcheck import LinkCheck
 from terms.models.readmodel import TermRead, TermReadDependency
+from terms.models.releases import RELEASE_NAME, Release, ReleaseEntry
 from terms.models.requests import RequestStatus, TermRequest, Urgency
 from terms.models.term import (
     Alias,
@@ -50,6 +51,7 @@ from terms.models.webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscript
 __all__ = [
     "EVENT_TYPES",
     "NAME_MAX_CHARS",
+    "RELEASE_NAME",
     "Alias",
     "Category",
     "ChangeSource",
@@ -67,6 +69,8 @@ __all__ = [
     "PendingStatus",
     "RelationKind",
     "Relationship",
+    "Release",
+    "ReleaseEntry",
     "RequestStatus",
     "Role",
     "SiteText",

@@ -22,6 +22,11 @@ from terms.api.views.reconcile import (
     ReconcileView,
     preview,
 )
+from terms.api.views.releases import (
+    ReleaseDetailView,
+    ReleaseDiffView,
+    ReleasesView,
+)
 from terms.api.views.requests import RequestDetailView, RequestsView
 from terms.api.views.terms import TermViewSet
 from terms.api.views.webhooks import WebhookSubscriptionViewSet
@@ -43,6 +48,9 @@ __all__ = [
     "ReconcileProposeView",
     "ReconcileSuggestView",
     "ReconcileView",
+    "ReleaseDetailView",
+    "ReleaseDiffView",
+    "ReleasesView",
     "RequestDetailView",
     "RequestsView",
     "RestoreVersionView",

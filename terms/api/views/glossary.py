@@ -21,6 +21,7 @@ from terms.api.serializers import (
     WantedPageSerializer,
     WantedSerializer,
 )
+from terms.api.views.releases import RELEASE_PARAM, export_as_of
 from terms.documents import jsonschema
 from terms.formats import exporter, registry
 from terms.reads import selectors
@@ -126,7 +127,8 @@ class WantedView(ReadView):
                 "(OpenMetadata's glossary CSV columns). Each format can also be "
                 "asked for with the Accept header."
             ),
-        )
+        ),
+        RELEASE_PARAM,
     ],
     responses={
         (200, "application/json"): OpenApiTypes.OBJECT,
@@ -137,9 +139,12 @@ class ExportView(ReadView):
     """``GET /export/``: what ``export_terms`` writes, of the visible terms."""
 
     renderer_classes = [renderers.JSONRenderer, *EXPORT_RENDERERS]
+    known_parameters = frozenset({"release"})
 
     def get(self, request):
         """JSON, a zip archive of the YAML files, SKOS or CSV."""
+        if "release" in request.query_params:
+            return export_as_of(self, request, request.query_params["release"])
         name = request.accepted_renderer.format
         if name in registry.FORMATS:
             fmt = registry.get(name)

@@ -29,6 +29,7 @@ from terms.api.serializers import (
     TermDocumentSerializer,
     TermSummarySerializer,
 )
+from terms.api.views.releases import RELEASE_PARAM, term_as_of
 from terms.api.workflow_serializers import PendingSerializer
 from terms.documents.document import TermDocument, validate_term_data
 from terms.documents.mapping import document_from_term
@@ -89,13 +90,13 @@ LONG_TEXTS = (
     ),
     retrieve=extend_schema(
         summary="One term, every field (also .yaml, .md and SKOS: .ttl, .rdf, .jsonld)",
-        parameters=[LANG_PARAM],
+        parameters=[LANG_PARAM, RELEASE_PARAM],
         responses={
             (200, "application/json"): TermDetailSerializer,
             (200, "application/yaml"): TermDocumentSerializer,
             (200, "text/markdown"): OpenApiTypes.STR,
             **SKOS_RESPONSES,
-            **errors(404, 429),
+            **errors(404, 406, 429),
         },
     ),
     create=extend_schema(
@@ -152,7 +153,7 @@ class TermViewSet(
     def get_known_parameters(self) -> frozenset[str]:
         """Filters, search, ordering and pages for the list; nothing otherwise."""
         if self.action == "retrieve":
-            return frozenset({"lang"})
+            return frozenset({"lang", "release"})
         if self.action != "list":
             return frozenset()
         filters = TermFilterSet.base_filters
@@ -228,6 +229,9 @@ class TermViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         """The term as JSON, its YAML document, its Markdown page or SKOS."""
+        if "release" in request.query_params:
+            name = request.query_params["release"]
+            return term_as_of(self, request, kwargs["slug"], name)
         term = self.get_object()
         fmt = request.accepted_renderer.format
         if fmt in registry.SKOS:
