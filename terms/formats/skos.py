@@ -25,6 +25,7 @@ graph (one prefLabel per language, prefLabel and altLabel disjoint, related
 disjoint from broader).
 """
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -77,12 +78,15 @@ def glossary_graph(
     replaced_by: dict[str, str] | None = None,
     known: dict[str, str] | None = None,
     title: str = "Glossary",
+    edition: tuple[str, object] | None = None,
 ) -> Graph:
     """The SKOS graph of ``documents`` (one term's, or the whole glossary's).
 
     ``modified`` gives each slug's last change time, ``replaced_by`` each
     deprecated slug's replacement slug, ``known`` the slug and name of every
-    term links may point at (default: the documents' own).
+    term links may point at (default: the documents' own). ``edition`` is a
+    release's name and publication time: the scheme then says which edition it
+    is (``owl:versionInfo``, ``dct:issued``); concept URIs stay the same.
     """
     gl = vocabulary()
     language = settings.GLOSSARY_LANGUAGE
@@ -103,6 +107,9 @@ def glossary_graph(
     scheme = URIRef(f"{site()}/")
     graph.add((scheme, RDF.type, SKOS.ConceptScheme))
     graph.add((scheme, DCTERMS.title, Literal(title, lang=language)))
+    if edition is not None:
+        graph.add((scheme, OWL.versionInfo, Literal(edition[0])))
+        graph.add((scheme, DCTERMS.issued, Literal(edition[1])))
     collections: dict[str, URIRef] = {}
     for document in documents:
         concept = concept_uri(document.slug)
@@ -295,11 +302,70 @@ def _add_links(graph, gl, concept, document, by_key, names, ordered) -> None:
                 graph.add((node, gl.written, written))
 
 
-def serialise(graph: Graph, fmt: str) -> bytes:
-    """The graph in one of ``FORMATS``, as UTF-8 bytes."""
+def serialise(graph: Graph, fmt: str, *, stable: bool = False) -> bytes:
+    """The graph in one of ``FORMATS``, as UTF-8 bytes.
+
+    ``stable``: the same bytes for the same graph, in any process (a release's
+    export): blank nodes get labels derived from what they hold (rdflib's
+    canonical labelling) and triples are written in sorted order, where
+    otherwise each run draws new blank node labels.
+    """
+    if stable:
+        graph = _stable(graph)
     serialiser = FORMATS[fmt][0]
+    if stable and serialiser == "json-ld":
+        data = json.loads(graph.serialize(format=serialiser))
+        text = json.dumps(_sorted_json(data), ensure_ascii=False, indent=2)
+        return text.encode("utf-8")
     text = graph.serialize(format=serialiser, encoding="utf-8")
     return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+class _SortedGraph(Graph):
+    """A graph whose subjects and their properties come out in sorted order,
+    for the RDF/XML writer (which otherwise follows the set order of the
+    process, and so changes with Python's hash seed)."""
+
+    def subjects(self, predicate=None, object=None, unique=False):
+        found = set(super().subjects(predicate, object))
+        return iter(sorted(found, key=lambda node: (type(node).__name__, str(node))))
+
+    def predicate_objects(self, subject=None, unique=False):
+        found = set(super().predicate_objects(subject))
+        return iter(
+            sorted(
+                found,
+                key=lambda pair: (str(pair[0]), type(pair[1]).__name__, str(pair[1])),
+            )
+        )
+
+
+def _pair_order(pair) -> tuple:
+    predicate, value = pair
+    return str(predicate), type(value).__name__, str(value)
+
+
+def _stable(graph: Graph) -> Graph:
+    from rdflib.compare import to_canonical_graph
+
+    ordered = _SortedGraph()
+    for prefix, namespace in graph.namespaces():
+        ordered.bind(prefix, namespace, override=True)
+    for triple in sorted(to_canonical_graph(graph)):
+        ordered.add(triple)
+    return ordered
+
+
+def _sorted_json(value, key: str = ""):
+    """JSON-LD with every unordered array sorted (``@list`` keeps its order)."""
+    if isinstance(value, dict):
+        return {k: _sorted_json(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_sorted_json(item) for item in value]
+        if key == "@list":
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return value
 
 
 def integrity_problems(graph: Graph) -> list[str]:

@@ -8,6 +8,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rdflib import RDF, Graph
+from rdflib.namespace import DCTERMS, OWL, SKOS
 
 from terms.models import Release, ReleaseEntry, Term
 from terms.workflow import steps as workflow
@@ -87,6 +89,9 @@ def test_the_whole_story(people, api):
     assert gone.status_code == 404
     assert "2026.12" in gone.json()["error"]["message"]
     assert api.get("/api/v1/terms/alpha/", {"release": "2026.11"}).status_code == 200
+    empty = api.get("/api/v1/export/", {"release": ""})
+    assert empty.status_code == 400
+    assert empty.json()["error"]["details"][0]["field"] == "release"
     unknown = api.get("/api/v1/terms/beta/", {"release": "1999"})
     assert unknown.status_code == 404
     assert "1999" in unknown.json()["error"]["message"]
@@ -96,7 +101,15 @@ def test_the_whole_story(people, api):
     names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
     assert names == ["glossary/alpha.yml", "glossary/beta.yml"]
     seed_term("epsilon", "approved", author)
-    for fmt in ("yaml", "csv", "json"):
+    turtle = api.get("/api/v1/export/", {"format": "ttl", "release": "2026.11"})
+    graph = Graph().parse(data=turtle.content, format="turtle")
+    scheme = next(graph.subjects(RDF.type, SKOS.ConceptScheme))
+    assert str(graph.value(scheme, OWL.versionInfo)) == "2026.11"
+    assert graph.value(scheme, DCTERMS.issued) is not None
+    one = api.get("/api/v1/terms/beta.ttl", {"release": "2026.11"})
+    assert one.status_code == 200
+    assert "beta" in one.content.decode()
+    for fmt in ("yaml", "csv", "json", "ttl", "rdf", "jsonld"):
         first_bytes = api.get("/api/v1/export/", {"format": fmt, "release": "2026.11"})
         again = api.get("/api/v1/export/", {"format": fmt, "release": "2026.11"})
         assert first_bytes.status_code == 200, fmt
@@ -130,6 +143,10 @@ def test_only_approvers_publish_and_anyone_reads(people, api):
     bad = _publish(api_client_for(people["approver"]), "no spaces allowed")
     assert bad.status_code == 400
     assert _publish(api_client_for(people["approver"]), "latest").status_code == 400
+    not_text = api_client_for(people["approver"]).post(
+        "/api/v1/releases/", {"name": "r2", "notes": 7}, format="json"
+    )
+    assert not_text.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -196,3 +213,47 @@ def test_wanted_links_are_warnings_kept_with_the_release(people):
     out = io.StringIO()
     call_command("release", "list", stdout=out)
     assert out.getvalue().startswith("r1\t#1\t")
+
+
+_SERIALISE = """
+import hashlib, os, sys
+sys.path.insert(0, os.getcwd())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glossary.settings")
+import django
+django.setup()
+from terms.documents.document import validate_term_data
+from terms.formats import skos
+from tests.helpers import base_term
+documents = [
+    validate_term_data(base_term(name, relationships={"related": ["delta"]}))[0]
+    for name in ("alpha", "beta", "gamma")
+]
+graph = skos.glossary_graph(documents, edition=("r1", "2026-12-01T00:00:00Z"))
+for fmt in ("ttl", "rdf", "jsonld"):
+    print(fmt, hashlib.sha256(skos.serialise(graph, fmt, stable=True)).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_release_skos_is_the_same_bytes_in_any_process():
+    """Blank node labels and set order change with each process (Python's
+    hash seed); a release's SKOS must not."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", _SERIALISE],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "DATABASE_URL": "sqlite://"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert outputs[0].count("\n") == 3
+    assert outputs[0] == outputs[1]

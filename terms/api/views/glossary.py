@@ -133,6 +133,7 @@ class WantedView(ReadView):
     responses={
         (200, "application/json"): OpenApiTypes.OBJECT,
         **EXPORT_RESPONSES,
+        **errors(404),
     },
 )
 class ExportView(ReadView):

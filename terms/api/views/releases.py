@@ -7,15 +7,16 @@ import zipfile
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers, status
-from rest_framework.exceptions import NotAcceptable, NotFound
+from rest_framework.exceptions import NotAcceptable, NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from terms.api.base import GlossaryView
 from terms.api.renderers import FileRenderer
 from terms.api.schema import errors
+from terms.api.serializers import TextField
 from terms.documents.document import validate_term_data
-from terms.formats import csvfile
+from terms.formats import csvfile, registry, skos
 from terms.models import Release
 from terms.reads import releases
 from terms.workflow.releases import release_create
@@ -53,8 +54,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
 class ReleaseRequestSerializer(serializers.Serializer):
     """What publishing takes: a name and, optionally, notes (Markdown)."""
 
-    name = serializers.CharField(max_length=64)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    name = TextField(max_length=64)
+    notes = TextField(required=False, allow_blank=True, default="", max_length=20000)
 
 
 def immutable(response: Response, *parts) -> Response:
@@ -66,7 +67,10 @@ def immutable(response: Response, *parts) -> Response:
 
 
 def release_or_404(name: str) -> Release:
-    """The release ``name``; a 404 naming it when there is none."""
+    """The release ``name``; a 404 naming it when there is none (a 400 when
+    the parameter is empty)."""
+    if not name.strip():
+        raise ValidationError({"release": ["must name a release (or latest)"]})
     try:
         return releases.find(name)
     except releases.UnknownRelease as exc:
@@ -168,7 +172,7 @@ class ReleaseDiffView(GlossaryView):
 
 RELEASE_PARAM = OpenApiParameter(
     "release",
-    str,
+    {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
     description=(
         "A release name (or `latest`): answer as the glossary stood in it. "
         "Unknown releases are a 404 naming them."
@@ -180,10 +184,17 @@ def term_as_of(view, request, slug: str, name: str) -> Response:
     """One term as it stood in release ``name``: JSON or its YAML document."""
     release = release_or_404(name)
     fmt = request.accepted_renderer.format
-    if fmt not in ("json", "yaml"):
+    if fmt not in ("json", "yaml", *registry.SKOS):
         raise NotAcceptable(
-            f"A term as of a release is offered as json or yaml, not {fmt}."
+            f"A term as of a release is offered as json, yaml or SKOS, not {fmt}."
         )
+    if fmt in registry.SKOS:
+        documents = releases.term_documents(release)
+        if slug not in {document.slug for document in documents}:
+            raise NotFound(f"No term with slug {slug!r} in release {release.name!r}.")
+        view.cache_key = None
+        response = Response(release_skos(release, documents, fmt, slug))
+        return immutable(response, release.sequence, slug, fmt)
     data = releases.documents(release, [slug]).get(slug)
     if data is None:
         raise NotFound(f"No term with slug {slug!r} in release {release.name!r}.")
@@ -222,11 +233,31 @@ def export_as_of(view, request, name: str) -> Response:
         response["Content-Disposition"] = (
             f'attachment; filename="glossary-{release.name}.csv"'
         )
-    else:
-        raise NotAcceptable(
-            f"A release is exported as json, yaml or csv so far, not {fmt}."
-        )
+    elif fmt in registry.SKOS:
+        response = Response(release_skos(release, documents, fmt))
+    else:  # pragma: no cover - every registered format is handled above
+        raise NotAcceptable(f"A release is not exported as {fmt}.")
     return immutable(response, release.sequence, "export", fmt)
+
+
+def release_skos(release: Release, documents, fmt: str, slug: str | None = None):
+    """SKOS of the release (or of its term ``slug``), naming the edition; each
+    concept dated by the revision it shows."""
+    from terms.models import TermRevision
+
+    stored = releases.revisions(release)
+    modified = dict(
+        TermRevision.objects.filter(pk__in=list(stored.values())).values_list(
+            "term_slug", "created_at"
+        )
+    )
+    graph = skos.glossary_graph(
+        [d for d in documents if slug is None or d.slug == slug],
+        modified=modified,
+        known={document.slug: document.term for document in documents},
+        edition=(release.name, release.published_at),
+    )
+    return skos.serialise(graph, fmt, stable=True)
 
 
 def _zip(release: Release, documents) -> bytes:
