@@ -357,6 +357,11 @@ GLOSSARY_WEBHOOK_LEASE_SECONDS = float(
 # receivers live on its own network. Empty: public addresses only
 # (terms/integrations/outbound.py).
 GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
+# A release keeps this many integrity warnings in full, and counts the rest.
+GLOSSARY_RELEASE_WARNINGS_KEPT = int(
+    os.environ.get("GLOSSARY_RELEASE_WARNINGS_KEPT") or 200
+)
+
 # A term last reviewed longer ago than this is overdue (the dashboard).
 GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)
 # The citation link checker (manage.py check_citations) says who it is.

@@ -45,25 +45,27 @@ def _entries(release: Release):
     )
 
 
-def revisions(release: Release | None) -> dict[str, int]:
+def revisions(release: Release | None, slugs=None) -> dict[str, int]:
     """Slug -> revision id of every term in ``release`` (None: the working
-    glossary's public terms and their latest revisions)."""
+    glossary's public terms and their latest revisions), or of ``slugs``."""
     if release is None:
-        return dict(
-            TermRevision.objects.filter(
-                term__status__in=list(settings.GLOSSARY_PUBLIC_STATUSES),
-                version=F("term__version"),
-            ).values_list("term__slug", "pk")
+        rows = TermRevision.objects.filter(
+            term__status__in=list(settings.GLOSSARY_PUBLIC_STATUSES),
+            version=F("term__version"),
         )
-    return dict(_entries(release).values_list("slug", "revision_id"))
+        if slugs is not None:
+            rows = rows.filter(term__slug__in=list(slugs))
+        return dict(rows.values_list("term__slug", "pk"))
+    rows = _entries(release)
+    if slugs is not None:
+        rows = rows.filter(slug__in=list(slugs))
+    return dict(rows.values_list("slug", "revision_id"))
 
 
 def documents(release: Release | None, slugs=None) -> dict[str, dict]:
     """Slug -> document data of the terms in ``release`` (or of ``slugs`` among
     them), in slug order."""
-    wanted = revisions(release)
-    if slugs is not None:
-        wanted = {slug: wanted[slug] for slug in slugs if slug in wanted}
+    wanted = revisions(release, slugs)
     data = dict(
         TermRevision.objects.filter(pk__in=list(wanted.values())).values_list(
             "pk", "document"

@@ -82,7 +82,7 @@ def integrity(statuses: list[str]) -> tuple[list[Finding], list[Finding]]:
     terms = dict(Term.objects.filter(status__in=statuses).values_list("pk", "slug"))
     problems: list[Finding] = []
     links = list(
-        Relationship.objects.filter(term_id__in=_ids(terms)).values_list(
+        Relationship.objects.filter(term__status__in=statuses).values_list(
             "term_id", "kind", "target_id", "target_name", "position"
         )
     )
@@ -124,14 +124,10 @@ def integrity(statuses: list[str]) -> tuple[list[Finding], list[Finding]]:
                     "narrower than it",
                 )
             )
-    problems += _shared_names(terms)
+    problems += _shared_names(terms, statuses)
     problems += _missing_replacements(terms, statuses)
     warnings = wanted + _overdue(statuses)
     return problems, warnings
-
-
-def _ids(terms: dict) -> list[int]:
-    return list(terms)
 
 
 def _cycles(edges: dict[int, set[int]]) -> list[list[int]]:
@@ -194,15 +190,15 @@ def _walk(group: list[int], edges: dict[int, set[int]], terms: dict) -> list[int
         path.append(node)
 
 
-def _shared_names(terms: dict[int, str]) -> list[Finding]:
+def _shared_names(terms: dict[int, str], statuses: list[str]) -> list[Finding]:
     """Two terms of the release with the same preferred name in one language."""
     by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pk, key in Term.objects.filter(pk__in=_ids(terms)).values_list(
+    for pk, key in Term.objects.filter(status__in=statuses).values_list(
         "pk", "name_key"
     ):
         by_key[("en", key)].append(pk)
     for pk, language, key in Label.objects.filter(
-        term_id__in=_ids(terms), kind=LabelKind.NAME
+        term__status__in=statuses, kind=LabelKind.NAME
     ).values_list("term_id", "language", "key"):
         by_key[(language, key)].append(pk)
     found = []
@@ -219,8 +215,10 @@ def _shared_names(terms: dict[int, str]) -> list[Finding]:
 def _missing_replacements(terms: dict[int, str], statuses: list[str]) -> list[Finding]:
     """Deprecated terms of the release whose replacement is not in it."""
     found = []
+    if Status.DEPRECATED not in statuses:
+        return found
     rows = Term.objects.filter(
-        pk__in=_ids(terms), status=Status.DEPRECATED, replaced_by__isnull=False
+        status=Status.DEPRECATED, replaced_by__isnull=False
     ).values_list("slug", "replaced_by__slug", "replaced_by__status")
     for slug, replacement, status in rows:
         if status not in statuses:
@@ -243,6 +241,26 @@ def _overdue(statuses: list[str]) -> list[Finding]:
             slug, "last_reviewed", f"last reviewed {reviewed}, over {days} days ago"
         )
         for slug, reviewed in rows.order_by("slug").values_list("slug", "last_reviewed")
+    ]
+
+
+def _summarised(findings: list[dict]) -> list[dict]:
+    """The first ``GLOSSARY_RELEASE_WARNINGS_KEPT`` findings in full, then a
+    count by field for the rest (a glossary of 100,000 terms may warn of
+    every one of them)."""
+    kept = settings.GLOSSARY_RELEASE_WARNINGS_KEPT
+    if len(findings) <= kept:
+        return findings
+    rest: dict[str, int] = defaultdict(int)
+    for finding in findings[kept:]:
+        rest[finding["field"].split("[")[0].split(".")[0]] += 1
+    counted = ", ".join(
+        f"{count:,} about {field}" for field, count in sorted(rest.items())
+    )
+    more = len(findings) - kept
+    return [
+        *findings[:kept],
+        {"term": "", "field": "", "message": f"and {more:,} more: {counted}"},
     ]
 
 
@@ -324,6 +342,7 @@ def release_create(
     forced = [
         {**f.as_dict(), "message": f"(published anyway) {f.message}"} for f in problems
     ]
+    kept = forced + [f.as_dict() for f in warnings]
     user = actor if getattr(actor, "is_authenticated", False) else None
     return Release.objects.create(
         name=name,
@@ -334,7 +353,7 @@ def release_create(
         published_at=timezone.now(),
         statuses=statuses,
         counts=counts,
-        warnings=forced + [f.as_dict() for f in warnings],
+        warnings=_summarised(kept),
         glossary_version=state.version,
     )
 

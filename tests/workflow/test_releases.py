@@ -257,3 +257,15 @@ def test_release_skos_is_the_same_bytes_in_any_process():
     ]
     assert outputs[0].count("\n") == 3
     assert outputs[0] == outputs[1]
+
+
+def test_a_release_keeps_its_first_warnings_and_counts_the_rest(people, settings):
+    for n in range(5):
+        seed_term(f"lonely {n}", "approved", people["author"])  # each links a wanted
+    settings.GLOSSARY_REVIEW_PERIOD_DAYS = 1  # and each is overdue
+    settings.GLOSSARY_RELEASE_WARNINGS_KEPT = 3
+    release = release_create(name="r1", actor=people["approver"])
+    assert len(release.warnings) == 4
+    assert release.warnings[-1]["message"] == (
+        "and 7 more: 5 about last_reviewed, 2 about relationships"
+    )
