@@ -34,6 +34,7 @@ from terms.models import (
     Term,
     TermRevision,
 )
+from terms.workflow.bulk import insert_rows
 from terms.workflow.transitions import (
     Forbidden,
     Invalid,
@@ -325,13 +326,13 @@ def release_create(
             ).update(until=previous.sequence)
     else:
         standing = {}
-    ReleaseEntry.objects.bulk_create(
-        (
-            ReleaseEntry(slug=slug, revision_id=rev, since=sequence)
+    insert_rows(  # COPY on PostgreSQL: a first release writes every term
+        ReleaseEntry,
+        [
+            {"slug": slug, "revision_id": rev, "since": sequence, "until": None}
             for slug, rev in current.items()
             if standing.get(slug) != rev
-        ),
-        batch_size=2000,
+        ],
     )
     counts = dict(
         Term.objects.filter(status__in=statuses)
