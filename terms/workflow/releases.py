@@ -88,8 +88,9 @@ def integrity(statuses: list[str]) -> tuple[list[Finding], list[Finding]]:
         )
     )
     broader: dict[int, set[int]] = defaultdict(set)
-    hierarchy: set[frozenset] = set()
-    related: dict[frozenset, tuple[int, int]] = {}
+    # What each term's own document says of each other term.
+    hierarchy: set[tuple[int, int]] = set()
+    related: dict[tuple[int, int], int] = {}
     wanted: list[Finding] = []
     for term_id, kind, target_id, target_name, position in links:
         field = f"relationships.{kind}[{position}]"
@@ -103,9 +104,9 @@ def integrity(statuses: list[str]) -> tuple[list[Finding], list[Finding]]:
         elif kind == RelationKind.NARROWER:
             broader[target_id].add(term_id)
         if kind in (RelationKind.BROADER, RelationKind.NARROWER):
-            hierarchy.add(frozenset((term_id, target_id)))
+            hierarchy.add((term_id, target_id))
         else:
-            related.setdefault(frozenset((term_id, target_id)), (term_id, position))
+            related.setdefault((term_id, target_id), position)
     for cycle in _cycles(broader):
         path = " -> ".join(terms[pk] for pk in _walk(cycle, broader, terms))
         for pk in cycle:
@@ -114,15 +115,17 @@ def integrity(statuses: list[str]) -> tuple[list[Finding], list[Finding]]:
                     terms[pk], "relationships.broader", f"broader links loop: {path}"
                 )
             )
-    for pair, (term_id, position) in sorted(related.items(), key=lambda i: i[1]):
-        if pair in hierarchy:
-            [other] = pair - {term_id} or {term_id}
+    # One document naming a term both as related and as broader or narrower
+    # contradicts itself. (Across documents the same pair is common in curated
+    # glossaries, the reference one too; the SKOS export keeps such links apart.)
+    for (term_id, target_id), position in sorted(related.items()):
+        if (term_id, target_id) in hierarchy:
             problems.append(
                 Finding(
                     terms[term_id],
                     f"relationships.related[{position}]",
-                    f"related to {terms[other]!r}, which is also broader or "
-                    "narrower than it",
+                    f"related to {terms[target_id]!r}, which it also names as "
+                    "broader or narrower",
                 )
             )
     problems += _shared_names(terms, statuses)

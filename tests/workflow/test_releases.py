@@ -165,7 +165,7 @@ def test_only_approvers_publish_and_anyone_reads(people, api):
                 ("one", {"relationships": {"related": ["two"], "broader": ["two"]}}),
                 ("two", {}),
             ],
-            "also broader or narrower",
+            "also names as broader or narrower",
         ),
         (
             [
@@ -269,3 +269,11 @@ def test_a_release_keeps_its_first_warnings_and_counts_the_rest(people, settings
     assert release.warnings[-1]["message"] == (
         "and 7 more: 5 about last_reviewed, 2 about relationships"
     )
+
+
+def test_the_gate_finds_nothing_in_the_reference_corpus(corpus_db):
+    from terms.workflow.releases import integrity, public_statuses
+
+    assert Term.objects.filter(status="approved").count() == 112
+    problems, _ = integrity(public_statuses())
+    assert problems == []
