@@ -3,6 +3,7 @@
 from django.urls import path
 
 from terms.web import request_views, views
+from terms.web.feeds import ReleaseFeed
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -19,4 +20,5 @@ urlpatterns = [
         name="request-status",
     ),
     path("backlog/", request_views.backlog_page, name="backlog"),
+    path("releases/feed.atom", ReleaseFeed(), name="release-feed"),
 ]

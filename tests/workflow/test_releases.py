@@ -277,3 +277,23 @@ def test_the_gate_finds_nothing_in_the_reference_corpus(corpus_db):
     assert Term.objects.filter(status="approved").count() == 112
     problems, _ = integrity(public_statuses())
     assert problems == []
+
+
+def test_the_releases_feed_is_atom_newest_first(people, client):
+    from defusedxml import ElementTree
+
+    seed_term("alpha", "approved", people["author"])
+    release_create(name="r1", notes="First.", actor=people["approver"])
+    release_create(name="r2", notes="Second & better.", actor=people["approver"])
+    response = client.get("/releases/feed.atom")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.fromstring(response.content)
+    entries = feed.findall(f"{atom}entry")
+    assert [e.find(f"{atom}title").text for e in entries] == [
+        "Release r2",
+        "Release r1",
+    ]
+    assert "Second & better." in entries[0].find(f"{atom}summary").text
+    assert entries[0].find(f"{atom}link").get("href").endswith("/api/v1/releases/r2/")
