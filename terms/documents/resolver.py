@@ -79,12 +79,12 @@ def database_index(keys: Iterable[str] | None = None) -> TargetIndex:
     if keys is not None and len(keys) > PARTIAL_LIMIT:
         keys = None  # a large import: reading everything once is cheaper
     if keys is None:
-        chunks = [Term.objects.values_list("id", "name", "slug")]
+        queries = [Term.objects.values_list("id", "name", "slug")]
     else:
         # A union, not one OR: each side is answered from its own index (an OR
         # with the aliases' subquery reads every term at 100,000 of them).
         columns = ("id", "name", "slug")
-        chunks = [
+        queries = [
             Term.objects.filter(Q(name_key__in=chunk) | Q(slug_key__in=chunk))
             .order_by()
             .values_list(*columns)
@@ -93,10 +93,10 @@ def database_index(keys: Iterable[str] | None = None) -> TargetIndex:
                 .order_by()
                 .values_list(*columns)
             )
-            for chunk in _chunks(keys)
+            for chunk in chunks(keys)
         ]
     found = {}
-    for rows in chunks:
+    for rows in queries:
         found.update((row[0], row) for row in rows)
     if not found:
         return index
@@ -104,7 +104,7 @@ def database_index(keys: Iterable[str] | None = None) -> TargetIndex:
     slices = (
         [Alias.objects.all()]
         if keys is None
-        else [Alias.objects.filter(term_id__in=ids) for ids in _chunks(list(found))]
+        else [Alias.objects.filter(term_id__in=ids) for ids in chunks(list(found))]
     )
     for aliases_of in slices:
         for term_id, key in aliases_of.values_list("term_id", "key"):
@@ -114,7 +114,8 @@ def database_index(keys: Iterable[str] | None = None) -> TargetIndex:
     return index
 
 
-def _chunks(values: list, size: int = 500):
+def chunks(values: list, size: int = 500):
+    """Slices of ``values`` short enough for any database's parameter limit."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -141,7 +142,7 @@ def relationships_resolve(
             return 0
         index = index or database_index(keys)
         rows = []
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             rows.extend(
                 relationships.filter(target_key__in=chunk).values_list(
                     "id", "target_name", "target_id"
@@ -157,6 +158,6 @@ def relationships_resolve(
             by_target[target_id].append(pk)
     # One UPDATE per new target (in slices) is far cheaper than a CASE per row.
     for target_id, pks in by_target.items():
-        for chunk in _chunks(pks):
+        for chunk in chunks(pks):
             Relationship.objects.filter(pk__in=chunk).update(target_id=target_id)
     return sum(len(pks) for pks in by_target.values())

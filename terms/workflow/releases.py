@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 
 from terms.models import (
@@ -32,8 +32,8 @@ from terms.models import (
     ReleaseEntry,
     Status,
     Term,
-    TermRevision,
 )
+from terms.reads.releases import revisions
 from terms.workflow.bulk import insert_rows
 from terms.workflow.transitions import (
     Forbidden,
@@ -268,12 +268,38 @@ def _summarised(findings: list[dict]) -> list[dict]:
     ]
 
 
-def _current_revisions(statuses: list[str]) -> dict[str, int]:
-    """Slug -> the revision each public term shows now (its latest)."""
-    return dict(
-        TermRevision.objects.filter(
-            term__status__in=statuses, version=F("term__version")
-        ).values_list("term__slug", "pk")
+def _check_name(name: str) -> None:
+    """Refuse a name the model's validator refuses (``Invalid``, on ``name``)."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        Release._meta.get_field("name").run_validators(name)
+    except ValidationError as exc:
+        raise Invalid("; ".join(exc.messages), field="name") from exc
+
+
+def _record_entries(
+    current: dict[str, int], previous: Release | None, sequence: int
+) -> None:
+    """Close the runs of terms that changed or left since ``previous``, and
+    open runs for those that changed or arrived: writes follow the changes."""
+    standing = {}
+    if previous is not None:
+        standing = dict(
+            ReleaseEntry.objects.filter(until=None).values_list("slug", "revision_id")
+        )
+        gone = [slug for slug, rev in standing.items() if current.get(slug) != rev]
+        for start in range(0, len(gone), 500):
+            ReleaseEntry.objects.filter(
+                until=None, slug__in=gone[start : start + 500]
+            ).update(until=previous.sequence)
+    insert_rows(  # COPY on PostgreSQL: a first release writes every term
+        ReleaseEntry,
+        [
+            {"slug": slug, "revision_id": rev, "since": sequence, "until": None}
+            for slug, rev in current.items()
+            if standing.get(slug) != rev
+        ],
     )
 
 
@@ -289,24 +315,7 @@ def release_create(
     """
     if actor is not None:
         check_permission(actor, "terms.publish_release", "publish releases")
-    from django.core.exceptions import ValidationError
-
-    probe = Release(name=name)
-    try:
-        probe.clean_fields(
-            exclude=[
-                "notes",
-                "published_at",
-                "statuses",
-                "counts",
-                "warnings",
-                "glossary_version",
-                "sequence",
-            ]
-        )
-    except ValidationError as exc:
-        message = "; ".join(exc.message_dict.get("name", [str(exc)]))
-        raise Invalid(message, field="name") from exc
+    _check_name(name)
     # Writers and other releases take turns on the version row from here on.
     state = GlossaryState.objects.select_for_update().get(pk=1)
     if Release.objects.filter(name=name).exists():
@@ -315,28 +324,10 @@ def release_create(
     problems, warnings = integrity(statuses)
     if problems and not force:
         raise ReleaseRefused(problems)
-    current = _current_revisions(statuses)
+    current = revisions(None)  # the public terms' latest revisions
     previous = Release.objects.order_by("-sequence").first()
     sequence = previous.sequence + 1 if previous else 1
-    if previous is not None:
-        standing = dict(
-            ReleaseEntry.objects.filter(until=None).values_list("slug", "revision_id")
-        )
-        gone = [slug for slug, rev in standing.items() if current.get(slug) != rev]
-        for start in range(0, len(gone), 500):
-            ReleaseEntry.objects.filter(
-                until=None, slug__in=gone[start : start + 500]
-            ).update(until=previous.sequence)
-    else:
-        standing = {}
-    insert_rows(  # COPY on PostgreSQL: a first release writes every term
-        ReleaseEntry,
-        [
-            {"slug": slug, "revision_id": rev, "since": sequence, "until": None}
-            for slug, rev in current.items()
-            if standing.get(slug) != rev
-        ],
-    )
+    _record_entries(current, previous, sequence)
     counts = dict(
         Term.objects.filter(status__in=statuses)
         .order_by()

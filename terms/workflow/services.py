@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Value
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -24,12 +24,11 @@ from terms.documents.mapping import (
 )
 from terms.documents.naming import lookup_key
 from terms.documents.resolver import (
-    PARTIAL_LIMIT,
+    chunks,
     database_index,
     relationships_resolve,
 )
 from terms.models import (
-    Alias,
     Category,
     ChangeSource,
     EventAction,
@@ -38,64 +37,20 @@ from terms.models import (
     LinkCheck,
     Relationship,
     Role,
-    Status,
     Term,
     TermEvent,
     TermRevision,
     TermSource,
-    WantedTarget,
 )
 from terms.workflow import history
 from terms.workflow.bulk import Copying, insert_rows
-
-
-def _chunks(ids: list[int], size: int = 500):
-    """Slices of ``ids`` short enough for any database's parameter limit."""
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def wanted_refresh(keys: Iterable[str] | None = None) -> None:
-    """Recount the unresolved relationship targets by the status of the terms
-    naming them (``WantedTarget``).
-
-    ``keys``: the target lookup keys a write may have changed; only their rows
-    are counted again, so the cost follows the write, not the glossary. None:
-    every row (one grouping query).
-    """
-    counts = {
-        status: Count("id", filter=Q(term__status=status)) for status in Status.values
-    }
-    unresolved = Relationship.objects.filter(target=None)
-    if keys is not None:
-        keys = sorted(set(keys))
-        if len(keys) > PARTIAL_LIMIT:
-            keys = None  # a large import: one grouping over every link is cheaper
-    if keys is None:
-        WantedTarget.objects.all().delete()
-        slices = [unresolved]
-    else:
-        slices = []
-        for chunk in _chunks(keys):
-            WantedTarget.objects.filter(target_key__in=chunk).delete()
-            slices.append(unresolved.filter(target_key__in=chunk))
-    for relationships in slices:
-        rows = (
-            relationships.values("target_key")
-            .annotate(target_spelling=Min("target_name"), **counts)
-            .order_by()
-        )
-        insert_rows(
-            WantedTarget,
-            [
-                WantedTarget(
-                    target_key=row["target_key"],
-                    target=row["target_spelling"],
-                    **{status: row[status] for status in Status.values},
-                )
-                for row in rows
-            ],
-        )
+from terms.workflow.summaries import (
+    keys_of,
+    status_counts,
+    status_delta,
+    union_of,
+    wanted_refresh,
+)
 
 
 @transaction.atomic(savepoint=False)
@@ -138,7 +93,7 @@ def glossary_touch(
     if public:
         state.public_version += 1
         state.public_changed_at = now
-    state.status_counts = _status_counts(state.status_counts, counts)
+    state.status_counts = status_counts(state.status_counts, counts)
     state.save(
         update_fields=[
             "version",
@@ -160,63 +115,10 @@ def glossary_touch(
     )
 
 
-def _status_counts(
-    stored: Mapping[str, int] | None, delta: Mapping[str, int] | None
-) -> dict[str, int]:
-    """Terms by status after a write: the stored counts moved by ``delta``, or
-    counted again (no delta, or nothing stored to move)."""
-    if delta is None or stored is None:
-        return dict(
-            Term.objects.order_by().values_list("status").annotate(count=Count("pk"))
-        )
-    moved = dict(stored)
-    for status, change in delta.items():
-        moved[status] = moved.get(status, 0) + change
-    return {status: count for status, count in moved.items() if count}
-
-
-def _status_delta(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, int]:
-    """How many terms each status gained and lost, from (before, after) pairs
-    (None: the term did not exist before, or no longer does)."""
-    delta: dict[str, int] = defaultdict(int)
-    for before, after in pairs:
-        if before == after:
-            continue
-        if before is not None:
-            delta[before] -= 1
-        if after is not None:
-            delta[after] += 1
-    return dict(delta)
-
-
-def _keys_of(
-    terms: Sequence[Term], *, names: bool = True
-) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
-    """By term: the lookup keys a stored term answers to (name, slug and
-    aliases), and the target keys of the relationships it holds. What a write
-    of it may change in how links resolve and which terms are wanted (one query
-    per 500 terms; ``names=False``: the link targets alone)."""
-    answered: dict[int, set[str]] = defaultdict(set)
-    targets: dict[int, set[str]] = defaultdict(set)
-    if names:
-        for term in terms:
-            answered[term.pk].update((term.name_key, term.slug_key))
-    for chunk in _chunks([term.pk for term in terms]):
-        rows = (
-            Relationship.objects.filter(term_id__in=chunk)
-            .order_by()
-            .values_list("term_id", "target_key", Value(False))
-        )
-        if names:
-            aliases = Alias.objects.filter(term_id__in=chunk).order_by()
-            rows = rows.union(aliases.values_list("term_id", "key", Value(True)))
-        for term_id, key, is_name in rows:
-            (answered if is_name else targets)[term_id].add(key)
-    return answered, targets
-
-
-def _all(by_term: Mapping[int, set[str]]) -> set[str]:
-    return set().union(*by_term.values())
+def pending_touch(term: Term) -> None:
+    """Record a write of a term's pending change: the live term, its links and
+    the counts stay as they are; only signed-in readers see the change."""
+    glossary_touch([term.pk], public=False, wanted=(), counts={})
 
 
 def _touches_public(changed: list[int]) -> bool:
@@ -297,19 +199,12 @@ def terms_write(
         [document for document, _ in changes], [term for _, term in changes if term]
     )
     # What the terms answered to and linked to before: read before their parts go.
-    old_names, old_targets = _keys_of([term for _, term in changes if term])
+    old_names, old_targets = keys_of([term for _, term in changes if term])
     # Keys whose links may now resolve differently, and keys whose wanted-term
     # counts may move: what each term gave up or took, not all it holds.
     moved_names: set[str] = set()
     moved_targets: set[str] = set()
-    # The stored terms' new part rows, and which parts stay as they are (known
-    # where the caller loaded them, as the workflow does: an edit of the
-    # definition rewrites no alias, link or citation).
-    child_rows, kept = {}, {}
-    for document, term in changes:
-        if term is not None:
-            child_rows[term.pk] = term_child_rows(document, term, **lookups)
-            kept[term.pk] = unchanged_parts(term, child_rows[term.pk])
+    child_rows, kept = _stored_parts(changes, lookups)
     written, old_status, copying = _write_columns(changes, kept)
     # Until ``copying`` is done, the connection is the copy's: no queries here.
     rows: dict[type, list] = defaultdict(list)
@@ -325,12 +220,7 @@ def terms_write(
         for model, instances in parts.items():
             if model not in kept.get(term.pk, ()):
                 rows[model].extend(instances)
-        answers = {
-            lookup_key(document.term),
-            lookup_key(document.slug),
-            *(lookup_key(alias) for alias in document.aliases),
-        }
-        moved_names |= answers ^ old_names.get(term.pk, set())
+        moved_names |= _answers(document) ^ old_names.get(term.pk, set())
         links_rewritten = Relationship not in kept.get(term.pk, ())
         if links_rewritten or old_status.get(term.pk) != term.status:
             moved_targets |= old_targets.get(term.pk, set())
@@ -343,17 +233,19 @@ def terms_write(
                 actor=author if author is not None else actor,
             )
         )
-        default_action = EventAction.CREATE if existing is None else EventAction.UPDATE
+        if from_status is not None:
+            left = from_status
+        else:
+            left = "" if existing is None else old_status[term.pk]
         events.append(
             history.event_for(
                 term=term,
                 term_slug=term.slug,
-                action=action or default_action,
+                action=action
+                or (EventAction.CREATE if existing is None else EventAction.UPDATE),
                 source=source,
                 actor=actor,
-                from_status=from_status
-                if from_status is not None
-                else ("" if existing is None else old_status[term.pk]),
+                from_status=left,
                 to_status=document.status,
                 version=term.version,
                 comment=comment,
@@ -376,11 +268,30 @@ def terms_write(
             for term in written
         ),
         wanted=moved_names | moved_targets,
-        counts=_status_delta(
-            (old_status.get(term.pk), term.status) for term in written
-        ),
+        counts=status_delta((old_status.get(term.pk), term.status) for term in written),
     )
     return written
+
+
+def _answers(document: TermDocument) -> set[str]:
+    """The lookup keys a term answers to: its name, slug and aliases."""
+    return {
+        lookup_key(document.term),
+        lookup_key(document.slug),
+        *(lookup_key(alias) for alias in document.aliases),
+    }
+
+
+def _stored_parts(changes, lookups) -> tuple[dict, dict]:
+    """The stored terms' new part rows, and which parts stay as they are
+    (known where the caller loaded them, as the workflow does: an edit of the
+    definition rewrites no alias, link or citation)."""
+    child_rows, kept = {}, {}
+    for document, term in changes:
+        if term is not None:
+            child_rows[term.pk] = term_child_rows(document, term, **lookups)
+            kept[term.pk] = unchanged_parts(term, child_rows[term.pk])
+    return child_rows, kept
 
 
 def _write_sources(
@@ -388,7 +299,7 @@ def _write_sources(
 ) -> None:
     """Record which file bytes each imported term's new version came from (a
     term that existed before may have a record to replace; a new one has none)."""
-    for chunk in _chunks(list(old_status)):
+    for chunk in chunks(list(old_status)):
         TermSource.objects.filter(term_id__in=chunk).delete()
     insert_rows(
         TermSource,
@@ -467,7 +378,7 @@ def _write_columns(
             Term.objects.bulk_update(changed_terms, fields, batch_size=500)
         for part in PARTS:
             ids = [t.pk for t in changed_terms if part.model not in kept.get(t.pk, ())]
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 # No signals or dependents: Django deletes these in one statement.
                 part.model.objects.filter(term_id__in=chunk).delete()
     copying = insert_rows(Term, new_terms, keys=True, background=True)
@@ -500,7 +411,7 @@ def terms_delete(
     doomed = list(terms)
     if not doomed:
         return []
-    names, targets = (_all(keys) for keys in _keys_of(doomed))
+    names, targets = (union_of(keys) for keys in keys_of(doomed))
     TermEvent.objects.bulk_create(
         history.event_for(
             term=None,
@@ -514,7 +425,7 @@ def terms_delete(
         )
         for term in doomed
     )
-    for chunk in _chunks([term.pk for term in doomed]):
+    for chunk in chunks([term.pk for term in doomed]):
         Term.objects.filter(pk__in=chunk).delete()
     # Links to the deleted terms are now unresolved; an alias they shared with
     # another term may now name that one alone.
@@ -524,7 +435,7 @@ def terms_delete(
         [term.pk for term in doomed],
         public=any(term.status in public for term in doomed),
         wanted=names | targets,
-        counts=_status_delta((term.status, None) for term in doomed),
+        counts=status_delta((term.status, None) for term in doomed),
     )
     return [term.slug for term in doomed]
 
@@ -574,12 +485,12 @@ def term_status_write(
         comment=comment,
     ).save()
     public = settings.GLOSSARY_PUBLIC_STATUSES
-    targets = _all(_keys_of([term], names=False)[1])  # its links count elsewhere
+    targets = union_of(keys_of([term], names=False)[1])  # its links count elsewhere
     glossary_touch(
         [term.pk],
         public=from_status in public or term.status in public,
         wanted=targets,
-        counts=_status_delta([(from_status, term.status)]),
+        counts=status_delta([(from_status, term.status)]),
     )
     return term
 

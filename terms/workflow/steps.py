@@ -224,9 +224,7 @@ def _pending_transition(term, pending, transition, actor, comment, source) -> Te
     pending.reviewed_by = actor if transition.target == Status.REVIEWED else None
     pending.save(update_fields=["status", "reviewed_by", "updated_at"])
     event.save()
-    services.glossary_touch(
-        [term.pk], public=False, wanted=(), counts={}
-    )  # a pending change's: the live term and its links stay
+    services.pending_touch(term)
     return term
 
 
@@ -373,9 +371,7 @@ def _propose(term, pending, document, live, actor, source) -> EditResult:
         version=term.version,
         pending=True,
     ).save()
-    services.glossary_touch(
-        [term.pk], public=False, wanted=(), counts={}
-    )  # a pending change's: the live term and its links stay
+    services.pending_touch(term)
     return EditResult("proposed", term, pending)
 
 
@@ -407,9 +403,7 @@ def pending_withdraw(
         comment=comment,
         pending=True,
     ).save()
-    services.glossary_touch(
-        [term.pk], public=False, wanted=(), counts={}
-    )  # a pending change's: the live term and its links stay
+    services.pending_touch(term)
 
 
 @transaction.atomic

@@ -315,12 +315,12 @@ def _summaries():
 
 def _recounted():
     """The same summaries worked out again over the whole glossary."""
-    from terms.workflow.services import _status_counts
+    from terms.workflow.summaries import status_counts
 
     relationships_resolve()
     services.wanted_refresh()
     links, wanted, _ = _summaries()
-    return links, wanted, _status_counts(None, None)
+    return links, wanted, status_counts(None, None)
 
 
 def _document(data):
