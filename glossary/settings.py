@@ -361,6 +361,12 @@ GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
 GLOSSARY_RELEASE_WARNINGS_KEPT = int(
     os.environ.get("GLOSSARY_RELEASE_WARNINGS_KEPT") or 200
 )
+# Where the glossary as of each release is kept as a SQLite file, for lists,
+# lookups and annotate as of a release (terms/serving/snapshots.py); built
+# once per machine, safe to delete (it is built again when read).
+GLOSSARY_RELEASE_SNAPSHOTS = Path(
+    os.environ.get("GLOSSARY_RELEASE_SNAPSHOTS") or BASE_DIR / ".run" / "releases"
+)
 
 # A term last reviewed longer ago than this is overdue (the dashboard).
 GLOSSARY_REVIEW_PERIOD_DAYS = int(os.environ.get("GLOSSARY_REVIEW_PERIOD_DAYS") or 365)

@@ -12,6 +12,8 @@ The domain (``documents``, ``workflow``, ``reads``) knows nothing about its
 listeners: the read model, the version stamp and webhooks subscribe here.
 """
 
+import contextlib
+import contextvars
 import datetime
 from dataclasses import dataclass
 
@@ -34,7 +36,24 @@ class GlossaryChanged:
     public_changed_at: datetime.datetime
 
 
+#: Set while writes are not the glossary's own (a release's snapshot being built).
+_muted = contextvars.ContextVar("glossary_events_muted", default=False)
+
+
+@contextlib.contextmanager
+def muted():
+    """Announce nothing inside the block: its writes go to a database that is
+    not the working glossary (``terms.serving.snapshots``)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def announce(change: GlossaryChanged) -> None:
     """Hand ``change`` to every handler of the pipeline, in order."""
+    if _muted.get():
+        return
     for path in settings.GLOSSARY_EVENTS_PIPELINE:
         import_string(path)(change)

@@ -5,6 +5,7 @@ Helpers that tests call directly are in ``tests/helpers.py``.
 
 import contextlib
 import os
+import tempfile
 
 import pytest
 from django.db import connection, transaction
@@ -38,6 +39,10 @@ def pytest_sessionstart(session):
 
     Guards against a PostgreSQL run that silently falls back to SQLite.
     """
+    from django.conf import settings
+
+    # Each test process builds release snapshots in a folder of its own.
+    settings.GLOSSARY_RELEASE_SNAPSHOTS = tempfile.mkdtemp(prefix="glossary-releases-")
     expected = os.environ.get("GLOSSARY_EXPECT_DB")
     if expected and connection.vendor != expected:
         pytest.exit(

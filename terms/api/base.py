@@ -14,6 +14,8 @@ What every endpoint does the same way is declared here once:
 A view then only translates HTTP into a domain call and back.
 """
 
+import contextlib
+
 from django.utils.functional import cached_property
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -23,12 +25,13 @@ from rest_framework.views import APIView
 
 from terms.api.caching import GlossaryCacheMixin, if_match, term_etag
 from terms.api.errors import workflow_errors
-from terms.api.params import KnownParameters
+from terms.api.params import KnownParameters, release_or_404
 from terms.api.serializers import TermDetailSerializer, term_url
 from terms.api.workflow_serializers import PendingSerializer
 from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import Status, Term
 from terms.reads import selectors
+from terms.serving import snapshots
 
 
 class GlossaryAPIMixin(KnownParameters):
@@ -95,9 +98,55 @@ class GlossaryView(GlossaryAPIMixin, APIView):
     """A plain endpoint of the API."""
 
 
-class ReadView(GlossaryAPIMixin, GlossaryCacheMixin, APIView):
+class ReleaseReadsMixin:
+    """``?release=NAME`` on a read: the handler runs against the glossary as it
+    stood in that release (``terms.serving.snapshots``), and the answer is
+    cached for good (``GlossaryCacheMixin`` keys it on the release).
+
+    A view opts in with ``release_reads``; ``release`` is then one of its known
+    parameters. The release is found before anything else (an unknown one is a
+    404 naming it) and the snapshot is read from the handler until the
+    response is rendered.
+    """
+
+    #: The view answers ``?release=``.
+    release_reads = False
+    #: The release asked for (set in ``initial``), or None.
+    release = None
+
+    def get_known_parameters(self) -> frozenset[str]:
+        known = super().get_known_parameters()
+        return known | {"release"} if self.release_reads else known
+
+    def initial(self, request, *args, **kwargs):
+        self.release_scope = contextlib.ExitStack()
+        name = request.query_params.get("release") if self.release_reads else None
+        if name is not None:
+            self.release = release_or_404(name)
+        super().initial(request, *args, **kwargs)
+        if self.release is not None and self.reads_snapshot(request):
+            self.release_scope.enter_context(snapshots.as_of(self.release))
+
+    def reads_snapshot(self, request) -> bool:
+        """Whether this request reads the release's snapshot (a view that
+        answers some formats from the release's stored revisions says no)."""
+        return True
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        try:
+            response = super().finalize_response(request, response, *args, **kwargs)
+            if isinstance(response, Response) and not response.is_rendered:
+                response.render()  # renderers may read: while the snapshot is open
+            return response
+        finally:
+            scope = getattr(self, "release_scope", None)
+            if scope is not None:
+                scope.close()
+
+
+class ReadView(ReleaseReadsMixin, GlossaryAPIMixin, GlossaryCacheMixin, APIView):
     """A read-only endpoint: anyone may read, GET answers are cached and
-    validated by the glossary version."""
+    validated by the glossary version (by the release, for one)."""
 
     permission_classes = [AllowAny]
 

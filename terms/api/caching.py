@@ -32,6 +32,9 @@ from terms.serving import stamp
 from terms.serving.frontcache import MARK_HEADER
 from terms.serving.stamp import glossary_stamp
 
+#: Reads as of a release never change: any cache may keep them for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
 
 def term_etag(
     term, glossary_version: int, *, signed_in: bool = True, fmt: str = "json"
@@ -150,6 +153,13 @@ class GlossaryCacheMixin:
         self.stamp_token = state.token
         self.cache_key = f"glossary:v{state.token}:{digest}"
         self.list_etag = f'"g{shown_version}.{digest[:16]}"'
+        release = getattr(self, "release", None)
+        if release is not None:
+            # As of a release: the same answer for ever, whatever is written.
+            edition = f"{release.pk}.{release.sequence}"
+            self.cache_key = f"glossary:release:{edition}:{digest}"
+            self.list_etag = f'"r{release.sequence}.{digest[:16]}"'
+            self.last_modified = http_date(release.published_at.timestamp())
         if getattr(self, "action", None) != "retrieve" and _etag_matches(
             request, self.list_etag
         ):
@@ -191,7 +201,11 @@ class GlossaryCacheMixin:
         response["ETag"] = etag
         response["Last-Modified"] = last_modified
         private = request.user.is_authenticated
-        response["Cache-Control"] = ("private" if private else "public") + ", no-cache"
+        if getattr(self, "release", None) is not None:
+            response["Cache-Control"] = IMMUTABLE
+        else:
+            shared = "private" if private else "public"
+            response["Cache-Control"] = f"{shared}, no-cache"
         response["Vary"] = "Accept, Accept-Language, Authorization, Cookie, Origin"
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -210,7 +224,7 @@ class GlossaryCacheMixin:
                 signed_in=request.user.is_authenticated,
                 fmt=getattr(request.accepted_renderer, "format", None) or "json",
             )
-            if self.etag_term is not None
+            if self.etag_term is not None and getattr(self, "release", None) is None
             else self.list_etag
         )
         response.render()

@@ -1,10 +1,11 @@
 """Query parameters shared by several endpoints: statuses, required text."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from terms.api.filters import MultiValueField
 from terms.models import Status
+from terms.reads import releases
 from terms.reads.languages import LanguageError, preference
 
 #: The longest ``q`` any endpoint takes.
@@ -109,3 +110,14 @@ class KnownParameters:
         )
         if repeated:
             raise ValidationError({name: ["give it once"] for name in repeated})
+
+
+def release_or_404(name: str):
+    """The release ``name`` (``latest``: the newest); a 404 naming it when
+    there is none, a 400 when the parameter is empty."""
+    if not name.strip():
+        raise ValidationError({"release": ["must name a release (or latest)"]})
+    try:
+        return releases.find(name)
+    except releases.UnknownRelease as exc:
+        raise NotFound(str(exc)) from exc

@@ -86,6 +86,16 @@ _TAG = (
 )
 _LANGS = rf"^{_TAG}(,{_TAG}){{0,7}}$"
 
+RELEASE_PARAM = OpenApiParameter(
+    "release",
+    {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    description=(
+        "A release name (or `latest`): answer as the glossary stood in it. "
+        "Unknown releases are a 404 naming them."
+    ),
+)
+
+
 LANG_PARAM = OpenApiParameter(
     "lang",
     {
@@ -113,6 +123,7 @@ PAGE_PARAMETERS = [
 
 TERM_LIST_PARAMETERS = [
     LANG_PARAM,
+    RELEASE_PARAM,
     OpenApiParameter(
         "q",
         QUERY_SCHEMA,

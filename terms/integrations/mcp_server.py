@@ -20,6 +20,7 @@ completed from autocomplete) and ``glossary://export.yaml`` (every visible
 term document, one YAML document each).
 """
 
+import contextlib
 from contextvars import ContextVar
 from typing import Any, Literal, NotRequired
 
@@ -56,20 +57,39 @@ WRITE = ToolAnnotations(
 MAX_TEXT = 100_000
 
 
-async def in_django(work):
+async def in_django(work, release: str | None = None):
     """Run ``work`` (ORM calls) in a worker thread, as Django requires outside
-    an event loop, and close the thread's connection after it."""
+    an event loop, and close the thread's connection after it. ``release``:
+    ``work`` reads the glossary as it stood in that release."""
 
     def run():
         from django.db import connections
 
         try:
-            return work()
+            with _as_of(release):
+                return work()
         finally:
             # The thread is a pool's, not a request's: leave no connection open.
             connections.close_all()
 
     return await sync_to_async(run, thread_sensitive=False)()
+
+
+@contextlib.contextmanager
+def _as_of(name: str | None):
+    """Reads inside the block answer as of release ``name`` (None: now)."""
+    if name is None:
+        yield
+        return
+    from terms.reads import releases
+    from terms.serving import snapshots
+
+    try:
+        release = releases.find(name)
+    except releases.UnknownRelease as exc:
+        raise ToolError(f"release: {exc}") from None
+    with snapshots.as_of(release):
+        yield release
 
 
 def _user_from_headers(headers) -> Any:
@@ -220,37 +240,52 @@ def _add_read_tools(server: MCPServer, caller) -> None:
         status: list[str] | None = None,
         lang: str | None = None,
         limit: int = 10,
+        release: str | None = None,
         ctx: Context = None,
     ) -> list[dict]:
         """Search the glossary: names, aliases, labels, definitions, categories.
         Optional filters: category (name), role (slug), status (default approved),
-        lang (BCP 47: names and definitions shown in that language if known)."""
+        lang (BCP 47: names and definitions shown in that language if known),
+        release (a release name or "latest": search the glossary as it stood)."""
         return await in_django(
             lambda: _search(
                 query, category, role, status, lang, limit, caller(ctx), statuses_for
-            )
+            ),
+            release,
         )
 
     @server.tool(annotations=READ)
     async def get_term(
-        slug: str, format: Literal["markdown", "json"] = "markdown", ctx: Context = None
+        slug: str,
+        format: Literal["markdown", "json"] = "markdown",
+        release: str | None = None,
+        ctx: Context = None,
     ) -> str | dict:
-        """One term: its Markdown page, or its document as JSON (with status)."""
-        return await in_django(lambda: _get_term(slug, format, visible(caller(ctx))))
+        """One term: its Markdown page, or its document as JSON (with status).
+        release: a release name or "latest" for the term as it stood in it."""
+        return await in_django(
+            lambda: _get_term(slug, format, visible(caller(ctx)), release), release
+        )
 
     @server.tool(annotations=READ)
-    async def lookup(name: str, ctx: Context = None) -> LookupResult:
+    async def lookup(
+        name: str, release: str | None = None, ctx: Context = None
+    ) -> LookupResult:
         """Resolve any name, slug, alias or label (any language) to terms; several
-        matches mean the name is ambiguous; none gives close suggestions."""
-        return await in_django(lambda: _lookup(name, visible(caller(ctx))))
+        matches mean the name is ambiguous; none gives close suggestions.
+        release: a release name or "latest" to resolve as of that release."""
+        return await in_django(lambda: _lookup(name, visible(caller(ctx))), release)
 
     @server.tool(annotations=READ)
-    async def annotate_text(text: str, ctx: Context = None) -> AnnotateResult:
+    async def annotate_text(
+        text: str, release: str | None = None, ctx: Context = None
+    ) -> AnnotateResult:
         """Find every approved glossary term in a text: spans with offsets, term
-        slugs and short definitions."""
+        slugs and short definitions. release: a release name or "latest" to
+        use the glossary as it stood in that release."""
         if len(text) > MAX_TEXT:
             raise ToolError(f"text: at most {MAX_TEXT:,} characters")
-        return await in_django(lambda: _annotate(text))
+        return await in_django(lambda: _annotate(text, release), release)
 
 
 def _add_write_tools(server: MCPServer, caller) -> None:
@@ -362,13 +397,21 @@ def _term(slug: str, statuses):
     return term
 
 
-def _get_term(slug, fmt, statuses):
+def _get_term(slug, fmt, statuses, release=None):
     from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
     from terms.models import Term
     from terms.web.rendering import render_markdown, term_page, with_suggestions
 
     term = _term(slug, statuses)
     term = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    if release is not None:  # as the release holds it; no suggestions of today's
+        if fmt == "json":
+            return {
+                "slug": term.slug,
+                "release": release,
+                **document_from_term(term).to_data(),
+            }
+        return render_markdown(term_page(term, statuses))
     if fmt == "json":
         return {
             "slug": term.slug,
@@ -407,17 +450,25 @@ def _lookup(name, statuses):
     return body
 
 
-def _annotate(text):
-    from terms.models import Term
-    from terms.serving import derived
-    from terms.serving.stamp import glossary_stamp
-    from terms.text.annotation import BudgetSpent
+def _annotate(text, release=None):
+    from django.conf import settings
 
-    state = glossary_stamp()
+    from terms.models import Term
+    from terms.serving import derived, snapshots
+    from terms.serving.stamp import glossary_stamp
+    from terms.text.annotation import BudgetSpent, find_spans, release_matcher
+
     try:
-        spans = derived.annotate_spans(
-            ["approved"], (state.version, state.changed_at.timestamp()), text
-        )
+        if release is not None:  # the release's snapshot is the database here
+            found = snapshots.reading()
+            matcher = release_matcher(["approved"], (found.pk, found.sequence))
+            budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
+            spans = find_spans(matcher, text, budget=budget)
+        else:
+            state = glossary_stamp()
+            spans = derived.annotate_spans(
+                ["approved"], (state.version, state.changed_at.timestamp()), text
+            )
     except BudgetSpent as spent:
         raise ToolError(f"text: {spent}") from spent
     slugs = {span.best.slug for span in spans}

@@ -512,36 +512,54 @@ def without_missing(spans: list[Span], known) -> list[Span]:
 MATCHERS = LatestBuilds("annotate-matcher")
 
 
+def _glossary_entries(statuses: list[str]) -> list[tuple]:
+    """Every name, alias and label of the stored terms in ``statuses``."""
+    from terms.models import Alias, Label, LabelKind, Term
+
+    terms = Term.objects.filter(status__in=statuses)
+    entries = [
+        (name, slug, "name", part in VERB_PARTS)
+        for slug, name, part in terms.values_list("slug", "name", "part_of_speech")
+    ]
+    entries += [
+        (alias, slug, "alias", part in VERB_PARTS)
+        for slug, alias, part in Alias.objects.filter(
+            term__status__in=statuses
+        ).values_list("term__slug", "name", "term__part_of_speech")
+    ]
+    entries += [
+        (text, slug, LABEL)
+        for slug, text in Label.objects.filter(
+            term__status__in=statuses, kind__in=[LabelKind.NAME, LabelKind.ALIAS]
+        ).values_list("term__slug", "text")
+    ]
+    return entries
+
+
 def glossary_matcher(statuses: list[str], version_key: tuple) -> Matcher:
     """The matcher for the stored glossary's terms in ``statuses`` (kept per
     process; see ``terms.text.aside`` for how a change is picked up)."""
     from django.conf import settings
 
-    from terms.models import Alias, Label, LabelKind, Term
-
-    def build() -> Matcher:
-        terms = Term.objects.filter(status__in=statuses)
-        entries = [
-            (name, slug, "name", part in VERB_PARTS)
-            for slug, name, part in terms.values_list("slug", "name", "part_of_speech")
-        ]
-        entries += [
-            (alias, slug, "alias", part in VERB_PARTS)
-            for slug, alias, part in Alias.objects.filter(
-                term__status__in=statuses
-            ).values_list("term__slug", "name", "term__part_of_speech")
-        ]
-        entries += [
-            (text, slug, LABEL)
-            for slug, text in Label.objects.filter(
-                term__status__in=statuses, kind__in=[LabelKind.NAME, LabelKind.ALIAS]
-            ).values_list("term__slug", "text")
-        ]
-        return build_matcher(entries)
-
     return MATCHERS.get(
         tuple(sorted(statuses)),
         version_key,
-        build,
+        lambda: build_matcher(_glossary_entries(statuses)),
         background=settings.GLOSSARY_BUILD_ASIDE,
+    )
+
+
+#: Matchers of releases read lately (a release never changes: built once).
+RELEASE_MATCHERS = LatestBuilds("release-matcher", size=4)
+
+
+def release_matcher(statuses: list[str], release_key: tuple) -> Matcher:
+    """The matcher of a release's terms in ``statuses``; called while the
+    release's snapshot is the database read (``terms.serving.snapshots``), so
+    it is built on the request, in this thread."""
+    return RELEASE_MATCHERS.get(
+        (release_key, tuple(sorted(statuses))),
+        (0,),
+        lambda: build_matcher(_glossary_entries(statuses)),
+        background=False,
     )

@@ -315,3 +315,44 @@ async def read_missing(url):
         except MCPError as error:
             return error.error.code
     return None
+
+
+def test_the_read_tools_answer_as_of_a_release(http_server):
+    """``release`` on every read tool: the glossary as it stood, after the
+    working glossary lost a term; an unknown release is an error naming it."""
+    from terms.models import Term
+    from terms.workflow.releases import release_create
+
+    approver = make_user("aurora", "approvers")
+    release_create(name="2026.12", actor=approver, force=True)
+    Term.objects.filter(slug="log-probability").delete()
+    then = {"release": "2026.12"}
+
+    async def ask():
+        async with _http_client(http_server) as client:
+            call = client.call_tool
+            return {
+                "found": _body(
+                    await call("search_terms", {"query": "logprob", **then})
+                ),
+                "now": _body(await call("search_terms", {"query": "logprob"})),
+                "looked": _body(await call("lookup", {"name": "logprob", **then})),
+                "page": await call("get_term", {"slug": "log-probability", **then}),
+                "gone": await call("get_term", {"slug": "log-probability"}),
+                "spans": _body(
+                    await call("annotate_text", {"text": PARAGRAPH, **then})
+                ),
+                "spans_now": _body(await call("annotate_text", {"text": PARAGRAPH})),
+                "unknown": await call("lookup", {"name": "x", "release": "1999"}),
+            }
+
+    answers = _run_async(ask())
+    assert answers["found"][0]["slug"] == "log-probability"
+    assert "log-probability" not in [t["slug"] for t in answers["now"]]
+    assert answers["looked"]["matches"][0]["slug"] == "log-probability"
+    assert "# log probability" in answers["page"].content[0].text
+    assert answers["gone"].is_error
+    assert answers["spans"]["spans"][0]["slug"] == "log-probability"
+    assert "log-probability" not in {s["slug"] for s in answers["spans_now"]["spans"]}
+    assert answers["unknown"].is_error
+    assert "1999" in answers["unknown"].content[0].text

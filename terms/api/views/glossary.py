@@ -12,7 +12,7 @@ from terms.api.base import ReadView
 from terms.api.errors import error_body
 from terms.api.pagination import GlossaryPagination
 from terms.api.renderers import EXPORT_RENDERERS
-from terms.api.schema import EXPORT_RESPONSES, PAGE_PARAMETERS, errors
+from terms.api.schema import EXPORT_RESPONSES, PAGE_PARAMETERS, RELEASE_PARAM, errors
 from terms.api.serializers import (
     CategorySerializer,
     RoleSerializer,
@@ -21,7 +21,7 @@ from terms.api.serializers import (
     WantedPageSerializer,
     WantedSerializer,
 )
-from terms.api.views.releases import RELEASE_PARAM, export_as_of
+from terms.api.views.releases import export_as_of
 from terms.documents import jsonschema
 from terms.formats import exporter, registry
 from terms.reads import selectors

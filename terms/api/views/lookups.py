@@ -24,7 +24,14 @@ from terms.api.params import (
     required_text,
 )
 from terms.api.parsers import GlossaryJSONParser, PayloadTooLarge, PlainTextParser
-from terms.api.schema import ERRORS, LANG_PARAM, QUERY_SCHEMA, STATUS_PARAM, errors
+from terms.api.schema import (
+    ERRORS,
+    LANG_PARAM,
+    QUERY_SCHEMA,
+    RELEASE_PARAM,
+    STATUS_PARAM,
+    errors,
+)
 from terms.models import Status, Term
 from terms.reads import selectors
 from terms.serving import derived, stamp
@@ -54,6 +61,7 @@ def with_labels(view, *groups) -> None:
         ),
         STATUS_PARAM,
         LANG_PARAM,
+        RELEASE_PARAM,
     ],
     responses={
         200: LookupResponseSerializer,
@@ -71,6 +79,7 @@ class LookupView(ReadView):
     cached_statuses = (200, 404)
     known_parameters = frozenset({"q", "status", "lang"})
     localized = True
+    release_reads = True
 
     def get(self, request):
         """200 with the matches, or 404 with suggestions."""
@@ -145,6 +154,7 @@ def _prefix_matches(terms, text: str) -> list:
         ),
         STATUS_PARAM,
         LANG_PARAM,
+        RELEASE_PARAM,
     ],
     responses={200: AutocompleteResponseSerializer, **errors(400, 429)},
 )
@@ -153,6 +163,7 @@ class AutocompleteView(ReadView):
 
     known_parameters = frozenset({"q", "limit", "status", "lang"})
     localized = True
+    release_reads = True
 
     def get(self, request):
         """The best completions of ``q``."""
@@ -195,7 +206,7 @@ class AutocompleteView(ReadView):
         "application/json": AnnotateRequestSerializer,
         "text/plain": OpenApiTypes.STR,
     },
-    parameters=[STATUS_PARAM, LANG_PARAM],
+    parameters=[STATUS_PARAM, LANG_PARAM, RELEASE_PARAM],
     responses={200: AnnotateResponseSerializer, 413: ERRORS[413], **errors(400, 429)},
 )
 class AnnotateView(ReadView):
@@ -203,6 +214,7 @@ class AnnotateView(ReadView):
 
     known_parameters = frozenset({"status", "lang"})
     localized = True
+    release_reads = True
     parser_classes = [GlossaryJSONParser, PlainTextParser]
 
     def _text_and_statuses(self, request) -> tuple[str, list[str]]:
@@ -238,11 +250,8 @@ class AnnotateView(ReadView):
     def post(self, request):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
-        state = stamp.glossary_stamp()
         try:
-            spans = derived.annotate_spans(
-                statuses, (state.version, state.changed_at.timestamp()), text
-            )
+            spans = self._spans(statuses, text)
         except annotation.BudgetSpent as spent:
             raise PayloadTooLarge(str(spent)) from spent
         chosen = {c.slug for span in spans for c in span.candidates}
@@ -260,6 +269,19 @@ class AnnotateView(ReadView):
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
         context = {**self.context(), "text": text, "terms": terms}
         return Response(AnnotateResponseSerializer(body, context=context).data)
+
+    def _spans(self, statuses: list[str], text: str) -> list:
+        """The spans: the working glossary's from the derived process; a
+        release's from its own matcher, built here from its snapshot."""
+        budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
+        if self.release is not None:
+            key = (self.release.pk, self.release.sequence)
+            matcher = annotation.release_matcher(statuses, key)
+            return annotation.find_spans(matcher, text, budget=budget)
+        state = stamp.glossary_stamp()
+        return derived.annotate_spans(
+            statuses, (state.version, state.changed_at.timestamp()), text
+        )
 
 
 SIMILAR_MAX = 50

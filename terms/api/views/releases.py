@@ -5,13 +5,15 @@ import io
 import zipfile
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, serializers, status
-from rest_framework.exceptions import NotAcceptable, NotFound, ValidationError
+from rest_framework.exceptions import NotAcceptable, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from terms.api.base import GlossaryView
+from terms.api.caching import IMMUTABLE
+from terms.api.params import release_or_404
 from terms.api.renderers import FileRenderer
 from terms.api.schema import errors
 from terms.api.serializers import TextField
@@ -20,9 +22,6 @@ from terms.formats import csvfile, registry, skos
 from terms.models import Release
 from terms.reads import releases
 from terms.workflow.releases import release_create
-
-#: Release reads never change: any cache may keep them for a year.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -64,17 +63,6 @@ def immutable(response: Response, *parts) -> Response:
     response["Cache-Control"] = IMMUTABLE
     response["ETag"] = f'"r{digest[:24]}"'
     return response
-
-
-def release_or_404(name: str) -> Release:
-    """The release ``name``; a 404 naming it when there is none (a 400 when
-    the parameter is empty)."""
-    if not name.strip():
-        raise ValidationError({"release": ["must name a release (or latest)"]})
-    try:
-        return releases.find(name)
-    except releases.UnknownRelease as exc:
-        raise NotFound(str(exc)) from exc
 
 
 class ReleasesView(GlossaryView):
@@ -170,23 +158,13 @@ class ReleaseDiffView(GlossaryView):
         return response
 
 
-RELEASE_PARAM = OpenApiParameter(
-    "release",
-    {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
-    description=(
-        "A release name (or `latest`): answer as the glossary stood in it. "
-        "Unknown releases are a 404 naming them."
-    ),
-)
-
-
-def term_as_of(view, request, slug: str, name: str) -> Response:
-    """One term as it stood in release ``name``: JSON or its YAML document."""
-    release = release_or_404(name)
+def term_as_of(view, request, slug: str, release: Release) -> Response:
+    """One term as it stood in ``release``: JSON, its YAML document or SKOS
+    (the Markdown page reads the release's snapshot instead)."""
     fmt = request.accepted_renderer.format
     if fmt not in ("json", "yaml", *registry.SKOS):
         raise NotAcceptable(
-            f"A term as of a release is offered as json, yaml or SKOS, not {fmt}."
+            f"A term as of a release is offered as json, yaml, md or SKOS, not {fmt}."
         )
     if fmt in registry.SKOS:
         documents = releases.term_documents(release)

@@ -10,7 +10,7 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from terms.api.base import GlossaryAPIMixin, current_term
+from terms.api.base import GlossaryAPIMixin, ReleaseReadsMixin, current_term
 from terms.api.caching import GlossaryCacheMixin, term_token
 from terms.api.errors import DocumentInvalid
 from terms.api.filters import TermFilterSet, TermOrdering
@@ -20,6 +20,7 @@ from terms.api.renderers import SKOS_RENDERERS, TermMarkdownRenderer, TermYAMLRe
 from terms.api.schema import (
     IF_MATCH_PARAM,
     LANG_PARAM,
+    RELEASE_PARAM,
     SKOS_RESPONSES,
     TERM_LIST_PARAMETERS,
     errors,
@@ -29,7 +30,7 @@ from terms.api.serializers import (
     TermDocumentSerializer,
     TermSummarySerializer,
 )
-from terms.api.views.releases import RELEASE_PARAM, term_as_of
+from terms.api.views.releases import term_as_of
 from terms.api.workflow_serializers import PendingSerializer
 from terms.documents.document import TermDocument, validate_term_data
 from terms.documents.mapping import document_from_term
@@ -123,6 +124,7 @@ LONG_TEXTS = (
     ),
 )
 class TermViewSet(
+    ReleaseReadsMixin,
     GlossaryAPIMixin,
     GlossaryCacheMixin,
     mixins.ListModelMixin,
@@ -150,6 +152,16 @@ class TermViewSet(
     )
     localized = True
 
+    @property
+    def release_reads(self) -> bool:
+        """The list and one term answer as of a release (``?release=``)."""
+        return self.action in ("list", "retrieve")
+
+    def reads_snapshot(self, request) -> bool:
+        """The list and the Markdown page read the release's snapshot; the
+        other formats of one term are its stored revision in the release."""
+        return self.action == "list" or request.accepted_renderer.format == "md"
+
     def get_known_parameters(self) -> frozenset[str]:
         """Filters, search, ordering and pages for the list; nothing otherwise."""
         if self.action == "retrieve":
@@ -157,7 +169,9 @@ class TermViewSet(
         if self.action != "list":
             return frozenset()
         filters = TermFilterSet.base_filters
-        return frozenset({*filters, "q", "ordering", "page", "page_size", "lang"})
+        return frozenset(
+            {*filters, "q", "ordering", "page", "page_size", "lang", "release"}
+        )
 
     def get_renderers(self):
         """YAML and Markdown for one term; every other action answers JSON only.
@@ -229,9 +243,8 @@ class TermViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         """The term as JSON, its YAML document, its Markdown page or SKOS."""
-        if "release" in request.query_params:
-            name = request.query_params["release"]
-            return term_as_of(self, request, kwargs["slug"], name)
+        if self.release is not None and request.accepted_renderer.format != "md":
+            return term_as_of(self, request, kwargs["slug"], self.release)
         term = self.get_object()
         fmt = request.accepted_renderer.format
         if fmt in registry.SKOS:
@@ -239,6 +252,9 @@ class TermViewSet(
         if request.accepted_renderer.format == "yaml":
             return Response(document_from_term(term).to_yaml())
         if request.accepted_renderer.format == "md":
+            if self.release is not None:
+                # As the release's snapshot holds it; suggestions are today's.
+                return Response(render_markdown(term_page(term, self.statuses)))
             page = with_suggestions(
                 term_page(term, self.statuses), self.statuses, self.stamp_token
             )
