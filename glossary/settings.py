@@ -304,11 +304,14 @@ GLOSSARY_CACHE_SECONDS = 600
 # transaction: the stored API details of the changed terms are dropped, a
 # webhook delivery run is queued, and the version stamp in Redis is replaced
 # when the write commits (every process then serves fresh reads; the derived
-# process rebuilds annotate's matcher when it sees the new stamp).
+# process rebuilds annotate's matcher when it sees the new stamp). A published
+# release is announced too: webhooks send release.published and the task
+# worker builds the release's snapshot (terms/serving/snapshots.py).
 GLOSSARY_EVENTS_PIPELINE = [
     "terms.serving.readmodel.on_glossary_change",
     "terms.integrations.webhooks.on_glossary_change",
     "terms.serving.stamp.on_glossary_change",
+    "terms.serving.snapshots.on_glossary_change",
 ]
 
 # How long the glossary's stamp (what cached reads are keyed on) stays in Redis

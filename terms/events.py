@@ -36,6 +36,15 @@ class GlossaryChanged:
     public_changed_at: datetime.datetime
 
 
+@dataclass(frozen=True)
+class ReleasePublished:
+    """A release was published (announced inside its transaction)."""
+
+    release_id: int
+    name: str
+    sequence: int
+
+
 #: Set while writes are not the glossary's own (a release's snapshot being built).
 _muted = contextvars.ContextVar("glossary_events_muted", default=False)
 
@@ -51,8 +60,9 @@ def muted():
         _muted.reset(token)
 
 
-def announce(change: GlossaryChanged) -> None:
-    """Hand ``change`` to every handler of the pipeline, in order."""
+def announce(change: GlossaryChanged | ReleasePublished) -> None:
+    """Hand ``change`` to every handler of the pipeline, in order (each
+    handler acts on the kinds of event it knows and ignores the others)."""
     if _muted.get():
         return
     for path in settings.GLOSSARY_EVENTS_PIPELINE:

@@ -1,9 +1,12 @@
 """URLs of the human-readable pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from terms.web import request_views, views
 from terms.web.feeds import ReleaseFeed
+
+#: A release name (``terms.models.releases``), or ``latest`` / ``current``.
+RELEASE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -21,4 +24,10 @@ urlpatterns = [
     ),
     path("backlog/", request_views.backlog_page, name="backlog"),
     path("releases/feed.atom", ReleaseFeed(), name="release-feed"),
+    path("releases/", views.release_list, name="release-list"),
+    re_path(
+        rf"^releases/(?P<a>{RELEASE}?)\.\.\.(?P<b>{RELEASE})/$",
+        views.release_diff,
+        name="release-diff-page",
+    ),
 ]

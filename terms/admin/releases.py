@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 
-from terms.models import Release
+from terms.models import ChangeSource, Release
 from terms.reads import releases
 from terms.workflow.releases import integrity, public_statuses, release_create
 
@@ -100,7 +100,12 @@ class ReleaseAdmin(admin.ModelAdmin):
         if change:
             raise PermissionDenied("A release cannot be changed.")
         # The form ran the gate; a write that landed since can still fail it.
-        release = release_create(name=obj.name, notes=obj.notes, actor=request.user)
+        release = release_create(
+            name=obj.name,
+            notes=obj.notes,
+            actor=request.user,
+            source=ChangeSource.ADMIN,
+        )
         obj.__dict__.update(release.__dict__)
 
     @admin.action(description="Retire the selected releases (administrators)")

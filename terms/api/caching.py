@@ -28,7 +28,7 @@ from rest_framework.response import Response
 
 from terms.api.params import reader_languages
 from terms.reads.selectors import term_token
-from terms.serving import stamp
+from terms.serving import snapshots, stamp
 from terms.serving.frontcache import MARK_HEADER
 from terms.serving.stamp import glossary_stamp
 
@@ -156,7 +156,7 @@ class GlossaryCacheMixin:
         release = getattr(self, "release", None)
         if release is not None:
             # As of a release: the same answer for ever, whatever is written.
-            edition = f"{release.pk}.{release.sequence}"
+            edition = snapshots.identity(release)
             self.cache_key = f"glossary:release:{edition}:{digest}"
             self.list_etag = f'"r{release.sequence}.{digest[:16]}"'
             self.last_modified = http_date(release.published_at.timestamp())

@@ -11,7 +11,9 @@ from rest_framework import serializers
 
 from terms.models import EVENT_TYPES, ChangeSource, Status
 
-_TERM_TYPES = [kind for kind in EVENT_TYPES if kind != "import.finished"]
+_TERM_TYPES = [
+    kind for kind in EVENT_TYPES if kind not in ("import.finished", "release.published")
+]
 
 _HEADERS = (
     "Signed by the Standard Webhooks scheme: `webhook-id` (the event's id, the "
@@ -57,6 +59,30 @@ class ImportFinishedPayload(serializers.Serializer):
     time = serializers.DateTimeField()
 
 
+class PublishedRelease(serializers.Serializer):
+    """What a published release holds."""
+
+    name = serializers.CharField()
+    sequence = serializers.IntegerField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Terms in it, by status."
+    )
+    notes = serializers.CharField(allow_blank=True, help_text="Markdown.")
+    warnings = serializers.IntegerField(help_text="Integrity warnings it carries.")
+
+
+class ReleasePublishedPayload(serializers.Serializer):
+    """A release was published (``GET /api/v1/releases/{name}/`` has the rest)."""
+
+    id = serializers.IntegerField(help_text="The audit event's id.")
+    type = serializers.ChoiceField(choices=["release.published"])
+    term = serializers.CharField(allow_null=True, help_text="Always null.")
+    release = PublishedRelease()
+    actor = serializers.CharField(allow_blank=True, help_text="Who published it.")
+    source = serializers.ChoiceField(choices=ChangeSource.values)
+    time = serializers.DateTimeField()
+
+
 WEBHOOKS = [
     OpenApiWebhook(
         name="termEvent",
@@ -75,6 +101,17 @@ WEBHOOKS = [
             summary="An import finished",
             description=_HEADERS,
             request=ImportFinishedPayload,
+            responses={
+                200: OpenApiResponse(description="Accepted (any 2xx)."),
+            },
+        ),
+    ),
+    OpenApiWebhook(
+        name="releasePublished",
+        decorator=extend_schema(
+            summary="A release was published",
+            description=_HEADERS,
+            request=ReleasePublishedPayload,
             responses={
                 200: OpenApiResponse(description="Accepted (any 2xx)."),
             },

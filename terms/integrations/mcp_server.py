@@ -461,7 +461,8 @@ def _annotate(text, release=None):
     try:
         if release is not None:  # the release's snapshot is the database here
             found = snapshots.reading()
-            matcher = release_matcher(["approved"], (found.pk, found.sequence))
+            key = (snapshots.identity(found),)
+            matcher = release_matcher(["approved"], key)
             budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
             spans = find_spans(matcher, text, budget=budget)
         else:

@@ -74,6 +74,7 @@ _TYPES = {
     EventAction.REVERT: "pending.opened",
     EventAction.WITHDRAW: "pending.withdrawn",
     EventAction.IMPORT: "import.finished",
+    EventAction.PUBLISH: "release.published",
 }
 #: Events sent per task run before it queues a successor.
 BATCH = 200
@@ -150,6 +151,16 @@ def payload(event: TermEvent) -> dict:
         EventAction.WITHDRAW,
     ):
         previous = event.version - 1 if event.version > 1 else None
+    if event.action == EventAction.PUBLISH:
+        return {
+            "id": event.pk,
+            "type": event_type(event),
+            "term": None,
+            "release": json.loads(event.comment or "{}"),
+            "actor": event.actor_name,
+            "source": event.source,
+            "time": event.created_at.isoformat(),
+        }
     if event.action == EventAction.IMPORT:
         return {
             "id": event.pk,
@@ -182,7 +193,8 @@ def latest_event_id() -> int:
 
 
 def on_glossary_change(change) -> None:
-    """Every write may add audit events to deliver (``GLOSSARY_EVENTS_PIPELINE``)."""
+    """Every write, and every release published, may add audit events to
+    deliver (``GLOSSARY_EVENTS_PIPELINE``)."""
     queue()
 
 

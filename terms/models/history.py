@@ -151,6 +151,9 @@ class EventAction(models.TextChoices):
     #: Not about one term: an import that wrote something (its counts in the
     #: comment, as JSON), for webhooks.
     IMPORT = "import", "Import finished"
+    #: Not about one term: a release was published (its name, number, counts
+    #: and notes in the comment, as JSON), for webhooks.
+    PUBLISH = "publish", "Release published"
 
 
 class TermEvent(models.Model):

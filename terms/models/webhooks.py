@@ -17,6 +17,7 @@ EVENT_TYPES = (
     "pending.opened",
     "pending.withdrawn",
     "import.finished",
+    "release.published",
 )
 
 

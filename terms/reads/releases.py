@@ -144,6 +144,61 @@ def diff(a: str, b: str) -> Diff:
     return Diff(a, b, added, removed, renamed, changed)
 
 
+@dataclass
+class TermInRelease:
+    """What one release holds of a term, against the release before it."""
+
+    release: Release
+    #: "added" (first in this release, or back), "changed", "unchanged" or
+    #: "removed" (in the release before, not in this one).
+    change: str
+    #: The fields that changed (for "changed"), in format order.
+    fields: list[str]
+
+
+def term_releases(slug: str) -> list[TermInRelease]:
+    """The releases that hold (or dropped) the term ``slug``, newest first,
+    each with what changed in it since the release before."""
+    entries = list(
+        ReleaseEntry.objects.filter(slug=slug).values_list(
+            "since", "until", "revision_id"
+        )
+    )
+    if not entries:
+        return []
+    data = dict(
+        TermRevision.objects.filter(pk__in=[e[2] for e in entries]).values_list(
+            "pk", "document"
+        )
+    )
+    found, before = [], None
+    for release in listed().reverse():
+        held = next(
+            (
+                rev
+                for since, until, rev in entries
+                if since <= release.sequence
+                and (until is None or until >= release.sequence)
+            ),
+            None,
+        )
+        if held is None and before is None:
+            continue
+        if held is None:
+            found.append(TermInRelease(release, "removed", []))
+        elif before is None:
+            found.append(TermInRelease(release, "added", []))
+        elif held == before:
+            found.append(TermInRelease(release, "unchanged", []))
+        else:
+            fields = [f["field"] for f in document_diff(data[before], data[held])]
+            found.append(
+                TermInRelease(release, "changed" if fields else "unchanged", fields)
+            )
+        before = held
+    return found[::-1]
+
+
 def _md(text) -> str:
     """Text safe inside Markdown prose (its markup characters escaped)."""
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>" else c for c in str(text))

@@ -49,6 +49,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
+from terms.events import GlossaryChanged
 from terms.models import Relationship, Term, TermRead, TermReadDependency
 from terms.serving import throttle
 from terms.serving.frontcache import (
@@ -366,7 +367,8 @@ def on_glossary_change(change) -> None:
     meanwhile either committed before (and is deleted here) or waits and then
     sees the new version (and stores nothing).
     """
-    invalidate(change.terms)
+    if isinstance(change, GlossaryChanged):
+        invalidate(change.terms)
 
 
 def invalidate(changed: Iterable[int] | None) -> None:

@@ -41,13 +41,14 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import load_backend
+from django_tasks import task
 
 from terms import events
 from terms.models import Release
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["as_of", "build", "path_for", "reading", "snapshot_dir"]
+__all__ = ["as_of", "build", "identity", "path_for", "reading", "snapshot_dir"]
 
 
 def snapshot_dir() -> Path:
@@ -63,14 +64,21 @@ def _schema_tag() -> str:
     return hashlib.sha256("|".join(leaves).encode()).hexdigest()[:12]
 
 
+def identity(release: Release) -> str:
+    """What tells ``release`` from any other, in this database or another
+    (one restored from elsewhere, a test database): its id, name, number,
+    the glossary version it was cut at and the instant it was published.
+    Whatever is kept per release (files, matchers, cached answers) is keyed
+    on it."""
+    parts = f"{release.pk}|{release.sequence}|{release.name}|"
+    parts += f"{release.glossary_version}|{release.published_at.isoformat()}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:16]
+
+
 def path_for(release: Release) -> Path:
-    """The snapshot file of ``release``: named by the release's identity (its
-    name, number and the instant it was published: a database restored from
-    elsewhere, or a test database, never reads another's) and the schema."""
-    identity = f"{release.pk}|{release.sequence}|{release.name}|"
-    identity += f"{release.glossary_version}|{release.published_at.isoformat()}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return snapshot_dir() / f"{release.name}-{digest}-{_schema_tag()}.sqlite3"
+    """The snapshot file of ``release``: named by its identity and the schema."""
+    name = f"{release.name}-{identity(release)}-{_schema_tag()}.sqlite3"
+    return snapshot_dir() / name
 
 
 def _wrapper(path: Path, *, building: bool = False):
@@ -195,3 +203,19 @@ def as_of(release: Release):
             yield
     finally:
         _reading.reset(token)
+
+
+def on_glossary_change(change) -> None:
+    """A published release's snapshot is built by the task worker once the
+    release commits, so its first reader does not wait for it
+    (``GLOSSARY_EVENTS_PIPELINE``)."""
+    if isinstance(change, events.ReleasePublished):
+        release_id = change.release_id
+        transaction.on_commit(lambda: build_snapshot.enqueue(release_id))
+
+
+@task()
+def build_snapshot(release_id: int) -> str:
+    """The task: build the snapshot of a release (if it is still there)."""
+    release = Release.objects.filter(pk=release_id).first()
+    return "" if release is None else str(build(release))

@@ -43,6 +43,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
+from terms.events import GlossaryChanged
+
 __all__ = [
     "KEY",
     "OUTAGE_SECONDS",
@@ -418,6 +420,8 @@ def on_glossary_change(change) -> None:
     transaction commits, so every process serves fresh reads without asking
     the database on each request.
     """
+    if not isinstance(change, GlossaryChanged):
+        return  # a release publishes no change to the glossary's content
     redis_client = client()
     if redis_client is None:
         return

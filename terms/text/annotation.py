@@ -556,7 +556,8 @@ RELEASE_MATCHERS = LatestBuilds("release-matcher", size=4)
 def release_matcher(statuses: list[str], release_key: tuple) -> Matcher:
     """The matcher of a release's terms in ``statuses``; called while the
     release's snapshot is the database read (``terms.serving.snapshots``), so
-    it is built on the request, in this thread."""
+    it is built on the request, in this thread. ``release_key`` holds the
+    release's identity (``snapshots.identity``)."""
     return RELEASE_MATCHERS.get(
         (release_key, tuple(sorted(statuses))),
         (0,),

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from terms.models import Status, Term, TermEvent
-from terms.reads import selectors
+from terms.reads import releases, selectors
 from terms.workflow.requests import backlog
 
 __all__ = ["BarChart", "dashboard"]
@@ -135,7 +135,11 @@ def dashboard(statuses: list[str]) -> dict:
         .select_related("term")
         .order_by("-created_at", "-id")[:10]
     )
+    latest = releases.listed().first()
+    since = releases.diff(releases.LATEST, releases.CURRENT) if latest else None
     return {
+        "latest_release": latest,
+        "since_release": since,
         "stats": stats,
         "charts": charts,
         "period": period,

@@ -8,8 +8,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
+from terms.documents.diffs import diff_rows
 from terms.models import Category, Role, Status, Term, TermCategory, TermRole
-from terms.reads import selectors
+from terms.reads import releases, selectors
 from terms.text import search
 from terms.web import dashboard
 from terms.web.rendering import term_page, with_suggestions
@@ -76,13 +77,57 @@ def dashboard_page(request):
 
 
 def term_detail(request, slug):
-    """Every section of a term, as the reference page has them."""
+    """Every section of a term, as the reference page has them, and the
+    releases it is in with what changed in each."""
     statuses = _visible(request)
     term = selectors.term_detail_queryset(statuses).filter(slug=slug).first()
     if term is None:
         raise Http404(f"No term with slug {slug!r}.")
     page = with_suggestions(term_page(term, statuses), statuses)
-    return render(request, "glossary/term.html", {"page": page})
+    held = releases.term_releases(slug)
+    return render(request, "glossary/term.html", {"page": page, "releases": held})
+
+
+def release_list(request):
+    """Every release, newest first, each with a link to what it changed."""
+    found = list(releases.listed())
+    rows = [
+        (
+            release,
+            found[i + 1] if i + 1 < len(found) else None,
+            sum(release.counts.values()),
+        )
+        for i, release in enumerate(found)
+    ]
+    return render(request, "glossary/releases.html", {"rows": rows})
+
+
+def release_diff(request, a, b):
+    """What changed from release ``a`` to ``b`` (``latest``, ``current``),
+    each changed field before and after with a word-level diff."""
+    try:
+        for name in (a, b):
+            if name != releases.CURRENT:
+                releases.find(name)
+    except releases.UnknownRelease as exc:
+        raise Http404(str(exc)) from exc
+    found = releases.diff(a, b)
+    changed = [
+        {
+            "slug": item["slug"],
+            "name": item["name"],
+            "rows": diff_rows(
+                {f["field"]: f["before"] for f in item["fields"]},
+                {f["field"]: f["after"] for f in item["fields"]},
+            ),
+        }
+        for item in found.changed
+    ]
+    return render(
+        request,
+        "glossary/release_diff.html",
+        {"diff": found, "changed": changed, "a": a, "b": b},
+    )
 
 
 def term_history(request, slug):

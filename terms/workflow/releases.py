@@ -14,6 +14,7 @@ open); only added, changed and removed terms write rows.
 """
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -22,7 +23,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from terms import events
 from terms.models import (
+    ChangeSource,
+    EventAction,
     GlossaryState,
     Label,
     LabelKind,
@@ -35,6 +39,7 @@ from terms.models import (
 )
 from terms.reads.releases import revisions
 from terms.workflow.bulk import insert_rows
+from terms.workflow.history import event_for
 from terms.workflow.transitions import (
     Forbidden,
     Invalid,
@@ -305,7 +310,12 @@ def _record_entries(
 
 @transaction.atomic
 def release_create(
-    *, name: str, notes: str = "", actor, force: bool = False
+    *,
+    name: str,
+    notes: str = "",
+    actor,
+    force: bool = False,
+    source: ChangeSource = ChangeSource.API,
 ) -> Release:
     """Publish a release of what the public reads now (``publish_release``).
 
@@ -339,7 +349,7 @@ def release_create(
     ]
     kept = forced + [f.as_dict() for f in warnings]
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return Release.objects.create(
+    release = Release.objects.create(
         name=name,
         sequence=sequence,
         notes=notes,
@@ -351,6 +361,29 @@ def release_create(
         warnings=_summarised(kept),
         glossary_version=state.version,
     )
+    _announce(release, user, source)
+    return release
+
+
+def _announce(release: Release, user, source: ChangeSource) -> None:
+    """The audit trail's record of the release (webhooks' ``release.published``)
+    and the event its listeners hear (the snapshot is built ahead of reads)."""
+    summary = {
+        "name": release.name,
+        "sequence": release.sequence,
+        "counts": release.counts,
+        "notes": release.notes,
+        "warnings": len(release.warnings),
+    }
+    event_for(
+        term=None,
+        term_slug="",
+        action=EventAction.PUBLISH,
+        source=source,
+        actor=user,
+        comment=json.dumps(summary, ensure_ascii=False),
+    ).save()
+    events.announce(events.ReleasePublished(release.pk, release.name, release.sequence))
 
 
 __all__ = ["Finding", "Forbidden", "ReleaseRefused", "integrity", "release_create"]

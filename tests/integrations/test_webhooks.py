@@ -316,3 +316,29 @@ def test_deliveries_verify_with_the_standard_webhooks_library(people, receiver):
         tampered = body.replace(b"data-drift", b"data-drifT")
         assert not _standard_valid(secret, headers, tampered)
         assert not _standard_valid(SECRET.encode(), headers, tampered)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_release_sends_release_published_and_is_snapshotted(
+    people, receiver
+):
+    """Publishing a release sends ``release.published`` (as the OpenAPI
+    document describes it), and the same worker run builds the release's
+    snapshot, so its first reader finds it there."""
+    from terms.serving import snapshots
+    from terms.workflow.releases import release_create
+
+    seed_term("data drift", "approved", people["author"])
+    _subscribe(receiver, events=("release.published",))
+    release = release_create(name="2026.12", notes="First.", actor=people["approver"])
+    assert not snapshots.path_for(release).exists()
+    run_worker()
+    [(headers, body)] = receiver.received
+    event = json.loads(body)
+    assert headers["X-Glossary-Event"] == event["type"] == "release.published"
+    assert event["release"]["name"] == "2026.12"
+    assert event["release"]["counts"] == {"approved": 1}
+    assert event["actor"] == "approver"
+    assert _as_described(body, "releasePublished") == []
+    assert _as_described(body, "termEvent") != []
+    assert snapshots.path_for(release).exists()

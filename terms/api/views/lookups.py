@@ -34,7 +34,7 @@ from terms.api.schema import (
 )
 from terms.models import Status, Term
 from terms.reads import selectors
-from terms.serving import derived, stamp
+from terms.serving import derived, snapshots, stamp
 from terms.text import annotation, search
 
 AUTOCOMPLETE_MAX = 50
@@ -275,7 +275,7 @@ class AnnotateView(ReadView):
         release's from its own matcher, built here from its snapshot."""
         budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
         if self.release is not None:
-            key = (self.release.pk, self.release.sequence)
+            key = (snapshots.identity(self.release),)
             matcher = annotation.release_matcher(statuses, key)
             return annotation.find_spans(matcher, text, budget=budget)
         state = stamp.glossary_stamp()

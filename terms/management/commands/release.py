@@ -3,13 +3,16 @@
 manage.py release create 2026.12 --notes "Quarterly edition"
 manage.py release list
 manage.py release diff 2026.09 2026.12 [--json]
+manage.py release snapshot [2026.12 ...]
 """
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from terms.models import ChangeSource
 from terms.reads import releases
+from terms.serving import snapshots
 from terms.workflow.releases import ReleaseRefused, release_create
 from terms.workflow.transitions import WorkflowError
 
@@ -37,6 +40,13 @@ class Command(BaseCommand):
         diff.add_argument("a")
         diff.add_argument("b")
         diff.add_argument("--json", action="store_true", help="JSON, not Markdown.")
+        snapshot = actions.add_parser(
+            "snapshot",
+            help="Build the snapshot that reads as of a release use (the task "
+            "worker builds each new release's; this builds them ahead on a new "
+            "machine).",
+        )
+        snapshot.add_argument("names", nargs="*", help="Releases (default: all).")
 
     def handle(self, *args, **options):
         getattr(self, f"do_{options['action']}")(options)
@@ -48,6 +58,7 @@ class Command(BaseCommand):
                 notes=options["notes"],
                 actor=None,  # the command line is the administrator's
                 force=options["force"],
+                source=ChangeSource.ADMIN,
             )
         except ReleaseRefused as exc:
             for finding in exc.findings:
@@ -82,6 +93,15 @@ class Command(BaseCommand):
                 f"{release.published_at:%Y-%m-%d %H:%M}\t{total} terms\t"
                 f"{release.published_by_name}"
             )
+
+    def do_snapshot(self, options):
+        try:
+            wanted = [releases.find(name) for name in options["names"]]
+        except releases.UnknownRelease as exc:
+            raise CommandError(str(exc)) from exc
+        for release in wanted or releases.listed():
+            path = snapshots.build(release)
+            self.stdout.write(f"{release.name}\t{path}")
 
     def do_diff(self, options):
         try:
