@@ -9,7 +9,10 @@ Cuts a release, then nine more with 1% of the terms changed before each (new
 revisions through the one write path), and prints: the time of each cut, the
 diff of two releases 1% apart, one term read as of a release (uncached,
 median of 21), and the storage of the release tables after one release and
-after ten. Releases the script made before are removed first.
+after ten. Then the release's snapshot (``terms/serving/snapshots.py``): the
+time to build it and its size, and the median of reads that run on it (the
+term list, a search, lookup, autocomplete; annotate of 1 KB), each uncached.
+Releases the script made before are removed first.
 """
 
 import argparse
@@ -115,6 +118,48 @@ def main() -> None:
         times.append(time.perf_counter() - started)
         assert response.status_code == 200, response.content[:200]
     print(f"one term as of a release: {statistics.median(times) * 1000:.1f} ms median")
+    from terms.serving import snapshots
+
+    release = Release.objects.get(name="bench-1")
+    snapshots.path_for(release).unlink(missing_ok=True)
+    started = time.perf_counter()
+    path = snapshots.build(release)
+    built = time.perf_counter() - started
+    print(
+        f"snapshot of a release: built in {built:.1f} s, "
+        f"{path.stat().st_size / 1e6:.0f} MB on disk"
+    )
+    name = Term.objects.order_by("pk").values_list("name", flat=True)[step // 2]
+    reads = {
+        "term list": ("/api/v1/terms/", {}),
+        "search (q)": ("/api/v1/terms/", {"q": name}),
+        "lookup": ("/api/v1/lookup/", {"q": name}),
+        "autocomplete": ("/api/v1/autocomplete/", {"q": name[:4]}),
+    }
+    text = (f"We looked at {name} and what follows from it. " * 25)[:1000]
+    for label, (path_, query) in reads.items():
+        times = []
+        for _ in range(11):
+            started = time.perf_counter()
+            # GLOSSARY_CACHE_URL=none: every read is rendered.
+            response = client.get(path_, {**query, "release": "bench-1"})
+            times.append(time.perf_counter() - started)
+            assert response.status_code in (200, 404), response.content[:200]
+        print(f"  as of a release, {label}: {statistics.median(times) * 1000:.1f} ms")
+    times = []
+    for number in range(11):
+        started = time.perf_counter()
+        response = client.post(
+            "/api/v1/annotate/?release=bench-1",
+            {"text": text + str(number)},
+            content_type="application/json",
+        )
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.content[:200]
+    print(
+        f"  as of a release, annotate 1 KB: {statistics.median(times) * 1000:.1f} ms "
+        f"(the first, which builds the release's matcher: {times[0]:.1f} s)"
+    )
     unit = "bytes" if connection.vendor == "postgresql" else "rows"
     print(
         f"release storage: one release {sizes[0]:,} {unit}; {args.releases} "
