@@ -364,6 +364,11 @@ GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
 GLOSSARY_RELEASE_WARNINGS_KEPT = int(
     os.environ.get("GLOSSARY_RELEASE_WARNINGS_KEPT") or 200
 )
+# The largest file POST /api/v1/imports/ takes, and the most a zip of term
+# files may unpack to, in bytes.
+GLOSSARY_IMPORT_MAX_BYTES = int(
+    os.environ.get("GLOSSARY_IMPORT_MAX_BYTES") or 20 * 1024 * 1024
+)
 # Where the glossary as of each release is kept as a SQLite file, for lists,
 # lookups and annotate as of a release (terms/serving/snapshots.py); built
 # once per machine, safe to delete (it is built again when read).

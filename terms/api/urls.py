@@ -51,6 +51,7 @@ urlpatterns = [
         views.RestoreVersionView.as_view(),
         name="term-restore-version",
     ),
+    path("imports/", views.ImportView.as_view(), name="imports"),
     path("releases/", views.ReleasesView.as_view(), name="releases"),
     re_path(
         rf"^releases/(?P<name>{RELEASE})/$",

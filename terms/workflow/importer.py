@@ -12,13 +12,14 @@ import wrote its unchanged term from is recognised by its bytes).
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from terms.documents.diffs import document_diff
 from terms.documents.document import (
     Problem,
     TermDocument,
@@ -38,9 +39,11 @@ from terms.models import (
     PendingChange,
     Role,
     SiteText,
+    Status,
     Term,
 )
 from terms.workflow import services
+from terms.workflow.transitions import WorkflowError
 
 
 @dataclass
@@ -49,6 +52,9 @@ class ImportReport:
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    #: With ``propose``: reviewed or approved terms whose change became (or
+    #: would become) a pending change, left for review.
+    proposed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     changes: dict[str, list[str]] = field(default_factory=dict)
@@ -56,6 +62,7 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    propose: bool = False
     files: int = 0
     #: Files not parsed: their bytes are those an import wrote the stored,
     #: unchanged since, term from (``TermSource``).
@@ -64,6 +71,9 @@ class ImportReport:
     #: (created, updated, unchanged; invalid, or not_written when another
     #: document made the batch fail) and ``errors``.
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Each created, updated or proposed term's document before (None for a
+    #: new term) and after, by slug (``diffs`` shows the changed fields).
+    documents: dict[str, tuple[dict | None, dict]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +92,15 @@ class ImportReport:
             "dry_run": self.dry_run,
             "known_files": self.known_files,
             "rows": self.rows,
+            **({"proposed": self.proposed, "propose": True} if self.propose else {}),
+        }
+
+    def diffs(self) -> dict[str, list[dict[str, Any]]]:
+        """Each written (or, in a dry run, to be written) term's changed fields
+        with their values before and after (a new term's: every field it has)."""
+        return {
+            slug: document_diff(before or {}, after)
+            for slug, (before, after) in sorted(self.documents.items())
         }
 
 
@@ -97,6 +116,7 @@ def _report_rows(report: ImportReport, batch: Batch) -> None:
         by_row[(problem.file or "", problem.line)].append(message)
     action = {slug: "created" for slug in report.created}
     action |= {slug: "updated" for slug in report.updated}
+    action |= {slug: "proposed" for slug in report.proposed}
     action |= {slug: "unchanged" for slug in report.unchanged}
     for where, line, slug in batch.sources:
         # A CSV row is told apart by its line; other documents by their file label.
@@ -268,14 +288,42 @@ def import_paths(
     actor=None,
     progress: Progress | None = None,
     workers: int = 1,
+    propose: bool = False,
+    details: bool = False,
 ) -> ImportReport:
     """Validate and import term files and directories as one batch.
 
     ``workers`` over 1 parses the files in that many processes (the command
     line does; a web process, which may run threads, must not fork).
+
+    ``propose``: the import goes through review as ``actor``'s own edits
+    would (``terms.workflow.steps``): new terms arrive as drafts, a changed
+    reviewed or approved term gets a pending change, a changed draft is
+    edited; the public glossary does not move. The statuses the files name
+    are not taken (review decides them), and roles, categories and site texts
+    are left to a plain import.
+
+    ``details``: the report keeps each changed term's document before and
+    after (``ImportReport.diffs``), for a reader to review.
+
     Returns a report; when it has errors, nothing was written.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, propose=propose)
+    if propose and prune:
+        report.errors.append(
+            Problem(
+                "a proposed import cannot delete terms (--prune): deletions do "
+                "not go through review; import without --propose, or delete "
+                "the terms through the workflow",
+                field="prune",
+            )
+        )
+    if propose and actor is None:
+        report.errors.append(
+            Problem("a proposed import is made by a user (--user NAME)", field="user")
+        )
+    if report.errors:
+        return report
     files, problems = collect_files(paths)
     report.errors.extend(problems)
     batch = parse_batch(files, progress, workers)
@@ -293,17 +341,23 @@ def import_paths(
         **stored_documents(set(batch.terms) - set(batch.stored)),
     }
     plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]] = []
-    for slug, (_, document) in sorted(batch.terms.items()):
+    for slug, (where, document) in sorted(batch.terms.items()):
         pk, old = stored.get(slug, (None, None))
+        if propose:
+            document = _as_proposed(document, old, where, report)
         if pk is None:
             report.created.append(slug)
             plan.append((slug, document, None, None))
         elif old != document:
-            report.updated.append(slug)
+            changed = propose and old.status != Status.DRAFT
+            (report.proposed if changed else report.updated).append(slug)
             report.changes[slug] = document.changed_keys(old)
             plan.append((slug, document, pk, old))
         else:
             report.unchanged.append(slug)
+        if details and (pk is None or old != document):
+            before = None if old is None else old.to_data()
+            report.documents[slug] = (before, document.to_data())
     plan = _with_terms(plan)
     deleted: set[str] = set()
     if prune:
@@ -312,9 +366,12 @@ def import_paths(
         report.deleted = sorted(deleted)
 
     index = _planned_index(batch, deleted)
-    report.warnings = batch.warnings + _warnings(batch, index)
-    pending = set(report.updated) & set(
-        PendingChange.objects.values_list("term__slug", flat=True)
+    report.warnings = batch.warnings + report.warnings + _warnings(batch, index)
+    pending = (
+        set()
+        if propose
+        else set(report.updated)
+        & set(PendingChange.objects.values_list("term__slug", flat=True))
     )
     for slug in sorted(pending):
         report.warnings.append(
@@ -326,8 +383,28 @@ def import_paths(
             )
         )
     data_plan = _plan_data(batch, report)
+    if propose and any(data_plan.values()):
+        report.errors.append(
+            Problem(
+                "roles, categories and site texts change only through a plain "
+                "import (an administrator's); leave their files out of a "
+                "proposed import",
+                field="data",
+            )
+        )
     _report_rows(report, batch)
-    if dry_run or not (plan or deleted or any(data_plan.values())):
+    if report.errors or dry_run or not (plan or deleted or any(data_plan.values())):
+        return report
+    if propose:
+        try:
+            _apply_proposed(plan, actor=actor, progress=progress)
+        except _Refused as refused:
+            where = batch.terms[refused.slug][0]
+            report.errors.extend(
+                replace(problem, file=where) for problem in refused.problems
+            )
+            report.rows = []
+            _report_rows(report, batch)
         return report
 
     _apply(
@@ -339,6 +416,68 @@ def import_paths(
         digests=batch.digests,
     )
     return report
+
+
+def _as_proposed(
+    document: TermDocument, old: TermDocument | None, where: str, report: ImportReport
+) -> TermDocument:
+    """The document a proposed import writes: a new term as a draft, a stored
+    one in the status it has (review moves statuses, not files). A file that
+    names another status gets a warning; a deprecated term is refused."""
+    status = Status.DRAFT if old is None else old.status
+    if old is not None and old.status == Status.DEPRECATED:
+        kept = replace(document, status=status)
+        if kept != old:
+            report.errors.append(
+                Problem(
+                    f"{old.term!r} is deprecated; restore it to draft before "
+                    "proposing changes to it",
+                    file=where,
+                    field="status",
+                )
+            )
+        return kept
+    if document.status != status:
+        report.warnings.append(
+            Problem(
+                f"the file says {document.status!r}; a proposed import leaves "
+                f"the term {status!r} (review decides its status)",
+                file=where,
+                field="status",
+            )
+        )
+    return replace(document, status=status)
+
+
+class _Refused(Exception):
+    """The workflow refused one term of a proposed import (all rolled back)."""
+
+    def __init__(self, slug: str, error: WorkflowError):
+        super().__init__(error.message)
+        self.slug = slug
+        self.problems = error.problems or [
+            Problem(error.message, field=error.field or "")
+        ]
+
+
+def _apply_proposed(plan, *, actor, progress: Progress | None) -> None:
+    """Write a proposed import as ``actor``'s own edits, all or nothing."""
+    from terms.workflow import steps
+
+    source = ChangeSource.IMPORT
+    with transaction.atomic():
+        for done, (slug, document, term, _) in enumerate(plan, start=1):
+            try:
+                if term is None:
+                    steps.term_create(document=document, actor=actor, source=source)
+                else:
+                    steps.term_edit(
+                        term=term, document=document, actor=actor, source=source
+                    )
+            except WorkflowError as error:
+                raise _Refused(slug, error) from error
+            if progress:
+                progress("proposing", done, len(plan))
 
 
 def _record_import(plan, deleted: set[str], actor) -> None:

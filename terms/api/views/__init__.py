@@ -10,6 +10,7 @@ from terms.api.views.glossary import (
     healthz,
     term_document_schema,
 )
+from terms.api.views.imports import ImportView
 from terms.api.views.lookups import (
     AnnotateView,
     AutocompleteView,
@@ -43,6 +44,7 @@ __all__ = [
     "CategoryListView",
     "ExportView",
     "HistoryView",
+    "ImportView",
     "LookupView",
     "PendingView",
     "ReconcileProposeView",

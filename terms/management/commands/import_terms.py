@@ -48,6 +48,16 @@ class Command(BaseCommand):
             "--user", metavar="USERNAME", help="Record the import as done by this user."
         )
         parser.add_argument(
+            "--propose",
+            action="store_true",
+            help=(
+                "Send the import through review as --user's edits: new terms "
+                "arrive as drafts, changes to reviewed or approved terms become "
+                "pending changes, changes to drafts are edits. The public "
+                "glossary does not move until they are approved."
+            ),
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=0,
@@ -90,6 +100,7 @@ class Command(BaseCommand):
                 actor=actor,
                 progress=self.progress if show_progress else None,
                 workers=options["workers"] or os.cpu_count() or 1,
+                propose=options["propose"],
             )
         except stamp.Unreachable as error:
             raise CommandError(str(error)) from None
@@ -136,6 +147,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  create  {slug}")
         for slug in report.updated:
             self.stdout.write(f"  update  {slug}: {', '.join(report.changes[slug])}")
+        for slug in report.proposed:
+            self.stdout.write(f"  propose {slug}: {', '.join(report.changes[slug])}")
         for slug in report.deleted:
             self.stdout.write(f"  delete  {slug}")
         for kind, changes in report.data_changes.items():
@@ -148,7 +161,9 @@ class Command(BaseCommand):
             known = f" ({report.known_files} known by their bytes)"
         summary = (
             f"{verb} {report.files} file(s): {len(report.created)} created, "
-            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged{known}, "
+            f"{len(report.updated)} updated, "
+            + (f"{len(report.proposed)} proposed, " if report.propose else "")
+            + f"{len(report.unchanged)} unchanged{known}, "
             f"{len(report.deleted)} deleted, {len(report.warnings)} warning(s) "
             f"in {elapsed:.2f}s."
         )
