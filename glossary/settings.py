@@ -364,6 +364,11 @@ GLOSSARY_OUTBOUND_ALLOW = env_list("GLOSSARY_OUTBOUND_ALLOW", "")
 GLOSSARY_RELEASE_WARNINGS_KEPT = int(
     os.environ.get("GLOSSARY_RELEASE_WARNINGS_KEPT") or 200
 )
+# How many distinct approvers (none of them an author) a term or a pending
+# change needs before it is approved; each approval short of that is recorded.
+GLOSSARY_APPROVALS_REQUIRED = max(
+    1, int(os.environ.get("GLOSSARY_APPROVALS_REQUIRED") or 1)
+)
 # The largest file POST /api/v1/imports/ takes, and the most a zip of term
 # files may unpack to, in bytes.
 GLOSSARY_IMPORT_MAX_BYTES = int(

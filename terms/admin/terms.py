@@ -460,12 +460,16 @@ class TermAdmin(admin.ModelAdmin):
 
     # Bulk actions.
 
-    def _bulk(self, request, queryset, name):
+    def _bulk(self, request, queryset, name, comment=""):
         done, refused = [], []
         for term in queryset:
             try:
                 workflow.term_transition(
-                    term=term, name=name, actor=request.user, source=ChangeSource.ADMIN
+                    term=term,
+                    name=name,
+                    actor=request.user,
+                    source=ChangeSource.ADMIN,
+                    comment=comment,
                 )
             except workflow.WorkflowError as exc:
                 refused.append(f"{term.name}: {_refusal(exc)}")
@@ -477,16 +481,37 @@ class TermAdmin(admin.ModelAdmin):
         for line in refused:
             messages.error(request, f"{label} refused for {line}")
 
+    def _bulk_with_comment(self, request, queryset, name, action):
+        """A step that needs a comment: a page asks for it, then it is taken
+        for every selected term with that comment."""
+        label = workflow.TRANSITIONS[name].label
+        comment = request.POST.get("comment", "").strip()
+        if "apply" in request.POST and comment:
+            return self._bulk(request, queryset, name, comment)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": label,
+            "label": label,
+            "action": action,
+            "terms": list(queryset),
+            "opts": self.model._meta,
+            "error": "Say what should change." if "apply" in request.POST else "",
+        }
+        return TemplateResponse(request, "admin/terms/term/bulk_comment.html", context)
+
     def get_actions(self, request):
-        """One bulk action per workflow step that needs no comment."""
+        """One bulk action per workflow step (a page asks for the comment of a
+        step that needs one)."""
         actions = super().get_actions(request)
         for transition in workflow.TRANSITIONS.values():
-            if transition.needs_comment:
-                continue
             name = f"{transition.name}_selected"
 
-            def run(modeladmin, request, queryset, step=transition.name):
-                modeladmin._bulk(request, queryset, step)
+            def run(modeladmin, request, queryset, step=transition.name, action=name):
+                if workflow.TRANSITIONS[step].needs_comment:
+                    return modeladmin._bulk_with_comment(
+                        request, queryset, step, action
+                    )
+                return modeladmin._bulk(request, queryset, step)
 
             description = f"{transition.label}: selected terms"
             actions[name] = (run, name, description)

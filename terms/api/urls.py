@@ -52,6 +52,7 @@ urlpatterns = [
         name="term-restore-version",
     ),
     path("imports/", views.ImportView.as_view(), name="imports"),
+    path("transitions/", views.BulkTransitionView.as_view(), name="transitions"),
     path("releases/", views.ReleasesView.as_view(), name="releases"),
     re_path(
         rf"^releases/(?P<name>{RELEASE})/$",

@@ -66,6 +66,7 @@ _TYPES = {
     EventAction.UPDATE: "term.updated",
     EventAction.REVIEW: "term.reviewed",
     EventAction.APPROVE: "term.approved",
+    EventAction.APPROVAL: "term.approval_recorded",
     EventAction.REQUEST_CHANGES: "term.changes_requested",
     EventAction.DEPRECATE: "term.deprecated",
     EventAction.RESTORE: "term.restored",

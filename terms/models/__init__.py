@@ -19,6 +19,7 @@ from terms.models.choices import (
     Status,
 )
 from terms.models.history import (
+    Approval,
     ChangeSource,
     EventAction,
     GlossaryState,
@@ -53,6 +54,7 @@ __all__ = [
     "NAME_MAX_CHARS",
     "RELEASE_NAME",
     "Alias",
+    "Approval",
     "Category",
     "ChangeSource",
     "Citation",

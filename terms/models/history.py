@@ -151,6 +151,9 @@ class EventAction(models.TextChoices):
     #: Not about one term: an import that wrote something (its counts in the
     #: comment, as JSON), for webhooks.
     IMPORT = "import", "Import finished"
+    #: One approval of several (``GLOSSARY_APPROVALS_REQUIRED``): the term or
+    #: its pending change stays reviewed until enough approvers agreed.
+    APPROVAL = "approval", "Approval recorded"
     #: Not about one term: a release was published (its name, number, counts
     #: and notes in the comment, as JSON), for webhooks.
     PUBLISH = "publish", "Release published"
@@ -212,3 +215,27 @@ class TermSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.digest[:12]} (version {self.version})"
+
+
+class Approval(models.Model):
+    """One approver's yes to a reviewed term or pending change, while more are
+    needed (``GLOSSARY_APPROVALS_REQUIRED``). Any other step or edit of the
+    term clears its approvals: agreement is to what is under review now."""
+
+    term = models.ForeignKey(
+        "terms.Term", on_delete=models.CASCADE, related_name="approvals"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "approver"], name="one_approval_per_approver"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} approved {self.term}"

@@ -10,6 +10,7 @@ EVENT_TYPES = (
     "term.updated",
     "term.reviewed",
     "term.approved",
+    "term.approval_recorded",
     "term.changes_requested",
     "term.deprecated",
     "term.restored",

@@ -20,6 +20,7 @@ import copy
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from terms.documents.document import (
 from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.documents.naming import lookup_key
 from terms.models import (
+    Approval,
     ChangeSource,
     EventAction,
     PendingChange,
@@ -149,6 +151,10 @@ def term_transition(
         if replaced_by.pk == term.pk:
             raise Invalid("A term cannot replace itself.", field="replaced_by")
     pending = pending_of(term) if transition.acts_on_pending else None
+    if transition.target == Status.APPROVED and not _enough_approvals(term, actor):
+        return _record_approval(term, pending, actor, comment, source)
+    # Any other step moves what was under review: earlier approvals lapse.
+    Approval.objects.filter(term=term).delete()
     if pending is not None:
         return _pending_transition(term, pending, transition, actor, comment, source)
     current = document_from_term(term)
@@ -168,6 +174,42 @@ def term_transition(
         comment=comment,
         replaced_by=replaced_by,
     )
+
+
+def _enough_approvals(term: Term, actor) -> bool:
+    """Whether ``actor``'s approval makes ``GLOSSARY_APPROVALS_REQUIRED``
+    distinct approvers (authors cannot approve: ``check_transition``)."""
+    needed = settings.GLOSSARY_APPROVALS_REQUIRED
+    if needed <= 1:
+        return True
+    given = set(Approval.objects.filter(term=term).values_list("approver", flat=True))
+    if actor.pk in given:
+        raise NotAllowed(
+            f"{actor_label(actor)} already approved this; {needed - len(given)} "
+            "more approver(s) must.",
+            ["one approval per approver"],
+        )
+    return len(given) + 1 >= needed
+
+
+def _record_approval(term, pending, actor, comment, source) -> Term:
+    """Count ``actor``'s approval; the term (or its pending change) stays
+    reviewed until enough approvers agreed."""
+    Approval.objects.create(term=term, approver=actor)
+    history.event_for(
+        term=term,
+        term_slug=term.slug,
+        action=EventAction.APPROVAL,
+        source=source,
+        actor=actor,
+        from_status=Status.REVIEWED,
+        to_status=Status.REVIEWED,
+        version=term.version,
+        comment=comment,
+        pending=pending is not None,
+    ).save()
+    services.glossary_touch([term.pk], public=False, wanted=(), counts={})
+    return term
 
 
 def _replacement(slug: str) -> Term | None:
@@ -354,6 +396,7 @@ def _propose(term, pending, document, live, actor, source) -> EditResult:
         return EditResult("unchanged", term)
     if pending is None:
         pending = PendingChange(term=term, author=actor)
+    Approval.objects.filter(term=term).delete()  # what they agreed to changed
     pending.document = data
     pending.status = PendingStatus.DRAFT
     pending.reviewed_by = None

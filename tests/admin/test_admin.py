@@ -338,3 +338,28 @@ def test_admin_restores_an_old_version_and_withdraws_a_pending_change(staff, tmp
     )
     assert "The pending change was withdrawn." in withdrawn.content.decode()
     assert not PendingChange.objects.filter(term=term).exists()
+
+
+def test_sending_many_back_asks_for_the_comment_first(staff, tmp_path):
+    write_term(tmp_path, base_term("back one", status="reviewed"))
+    write_term(tmp_path, base_term("back two", status="reviewed"))
+    import_folders(tmp_path)
+    _, approver = staff["approvers"]
+    ids = [str(pk) for pk in Term.objects.values_list("pk", flat=True)]
+    chosen = {"action": "request_changes_selected", "_selected_action": ids}
+    asked = approver.post("/admin/terms/term/", chosen).content.decode()
+    assert 'name="comment"' in asked
+    assert "back one" in asked
+    assert set(Term.objects.values_list("status", flat=True)) == {"reviewed"}
+    empty = approver.post("/admin/terms/term/", {**chosen, "apply": "1"})
+    assert "Say what should change." in empty.content.decode()
+    done = approver.post(
+        "/admin/terms/term/",
+        {**chosen, "apply": "1", "comment": "Cite a source."},
+        follow=True,
+    ).content.decode()
+    assert "Request changes: 2 term(s) done." in done
+    assert set(Term.objects.values_list("status", flat=True)) == {"draft"}
+    from terms.models import TermEvent
+
+    assert TermEvent.objects.filter(comment="Cite a source.").count() == 2

@@ -32,6 +32,7 @@ from terms.api.views.requests import RequestDetailView, RequestsView
 from terms.api.views.terms import TermViewSet
 from terms.api.views.webhooks import WebhookSubscriptionViewSet
 from terms.api.views.workflow import (
+    BulkTransitionView,
     HistoryView,
     PendingView,
     RestoreVersionView,
@@ -41,6 +42,7 @@ from terms.api.views.workflow import (
 __all__ = [
     "AnnotateView",
     "AutocompleteView",
+    "BulkTransitionView",
     "CategoryListView",
     "ExportView",
     "HistoryView",

@@ -7,7 +7,7 @@ from ``terms.workflow.steps.TRANSITIONS``; the older per-step URLs
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -208,3 +208,80 @@ class RestoreVersionView(WriteView):
         if result.pending is not None:
             return self.pending_written(result.term, result.pending)
         return self.written(result.term)
+
+
+#: The most terms one bulk step takes.
+BULK_MAX = 5000
+
+
+class BulkTransitionSerializer(serializers.Serializer):
+    """One workflow step for many terms (or their pending changes)."""
+
+    step = serializers.ChoiceField(
+        choices=[t.url_name for t in workflow.TRANSITIONS.values()]
+    )
+    terms = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        min_length=1,
+        max_length=BULK_MAX,
+        help_text="Slugs of the terms.",
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000
+    )
+
+
+class BulkRefusal(serializers.Serializer):
+    """A term the step was refused for, and why."""
+
+    slug = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    """Which terms the step was taken for, and which it was refused."""
+
+    step = serializers.CharField()
+    done = serializers.ListField(child=serializers.CharField())
+    refused = BulkRefusal(many=True)
+
+
+class BulkTransitionView(WriteView):
+    """``POST /transitions/``: one step for many terms, each on its own.
+
+    Every term goes through the same checks as one at a time (permissions,
+    four-eyes, gates, the approvals needed); a refusal for one does not stop
+    the others, and the answer says which were done and why others were not.
+    """
+
+    @extend_schema(
+        summary="Take one workflow step for many terms (each checked on its own)",
+        request=BulkTransitionSerializer,
+        responses={200: BulkResultSerializer, **errors(400, 401)},
+    )
+    def post(self, request):
+        body = BulkTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        step = body.validated_data["step"].replace("-", "_")
+        slugs = list(dict.fromkeys(body.validated_data["terms"]))
+        found = {t.slug: t for t in Term.objects.filter(slug__in=slugs)}
+        done, refused = [], []
+        for slug in slugs:
+            term = found.get(slug)
+            if term is None:
+                missing = f"No term with slug {slug!r}."
+                refused.append({"slug": slug, "message": missing})
+                continue
+            try:
+                workflow.term_transition(
+                    term=term,
+                    name=step,
+                    actor=request.user,
+                    comment=body.validated_data["comment"],
+                    source=ChangeSource.API,
+                )
+            except workflow.WorkflowError as exc:
+                refused.append({"slug": slug, "message": exc.message})
+            else:
+                done.append(slug)
+        return Response({"step": step, "done": done, "refused": refused})
