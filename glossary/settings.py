@@ -374,6 +374,11 @@ GLOSSARY_APPROVALS_REQUIRED = max(
 GLOSSARY_IMPORT_MAX_BYTES = int(
     os.environ.get("GLOSSARY_IMPORT_MAX_BYTES") or 20 * 1024 * 1024
 )
+# Where the admin's import page keeps an upload between its dry run and its
+# submit (terms/admin/imports.py).
+GLOSSARY_IMPORT_UPLOADS = Path(
+    os.environ.get("GLOSSARY_IMPORT_UPLOADS") or BASE_DIR / ".run" / "uploads"
+)
 # Where the glossary as of each release is kept as a SQLite file, for lists,
 # lookups and annotate as of a release (terms/serving/snapshots.py); built
 # once per machine, safe to delete (it is built again when read).

@@ -43,6 +43,7 @@ def pytest_sessionstart(session):
 
     # Each test process builds release snapshots in a folder of its own.
     settings.GLOSSARY_RELEASE_SNAPSHOTS = tempfile.mkdtemp(prefix="glossary-releases-")
+    settings.GLOSSARY_IMPORT_UPLOADS = tempfile.mkdtemp(prefix="glossary-uploads-")
     expected = os.environ.get("GLOSSARY_EXPECT_DB")
     if expected and connection.vendor != expected:
         pytest.exit(

@@ -24,6 +24,7 @@ from terms.admin.forms import (
     admin_fieldsets,
     form_document,
 )
+from terms.admin.imports import import_view
 from terms.documents.diffs import diff_rows
 from terms.documents.document import validate_term_data
 from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
@@ -307,6 +308,11 @@ class TermAdmin(admin.ModelAdmin):
                 name="terms_term_relate",
             ),
             path("waiting/", wrap(self.waiting_view), name="terms_term_waiting"),
+            path(
+                "import/",
+                wrap(lambda request: import_view(self, request)),
+                name="terms_term_import",
+            ),
             *super().get_urls(),
         ]
 

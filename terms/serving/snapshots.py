@@ -150,7 +150,14 @@ def build(release: Release) -> Path:
 
 
 def _build_into(release: Release, path: Path) -> None:
-    from terms.models import Category, GovernanceTag, Role, SiteText
+    from terms.models import (
+        Category,
+        GovernanceTag,
+        Role,
+        SiteText,
+        TermEvent,
+        TermRevision,
+    )
     from terms.reads.releases import term_documents
 
     # Read from the working database before the connection is swapped.
@@ -178,6 +185,12 @@ def _build_into(release: Release, path: Path) -> None:
             source=ChangeSource.IMPORT,
             comment=f"release {release.name}",
         )
+        # The write path's own records: no read as of a release looks at them.
+        TermEvent.objects.all().delete()
+        TermRevision.objects.all().delete()
+    vacuuming = _wrapper(partial, building=True)
+    with _default_is(vacuuming), vacuuming.cursor() as cursor:
+        cursor.execute("VACUUM")
     os.replace(partial, path)
     _log.info("built release %s's snapshot (%d terms)", release.name, len(documents))
 

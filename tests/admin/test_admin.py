@@ -345,12 +345,13 @@ def test_sending_many_back_asks_for_the_comment_first(staff, tmp_path):
     write_term(tmp_path, base_term("back two", status="reviewed"))
     import_folders(tmp_path)
     _, approver = staff["approvers"]
-    ids = [str(pk) for pk in Term.objects.values_list("pk", flat=True)]
+    mine = Term.objects.filter(slug__in=["back-one", "back-two"])
+    ids = [str(pk) for pk in mine.values_list("pk", flat=True)]
     chosen = {"action": "request_changes_selected", "_selected_action": ids}
     asked = approver.post("/admin/terms/term/", chosen).content.decode()
     assert 'name="comment"' in asked
     assert "back one" in asked
-    assert set(Term.objects.values_list("status", flat=True)) == {"reviewed"}
+    assert set(mine.values_list("status", flat=True)) == {"reviewed"}
     empty = approver.post("/admin/terms/term/", {**chosen, "apply": "1"})
     assert "Say what should change." in empty.content.decode()
     done = approver.post(
@@ -359,7 +360,42 @@ def test_sending_many_back_asks_for_the_comment_first(staff, tmp_path):
         follow=True,
     ).content.decode()
     assert "Request changes: 2 term(s) done." in done
-    assert set(Term.objects.values_list("status", flat=True)) == {"draft"}
+    assert set(mine.values_list("status", flat=True)) == {"draft"}
     from terms.models import TermEvent
 
     assert TermEvent.objects.filter(comment="Cite a source.").count() == 2
+
+
+def test_the_import_page_shows_the_dry_run_as_a_diff_then_submits_it(staff, tmp_path):
+    """An editor uploads a file: the page shows each changed field word by
+    word, nothing is written; submitting proposes the changes for review."""
+    import yaml
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from terms.models import PendingChange
+
+    write_term(tmp_path, base_term("imported", status="approved"))
+    import_folders(tmp_path)
+    editor_user, editor = staff["editors"]
+    changed = base_term("imported", status="approved", short_def="A better line.")
+    upload = SimpleUploadedFile(
+        "imported.yml", yaml.safe_dump(changed, sort_keys=False).encode()
+    )
+    form = editor.get("/admin/terms/term/import/").content.decode()
+    assert 'name="file"' in form
+    assert 'name="direct"' not in form  # not an administrator: always reviewed
+    page = editor.post("/admin/terms/term/import/", {"file": upload}).content.decode()
+    assert "1 proposed for review" in page
+    assert "<ins>better line.</ins>" in page or "<ins>A better line.</ins>" in page
+    assert not PendingChange.objects.exists()
+    done = editor.post(
+        "/admin/terms/term/import/",
+        {"submit": "1", "token": editor.session["glossary_import_upload"]["token"]},
+        follow=True,
+    ).content.decode()
+    assert "1 proposed for review" in done
+    pending = PendingChange.objects.get()
+    assert pending.author == editor_user
+    assert pending.document["short_def"] == "A better line."
+    again = editor.post("/admin/terms/term/import/", {"submit": "1", "token": "x"})
+    assert again.status_code == 302  # the upload is gone once submitted
