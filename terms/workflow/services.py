@@ -456,43 +456,68 @@ def term_status_write(
     ``document`` is the term's document with the new status; it becomes a new
     version marked as status-only, so it never counts as authored content.
     """
-    from_status = term.status
-    term.status = document.status
-    term.last_reviewed = document.last_reviewed
     term.replaced_by = replaced_by
-    term.version += 1
-    term.save(
-        update_fields=[
-            "status",
-            "last_reviewed",
-            "replaced_by",
-            "version",
-            "updated_at",
-        ]
-    )
-    history.revision_for(
-        term=term, document=document, source=source, actor=actor, status_only=True
-    ).save()
-    history.event_for(
-        term=term,
-        term_slug=term.slug,
-        action=action,
-        source=source,
+    terms_status_write(
+        changes=[(term, document)],
         actor=actor,
-        from_status=from_status,
-        to_status=term.status,
-        version=term.version,
+        source=source,
+        action=action,
         comment=comment,
-    ).save()
-    public = settings.GLOSSARY_PUBLIC_STATUSES
-    targets = union_of(keys_of([term], names=False)[1])  # its links count elsewhere
-    glossary_touch(
-        [term.pk],
-        public=from_status in public or term.status in public,
-        wanted=targets,
-        counts=status_delta([(from_status, term.status)]),
     )
     return term
+
+
+def terms_status_write(
+    *,
+    changes: Sequence[tuple[Term, TermDocument]],
+    actor,
+    source: ChangeSource,
+    action: EventAction,
+    comment: str = "",
+) -> None:
+    """``term_status_write`` for many terms, in a fixed number of queries
+    (each term keeps the ``replaced_by`` it carries)."""
+    if not changes:
+        return
+    moves = []
+    for term, document in changes:
+        moves.append((term.status, document.status))
+        term.status = document.status
+        term.last_reviewed = document.last_reviewed
+        term.version += 1
+        term.updated_at = timezone.now()
+    terms = [term for term, _ in changes]
+    Term.objects.bulk_update(
+        terms, ["status", "last_reviewed", "replaced_by", "version", "updated_at"]
+    )
+    TermRevision.objects.bulk_create(
+        history.revision_for(
+            term=term, document=document, source=source, actor=actor, status_only=True
+        )
+        for term, document in changes
+    )
+    TermEvent.objects.bulk_create(
+        history.event_for(
+            term=term,
+            term_slug=term.slug,
+            action=action,
+            source=source,
+            actor=actor,
+            from_status=before,
+            to_status=term.status,
+            version=term.version,
+            comment=comment,
+        )
+        for term, (before, _) in zip(terms, moves, strict=True)
+    )
+    public = settings.GLOSSARY_PUBLIC_STATUSES
+    targets = union_of(keys_of(terms, names=False)[1])  # their links count elsewhere
+    glossary_touch(
+        [term.pk for term in terms],
+        public=any(a in public or b in public for a, b in moves),
+        wanted=targets,
+        counts=status_delta(moves),
+    )
 
 
 def store_link_checks(results) -> None:

@@ -53,7 +53,9 @@ def test_an_edit_makes_earlier_approvals_lapse(two_needed):
     changed, _ = validate_term_data(
         base_term("beta", status="approved", short_def="Beta, first try.")
     )
-    workflow.term_edit(term=term, document=changed, actor=people["editor"], source="api")
+    workflow.term_edit(
+        term=term, document=changed, actor=people["editor"], source="api"
+    )
     workflow.term_transition(term=term, name="review", actor=people["reviewer"])
     _approve(term, people["approver"])
     assert Approval.objects.filter(term=term).count() == 1
@@ -80,9 +82,7 @@ def test_the_api_answers_a_partial_approval(two_needed):
     assert response.json()["status"] == "reviewed"
 
 
-def test_sending_a_pending_change_back_leaves_the_public_version_untouched(
-    people, api
-):
+def test_sending_a_pending_change_back_leaves_the_public_version_untouched(people, api):
     term = seed_term("delta", "approved", people["author"])
     paths = [
         "/api/v1/terms/delta/",
@@ -95,7 +95,9 @@ def test_sending_a_pending_change_back_leaves_the_public_version_untouched(
     changed, _ = validate_term_data(
         base_term("delta", status="approved", short_def="Delta, rewritten.")
     )
-    workflow.term_edit(term=term, document=changed, actor=people["editor"], source="api")
+    workflow.term_edit(
+        term=term, document=changed, actor=people["editor"], source="api"
+    )
     workflow.term_transition(term=term, name="review", actor=people["reviewer"])
     workflow.term_transition(
         term=term,
@@ -141,3 +143,51 @@ def test_many_pending_changes_are_approved_or_sent_back_at_once(people):
         format="json",
     ).json()
     assert "comment" in back["refused"][0]["message"]
+
+
+def test_many_drafts_are_reviewed_at_once_each_through_its_gates(people):
+    seed_term("ready one", "draft", people["author"])
+    seed_term("ready two", "draft", people["author"])
+    seed_term("too short", "draft", people["author"], long_def="Not enough words.")
+    client = api_client_for(people["reviewer"])
+    answer = client.post(
+        "/api/v1/transitions/",
+        {"step": "review", "terms": ["ready-one", "too-short", "ready-two"]},
+        format="json",
+    ).json()
+    assert answer["done"] == ["ready-one", "ready-two"]
+    [(slug, message)] = [(r["slug"], r["message"]) for r in answer["refused"]]
+    assert slug == "too-short"
+    assert "long_def" in message
+    statuses = dict(Term.objects.values_list("slug", "status"))
+    assert statuses == {
+        "ready-one": "reviewed",
+        "ready-two": "reviewed",
+        "too-short": "draft",
+    }
+    # A review is a status-only step: it does not make the reviewer an author.
+    events = TermEvent.objects.filter(
+        action=EventAction.REVIEW, actor=people["reviewer"]
+    )
+    assert events.count() == 2
+    approver = api_client_for(people["approver"])
+    approved = approver.post(
+        "/api/v1/transitions/",
+        {"step": "approve", "terms": ["ready-one", "ready-two"]},
+        format="json",
+    ).json()
+    assert approved["done"] == ["ready-one", "ready-two"]
+
+
+def test_many_with_two_approvals_needed_records_each(two_needed):
+    people = two_needed
+    seed_term("epsilon", "reviewed", people["author"])
+    seed_term("zeta", "reviewed", people["author"])
+    body = {"step": "approve", "terms": ["epsilon", "zeta"]}
+    first = api_client_for(people["approver"]).post(
+        "/api/v1/transitions/", body, format="json"
+    )
+    assert first.json()["done"] == ["epsilon", "zeta"]
+    assert set(Term.objects.values_list("status", flat=True)) == {"reviewed"}
+    api_client_for(people["second"]).post("/api/v1/transitions/", body, format="json")
+    assert set(Term.objects.values_list("status", flat=True)) == {"approved"}

@@ -81,7 +81,7 @@ def test_a_proposed_dry_run_writes_nothing(glossary, tmp_path):
 )
 def test_refused_combinations_write_nothing(glossary, tmp_path, options, message):
     _files(tmp_path, alpha="Changed.")
-    report, err = run_import(tmp_path, **options)
+    report, _ = run_import(tmp_path, **options)
     assert message in report["errors"][0]["message"]
     assert not PendingChange.objects.exists()
 

@@ -264,24 +264,24 @@ class BulkTransitionView(WriteView):
         body.is_valid(raise_exception=True)
         step = body.validated_data["step"].replace("-", "_")
         slugs = list(dict.fromkeys(body.validated_data["terms"]))
-        found = {t.slug: t for t in Term.objects.filter(slug__in=slugs)}
-        done, refused = [], []
-        for slug in slugs:
-            term = found.get(slug)
-            if term is None:
-                missing = f"No term with slug {slug!r}."
-                refused.append({"slug": slug, "message": missing})
-                continue
-            try:
-                workflow.term_transition(
-                    term=term,
-                    name=step,
-                    actor=request.user,
-                    comment=body.validated_data["comment"],
-                    source=ChangeSource.API,
-                )
-            except workflow.WorkflowError as exc:
-                refused.append({"slug": slug, "message": exc.message})
-            else:
-                done.append(slug)
+        found = Term.objects.filter(slug__in=slugs).only("pk", "slug")
+        result = workflow.terms_transition_many(
+            terms=list(found),
+            name=step,
+            actor=request.user,
+            comment=body.validated_data["comment"],
+            source=ChangeSource.API,
+        )
+        order = {slug: index for index, slug in enumerate(slugs)}
+        done = sorted(result.done, key=order.__getitem__)
+        refused = [
+            {"slug": slug, "message": error.message} for slug, error in result.refused
+        ]
+        known = set(result.done) | {item["slug"] for item in refused}
+        refused += [
+            {"slug": slug, "message": f"No term with slug {slug!r}."}
+            for slug in slugs
+            if slug not in known
+        ]
+        refused.sort(key=lambda item: order[item["slug"]])
         return Response({"step": step, "done": done, "refused": refused})
