@@ -4,7 +4,8 @@ changed since the one before, retire one (administrators)."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from terms.models import ChangeSource, Release
 from terms.reads import releases
@@ -34,7 +35,14 @@ class ReleaseAdmin(admin.ModelAdmin):
     """Releases cannot be edited; an administrator may retire one."""
 
     form = ReleaseForm
-    list_display = ["name", "sequence", "published_at", "published_by_name", "terms"]
+    list_display = [
+        "name",
+        "sequence",
+        "published_at",
+        "published_by_name",
+        "terms",
+        "diff_link",
+    ]
     actions = ["retire"]
     readonly_fields = [
         "sequence",
@@ -51,6 +59,20 @@ class ReleaseAdmin(admin.ModelAdmin):
     @admin.display(description="terms")
     def terms(self, release) -> int:
         return sum(release.counts.values())
+
+    @admin.display(description="what changed")
+    def diff_link(self, release):
+        """A link to the page of what changed since the release before."""
+        before = (
+            Release.objects.filter(sequence__lt=release.sequence)
+            .order_by("-sequence")
+            .values_list("name", flat=True)
+            .first()
+        )
+        if before is None:
+            return "the first release"
+        url = reverse("release-diff-page", args=[before, release.name])
+        return format_html('<a href="{}">since {}</a>', url, before)
 
     @admin.display(description="changes since the release before")
     def changes(self, release):
