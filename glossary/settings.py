@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -138,6 +139,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# People sign in through the admin's page (the term page's comments and
+# watching are for signed-in readers).
+LOGIN_URL = "admin:login"
+
+# Mail (notifications): EMAIL_URL such as smtp://user:pass@host:587 or
+# smtp+tls://user:pass@host:587 (dj-email-url); unset, mails are printed on
+# the console of the process that sends them (the task worker).
+_email_url = os.environ.get("EMAIL_URL", "").strip()
+for _scheme, _flag in (("smtp+tls://", "tls"), ("smtp+ssl://", "ssl")):
+    # dj-email-url reads TLS and SSL from the query: smtp+tls:// means ?tls=1.
+    if _email_url.startswith(_scheme):
+        _joiner = "&" if "?" in _email_url else "?"
+        _email_url = f"smtp://{_email_url[len(_scheme):]}{_joiner}{_flag}=1"
+if _email_url:
+    globals().update(dj_email_url.parse(_email_url))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "glossary@localhost"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -306,12 +325,14 @@ GLOSSARY_CACHE_SECONDS = 600
 # when the write commits (every process then serves fresh reads; the derived
 # process rebuilds annotate's matcher when it sees the new stamp). A published
 # release is announced too: webhooks send release.published and the task
-# worker builds the release's snapshot (terms/serving/snapshots.py).
+# worker builds the release's snapshot (terms/serving/snapshots.py). People
+# are told what waits for them (terms/integrations/notifications.py).
 GLOSSARY_EVENTS_PIPELINE = [
     "terms.serving.readmodel.on_glossary_change",
     "terms.integrations.webhooks.on_glossary_change",
     "terms.serving.stamp.on_glossary_change",
     "terms.serving.snapshots.on_glossary_change",
+    "terms.integrations.notifications.on_glossary_change",
 ]
 
 # How long the glossary's stamp (what cached reads are keyed on) stays in Redis

@@ -45,6 +45,31 @@ class ReleasePublished:
     sequence: int
 
 
+@dataclass(frozen=True)
+class RequestFiled:
+    """A reader asked for a term."""
+
+    request_id: int
+
+
+@dataclass(frozen=True)
+class RequestAnswered:
+    """A term request was answered: ``drafted``, ``declined`` or ``merged``."""
+
+    request_id: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Commented:
+    """A comment was posted; ``users`` and ``groups`` are the ids and names it
+    mentions."""
+
+    comment_id: int
+    users: tuple[int, ...]
+    groups: tuple[str, ...]
+
+
 #: Set while writes are not the glossary's own (a release's snapshot being built).
 _muted = contextvars.ContextVar("glossary_events_muted", default=False)
 
@@ -60,7 +85,7 @@ def muted():
         _muted.reset(token)
 
 
-def announce(change: GlossaryChanged | ReleasePublished) -> None:
+def announce(change) -> None:
     """Hand ``change`` to every handler of the pipeline, in order (each
     handler acts on the kinds of event it knows and ignores the others)."""
     if _muted.get():

@@ -12,6 +12,13 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("terms/<str:slug>/", views.term_detail, name="term-page"),
     path("terms/<str:slug>/history/", views.term_history, name="term-history-page"),
+    path("terms/<str:slug>/comments/", views.term_comment, name="term-comment"),
+    path(
+        "terms/<str:slug>/comments/<int:pk>/resolve/",
+        views.term_comment_resolve,
+        name="term-comment-resolve",
+    ),
+    path("terms/<str:slug>/watch/", views.term_watch, name="term-watch"),
     path("categories/<str:slug>/", views.category_detail, name="category-page"),
     path("roles/<str:slug>/", views.role_detail, name="role-page"),
     path("embed/demo/", views.embed_demo, name="embed-demo"),

@@ -1,3 +1,10 @@
-"""The admin: terms and their workflow, term requests and webhook subscriptions."""
+"""The admin: terms and their workflow, term requests, releases, webhook
+subscriptions and notifications."""
 
-from terms.admin import releases, requests, terms, webhooks  # noqa: F401  (registers)
+from terms.admin import (  # noqa: F401  (registers)
+    notifications,
+    releases,
+    requests,
+    terms,
+    webhooks,
+)

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -33,6 +33,7 @@ from terms.models import (
     Category,
     ChangeSource,
     Citation,
+    Comment,
     Example,
     GovernanceTag,
     Label,
@@ -54,6 +55,8 @@ from terms.reads.selectors import (
 )
 from terms.serving.derived import similar_terms
 from terms.serving.stamp import glossary_stamp
+from terms.web.rendering import comment_threads
+from terms.workflow import comments
 from terms.workflow import steps as workflow
 
 
@@ -307,6 +310,16 @@ class TermAdmin(admin.ModelAdmin):
                 wrap(require_POST(self.relate_view)),
                 name="terms_term_relate",
             ),
+            path(
+                "<int:pk>/comment/",
+                wrap(require_POST(self.comment_view)),
+                name="terms_term_comment",
+            ),
+            path(
+                "<int:pk>/comment/<int:comment>/resolve/",
+                wrap(require_POST(self.resolve_view)),
+                name="terms_term_comment_resolve",
+            ),
             path("waiting/", wrap(self.waiting_view), name="terms_term_waiting"),
             path(
                 "import/",
@@ -410,6 +423,15 @@ class TermAdmin(admin.ModelAdmin):
                 for name, transition in workflow.TRANSITIONS.items()
             ]
             extra_context["suggested"] = _suggestions(request, term)
+            extra_context["threads"] = comment_threads(
+                comments.thread_of(term, request.user)
+            )
+            extra_context["post_url"] = reverse(
+                "admin:terms_term_comment", args=[term.pk]
+            )
+            extra_context["resolve_base"] = reverse(
+                "admin:terms_term_comment", args=[term.pk]
+            )
             pending = PendingChange.objects.filter(term=term).first()
             if pending is not None:
                 live = document_from_term(
@@ -423,6 +445,39 @@ class TermAdmin(admin.ModelAdmin):
                     "admin:terms_term_withdraw", args=[term.pk]
                 )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def comment_view(self, request, pk):
+        """Post a comment (or a reply) from the term's admin page."""
+        term = get_object_or_404(Term, pk=pk)
+        reply = request.POST.get("reply_to", "")
+        reply_to = (
+            Comment.objects.filter(pk=int(reply), term=term).first()
+            if reply.isdigit()
+            else None
+        )
+        try:
+            comments.comment_post(
+                term=term,
+                actor=request.user,
+                body=request.POST.get("body", ""),
+                reply_to=reply_to,
+                on_pending=bool(request.POST.get("on_pending")),
+                source=ChangeSource.ADMIN,
+            )
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        else:
+            messages.success(request, "Comment posted.")
+        return redirect("admin:terms_term_change", pk)
+
+    def resolve_view(self, request, pk, comment):
+        """Resolve a comment thread from the term's admin page."""
+        found = get_object_or_404(Comment, pk=comment, term_id=pk)
+        try:
+            comments.thread_resolve(comment=found, actor=request.user)
+        except workflow.WorkflowError as exc:
+            messages.error(request, _refusal(exc))
+        return redirect("admin:terms_term_change", pk)
 
     def history_view(self, request, object_id, extra_context=None):
         """Events and versions of a term, with a readable diff of any two."""

@@ -51,6 +51,25 @@ urlpatterns = [
         views.RestoreVersionView.as_view(),
         name="term-restore-version",
     ),
+    re_path(
+        rf"^terms/{SLUG}/comments/$", views.CommentsView.as_view(), name="term-comments"
+    ),
+    re_path(
+        rf"^terms/{SLUG}/comments/(?P<pk>\d+)/resolve/$",
+        views.ResolveView.as_view(),
+        name="term-comment-resolve",
+    ),
+    path("watch/glossary/", views.WatchView.as_view(), name="watch-glossary"),
+    re_path(
+        r"^watch/(?P<kind>term|category)/(?P<slug>[^/]+)/$",
+        views.WatchView.as_view(),
+        name="watch",
+    ),
+    path(
+        "me/notifications/",
+        views.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
     path("imports/", views.ImportView.as_view(), name="imports"),
     path("transitions/", views.BulkTransitionView.as_view(), name="transitions"),
     path("releases/", views.ReleasesView.as_view(), name="releases"),

@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from terms import events
 from terms.integrations import outbound
 from terms.models import (
     EVENT_TYPES,
@@ -76,6 +77,7 @@ _TYPES = {
     EventAction.WITHDRAW: "pending.withdrawn",
     EventAction.IMPORT: "import.finished",
     EventAction.PUBLISH: "release.published",
+    EventAction.COMMENT: "term.commented",
 }
 #: Events sent per task run before it queues a successor.
 BATCH = 200
@@ -194,9 +196,12 @@ def latest_event_id() -> int:
 
 
 def on_glossary_change(change) -> None:
-    """Every write, and every release published, may add audit events to
-    deliver (``GLOSSARY_EVENTS_PIPELINE``)."""
-    queue()
+    """Every write, release published and comment adds audit events to
+    deliver (``GLOSSARY_EVENTS_PIPELINE``); term requests add none."""
+    if isinstance(
+        change, (events.GlossaryChanged, events.ReleasePublished, events.Commented)
+    ):
+        queue()
 
 
 def queue() -> None:

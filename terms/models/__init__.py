@@ -30,6 +30,15 @@ from terms.models.history import (
     TermSource,
 )
 from terms.models.linkcheck import LinkCheck
+from terms.models.notifications import (
+    Comment,
+    GroupChannel,
+    Notification,
+    NotificationCursor,
+    NotificationMode,
+    NotificationSettings,
+    Watch,
+)
 from terms.models.readmodel import TermRead, TermReadDependency
 from terms.models.releases import RELEASE_NAME, Release, ReleaseEntry
 from terms.models.requests import RequestStatus, TermRequest, Urgency
@@ -58,14 +67,20 @@ __all__ = [
     "Category",
     "ChangeSource",
     "Citation",
+    "Comment",
     "EventAction",
     "Example",
     "ExampleKind",
     "GlossaryState",
     "GovernanceTag",
+    "GroupChannel",
     "Label",
     "LabelKind",
     "LinkCheck",
+    "Notification",
+    "NotificationCursor",
+    "NotificationMode",
+    "NotificationSettings",
     "PartOfSpeech",
     "PendingChange",
     "PendingStatus",
@@ -89,6 +104,7 @@ __all__ = [
     "TermTag",
     "Urgency",
     "WantedTarget",
+    "Watch",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

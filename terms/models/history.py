@@ -154,6 +154,9 @@ class EventAction(models.TextChoices):
     #: One approval of several (``GLOSSARY_APPROVALS_REQUIRED``): the term or
     #: its pending change stays reviewed until enough approvers agreed.
     APPROVAL = "approval", "Approval recorded"
+    #: A comment on the term or its pending change (its id in the comment field
+    #: is not kept: the comment's text is the comment row's).
+    COMMENT = "comment", "Commented"
     #: Not about one term: a release was published (its name, number, counts
     #: and notes in the comment, as JSON), for webhooks.
     PUBLISH = "publish", "Release published"

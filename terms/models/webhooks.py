@@ -17,6 +17,7 @@ EVENT_TYPES = (
     "term.deleted",
     "pending.opened",
     "pending.withdrawn",
+    "term.commented",
     "import.finished",
     "release.published",
 )

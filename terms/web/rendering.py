@@ -308,3 +308,40 @@ def render_markdown(page: TermPage) -> str:
     lines += [f"_Source file: `{page.term.slug}.yml`_", ""]
     # The header already ends in a newline of its own.
     return lines[0] + "\n" + "\n".join(lines[1:])
+
+
+#: What a comment's HTML may hold: text formatting, lists, quotes, code and
+#: links (no images: a comment cannot make readers fetch anything).
+COMMENT_TAGS = {
+    "a", "b", "blockquote", "br", "code", "del", "em", "i", "li", "ol", "p",
+    "pre", "strong", "ul",
+}  # fmt: skip
+
+
+def comment_html(body: str) -> str:
+    """A comment's Markdown as HTML that is safe to show: rendered by
+    Python-Markdown, then cleaned by nh3 to ``COMMENT_TAGS`` (links keep http,
+    https and mailto addresses only, and get ``rel="noopener noreferrer"``)."""
+    import markdown
+    import nh3
+
+    html = markdown.markdown(body, output_format="html")
+    return nh3.clean(
+        html,
+        tags=COMMENT_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+    )
+
+
+def comment_threads(comments) -> list[dict]:
+    """Comments as threads for a page: each starting comment with its safe
+    HTML, its replies, and whether it is resolved."""
+    threads: dict[int, dict] = {}
+    for comment in comments:
+        entry = {"comment": comment, "html": comment_html(comment.body)}
+        if comment.reply_to_id is None:
+            threads[comment.pk] = {**entry, "replies": []}
+        elif comment.reply_to_id in threads:
+            threads[comment.reply_to_id]["replies"].append(entry)
+    return list(threads.values())

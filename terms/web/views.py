@@ -3,17 +3,34 @@ of the embeddable widget. Server-rendered; they work without JavaScript."""
 
 from itertools import groupby
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
 from terms.documents.diffs import diff_rows
-from terms.models import Category, Role, Status, Term, TermCategory, TermRole
+from terms.models import (
+    Category,
+    ChangeSource,
+    Comment,
+    EventAction,
+    PendingChange,
+    Role,
+    Status,
+    Term,
+    TermCategory,
+    TermRole,
+    Watch,
+)
 from terms.reads import releases, selectors
 from terms.text import search
 from terms.web import dashboard
-from terms.web.rendering import term_page, with_suggestions
+from terms.web.rendering import comment_threads, term_page, with_suggestions
+from terms.workflow import comments
 
 
 def _visible(request) -> list[str]:
@@ -85,7 +102,75 @@ def term_detail(request, slug):
         raise Http404(f"No term with slug {slug!r}.")
     page = with_suggestions(term_page(term, statuses), statuses)
     held = releases.term_releases(slug)
-    return render(request, "glossary/term.html", {"page": page, "releases": held})
+    context = {"page": page, "releases": held}
+    if request.user.is_authenticated:
+        context.update(_discussion(request, term))
+    return render(request, "glossary/term.html", context)
+
+
+def _discussion(request, term: Term) -> dict:
+    """What a signed-in reader sees under a term: its comment threads, the
+    forms to add one, and whether they watch it."""
+    return {
+        "threads": comment_threads(comments.thread_of(term, request.user)),
+        "post_url": reverse("term-comment", args=[term.slug]),
+        "resolve_base": f"/terms/{term.slug}/comments/",
+        "has_pending": PendingChange.objects.filter(term=term).exists(),
+        "watching": Watch.objects.filter(user=request.user, term=term).exists(),
+        "watch_url": reverse("term-watch", args=[term.slug]),
+    }
+
+
+@require_POST
+@login_required
+def term_comment(request, slug):
+    """Post a comment from the term page (a reply when ``reply_to`` is set)."""
+    term = get_object_or_404(Term, slug=slug)
+    reply = request.POST.get("reply_to", "")
+    reply_to = (
+        Comment.objects.filter(pk=int(reply), term=term).first()
+        if reply.isdigit()
+        else None
+    )
+    try:
+        comments.comment_post(
+            term=term,
+            actor=request.user,
+            body=request.POST.get("body", ""),
+            reply_to=reply_to,
+            on_pending=bool(request.POST.get("on_pending")),
+            source=ChangeSource.ADMIN,
+        )
+    except comments.WorkflowError as error:
+        messages.error(request, error.message)
+    return redirect(f"{reverse('term-page', args=[slug])}#comments-heading")
+
+
+@require_POST
+@login_required
+def term_comment_resolve(request, slug, pk):
+    """Resolve a thread from the term page."""
+    comment = get_object_or_404(Comment, pk=pk, term__slug=slug)
+    try:
+        comments.thread_resolve(comment=comment, actor=request.user)
+    except comments.WorkflowError as error:
+        messages.error(request, error.message)
+    return redirect(f"{reverse('term-page', args=[slug])}#comment-{comment.pk}")
+
+
+@require_POST
+@login_required
+def term_watch(request, slug):
+    """Start or stop watching the term (told when it is approved or deprecated)."""
+    term = get_object_or_404(Term, slug=slug)
+    found = Watch.objects.filter(user=request.user, term=term)
+    if found.exists():
+        found.delete()
+        messages.success(request, f"You no longer watch {term.name}.")
+    else:
+        Watch.objects.create(user=request.user, term=term)
+        messages.success(request, f"You watch {term.name}.")
+    return redirect("term-page", slug=slug)
 
 
 def release_list(request):
@@ -135,6 +220,8 @@ def term_history(request, slug):
     visible = _visible(request)
     term = get_object_or_404(Term, slug=slug, status__in=visible)
     events = term.events.order_by("-id")
+    if not request.user.is_authenticated:
+        events = events.exclude(action=EventAction.COMMENT)  # for signed-in eyes
     show_names = request.user.is_authenticated and request.user.has_perm(
         "terms.view_term"
     )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from terms import events
 from terms.documents.naming import lookup_key, term_slug
 from terms.models import ChangeSource, RequestStatus, Status, Term, TermRequest
 from terms.reads import selectors
@@ -97,7 +98,7 @@ def submit(data: dict, *, user, statuses: list[str]) -> TermRequest:
     found = existing_term(data["term"], statuses)
     if found is not None:
         raise AlreadyDefined(found)
-    return TermRequest.objects.create(
+    created = TermRequest.objects.create(
         term=data["term"],
         term_key=lookup_key(data["term"]),
         context=data.get("context", ""),
@@ -106,6 +107,8 @@ def submit(data: dict, *, user, statuses: list[str]) -> TermRequest:
         contact=data.get("contact", ""),
         requested_by=user if user is not None and user.is_authenticated else None,
     )
+    events.announce(events.RequestFiled(created.pk))
+    return created
 
 
 def _check_open(request: TermRequest) -> None:
@@ -130,6 +133,8 @@ def merge(primary: TermRequest, duplicates: list[TermRequest], *, actor) -> int:
     TermRequest.objects.filter(merged_into__in=ids).update(
         merged_into=primary, updated_at=timezone.now()
     )
+    for request in others:
+        events.announce(events.RequestAnswered(request.pk, "merged"))
     return TermRequest.objects.filter(pk__in=ids).update(
         status=RequestStatus.MERGED,
         merged_into=primary,
@@ -149,6 +154,7 @@ def decline(request: TermRequest, reason: str, *, actor) -> None:
     request.reason = reason
     request.handled_by = actor
     request.save(update_fields=["status", "reason", "handled_by", "updated_at"])
+    events.announce(events.RequestAnswered(request.pk, "declined"))
 
 
 @transaction.atomic
@@ -187,6 +193,7 @@ def convert(request: TermRequest, *, actor) -> Term:
     request.status = RequestStatus.DRAFTED
     request.handled_by = actor
     request.save(update_fields=["status", "handled_by", "updated_at"])
+    events.announce(events.RequestAnswered(request.pk, "drafted"))
     return term
 
 

@@ -17,6 +17,12 @@ from terms.api.views.lookups import (
     LookupView,
     SimilarView,
 )
+from terms.api.views.people import (
+    CommentsView,
+    NotificationSettingsView,
+    ResolveView,
+    WatchView,
+)
 from terms.api.views.reconcile import (
     ReconcileProposeView,
     ReconcileSuggestView,
@@ -44,10 +50,12 @@ __all__ = [
     "AutocompleteView",
     "BulkTransitionView",
     "CategoryListView",
+    "CommentsView",
     "ExportView",
     "HistoryView",
     "ImportView",
     "LookupView",
+    "NotificationSettingsView",
     "PendingView",
     "ReconcileProposeView",
     "ReconcileSuggestView",
@@ -57,6 +65,7 @@ __all__ = [
     "ReleasesView",
     "RequestDetailView",
     "RequestsView",
+    "ResolveView",
     "RestoreVersionView",
     "RoleListView",
     "SimilarView",
@@ -65,6 +74,7 @@ __all__ = [
     "TermViewSet",
     "TransitionView",
     "WantedView",
+    "WatchView",
     "WebhookSubscriptionViewSet",
     "healthz",
     "preview",

@@ -1,18 +1,19 @@
-"""``manage.py task_worker``: the task worker that delivers webhooks, started
-by ``make serve`` (``terms.serving.supervisor``) and ``make worker``."""
+"""``manage.py task_worker``: the task worker that delivers webhooks and
+notifications and builds release snapshots, started by ``make serve``
+(``terms.serving.supervisor``), ``make run`` and ``make worker``."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from terms.integrations import webhooks
+from terms.integrations import notifications, webhooks
 
 
 class Command(BaseCommand):
     """Queue what a worker that died left undone, then run django-tasks' worker."""
 
     help = (
-        "Deliver webhooks: queue deliveries left undone (a worker that was "
-        "killed mid-run), then run the database task worker."
+        "Deliver webhooks and notifications: queue what a worker that was "
+        "killed mid-run left undone, then run the database task worker."
     )
 
     def add_arguments(self, parser):
@@ -24,4 +25,7 @@ class Command(BaseCommand):
         queued = webhooks.resume()
         if queued:
             self.stdout.write(f"queued deliveries for {queued} subscription(s)")
+        # What a worker that stopped left queued goes out now (never what it
+        # was sending when it stopped: see terms.integrations.notifications).
+        notifications.deliver.enqueue()
         call_command("db_worker", interval=options["interval"])
