@@ -22,6 +22,7 @@ Two halves, both run by the task worker (never inside a request):
 """
 
 import datetime
+import json
 import logging
 
 from django.conf import settings
@@ -164,13 +165,15 @@ def _from_event(event: TermEvent) -> None:
             pk__in=Watch.objects.filter(term=None, category=None).values("user"),
             is_active=True,
         )
+        summary = json.loads(event.comment or "{}")
+        name = summary.get("name", "")
         _queue(
             f"event:{event.pk}",
             list(watchers),
             kind="release.published",
             subject="A new release of the glossary was published",
-            body=f"{event.actor_name or 'Someone'} published a release.\n\n"
-            f"{event.comment}",
+            body=f"{event.actor_name or 'Someone'} published release {name}.\n\n"
+            f"{summary.get('notes', '')}",
             url=_site("/releases/"),
         )
         return

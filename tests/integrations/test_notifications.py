@@ -405,3 +405,24 @@ def test_term_requests_tell_the_editors_and_then_the_requester(team, api):
     [answer] = Notification.objects.filter(kind="request.answered")
     assert answer.address == "asker@example.org"
     assert "declined" in answer.subject
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_release_tells_the_glossarys_watchers(smtp, team):
+    from terms.integrations import notifications
+    from terms.workflow.releases import release_create
+    from tests.helpers import seed_term
+
+    seed_term("eta", "approved", team["editor"])
+    Watch.objects.create(user=team["watcher"])  # the whole glossary
+    notifications.start_after_now()
+    release_create(name="2026.12", notes="Quarterly.", actor=team["approver"])
+    run_worker()
+    assert smtp.to("wally@team.example") == [
+        "[Glossary] A new release of the glossary was published"
+    ]
+    body = smtp.body_to("wally@team.example")
+    assert "https://glossary.example/releases/" in body
+    assert "published release 2026.12" in body
+    assert "Quarterly." in body
+    assert smtp.to("rita@team.example") == []
