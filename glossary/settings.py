@@ -151,7 +151,7 @@ for _scheme, _flag in (("smtp+tls://", "tls"), ("smtp+ssl://", "ssl")):
     # dj-email-url reads TLS and SSL from the query: smtp+tls:// means ?tls=1.
     if _email_url.startswith(_scheme):
         _joiner = "&" if "?" in _email_url else "?"
-        _email_url = f"smtp://{_email_url[len(_scheme):]}{_joiner}{_flag}=1"
+        _email_url = f"smtp://{_email_url[len(_scheme) :]}{_joiner}{_flag}=1"
 if _email_url:
     globals().update(dj_email_url.parse(_email_url))
 else:
