@@ -113,6 +113,8 @@ class ReleaseReadsMixin:
     release_reads = False
     #: The release asked for (set in ``initial``), or None.
     release = None
+    #: Set when the release asked for does not exist (a 404 follows).
+    release_missing = False
 
     def get_known_parameters(self) -> frozenset[str]:
         known = super().get_known_parameters()
@@ -120,9 +122,13 @@ class ReleaseReadsMixin:
 
     def initial(self, request, *args, **kwargs):
         self.release_scope = contextlib.ExitStack()
-        name = request.query_params.get("release") if self.release_reads else None
+        handled = hasattr(self, request.method.lower())  # else a 405 follows
+        wanted = self.release_reads and handled
+        name = request.query_params.get("release") if wanted else None
         if name is not None:
+            self.release_missing = True
             self.release = release_or_404(name)
+            self.release_missing = False
         super().initial(request, *args, **kwargs)
         if self.release is not None and self.reads_snapshot(request):
             self.release_scope.enter_context(snapshots.as_of(self.release))

@@ -59,7 +59,7 @@ urlpatterns = [
         views.ResolveView.as_view(),
         name="term-comment-resolve",
     ),
-    path("watch/glossary/", views.WatchView.as_view(), name="watch-glossary"),
+    path("watch/glossary/", views.GlossaryWatchView.as_view(), name="watch-glossary"),
     re_path(
         r"^watch/(?P<kind>term|category)/(?P<slug>[^/]+)/$",
         views.WatchView.as_view(),

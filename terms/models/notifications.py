@@ -58,10 +58,22 @@ class Watch(models.Model):
                 condition=Q(term__isnull=True) | Q(category__isnull=True),
                 name="watch_one_thing",
             ),
+            # One watch per thing (partial indexes: SQLite has no NULLS NOT
+            # DISTINCT).
             models.UniqueConstraint(
-                fields=["user", "term", "category"],
-                name="one_watch_per_thing",
-                nulls_distinct=False,
+                fields=["user", "term"],
+                condition=Q(term__isnull=False),
+                name="one_watch_per_term",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "category"],
+                condition=Q(category__isnull=False),
+                name="one_watch_per_category",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(term__isnull=True, category__isnull=True),
+                name="one_watch_of_the_glossary",
             ),
         ]
 

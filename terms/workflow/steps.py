@@ -318,6 +318,8 @@ def _pending_many(terms, transition, actor, comment, source):
     """Move the pending changes of ``terms``: approving puts each live (one
     write per author of the changes), other steps move them in bulk."""
     refused = []
+    if not terms:
+        return refused
     pendings = [pending_of(term) for term in terms]
     if transition.target != Status.APPROVED:
         events = []
@@ -343,10 +345,9 @@ def _pending_many(terms, transition, actor, comment, source):
             updated_at=timezone.now(),
         )
         TermEvent.objects.bulk_create(events)
-        if terms:
-            services.glossary_touch(
-                [t.pk for t in terms], public=False, wanted=(), counts={}
-            )
+        services.glossary_touch(
+            [t.pk for t in terms], public=False, wanted=(), counts={}
+        )
         return refused
     by_author: dict[int | None, list] = {}
     today = timezone.localdate().isoformat()

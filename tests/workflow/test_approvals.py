@@ -191,3 +191,16 @@ def test_many_with_two_approvals_needed_records_each(two_needed):
     assert set(Term.objects.values_list("status", flat=True)) == {"reviewed"}
     api_client_for(people["second"]).post("/api/v1/transitions/", body, format="json")
     assert set(Term.objects.values_list("status", flat=True)) == {"approved"}
+
+
+def test_many_deprecated_at_once(people):
+    seed_term("old one", "approved", people["author"])
+    seed_term("old two", "approved", people["author"])
+    answer = api_client_for(people["approver"]).post(
+        "/api/v1/transitions/",
+        {"step": "deprecate", "terms": ["old-one", "old-two"]},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["done"] == ["old-one", "old-two"]
+    assert set(Term.objects.values_list("status", flat=True)) == {"deprecated"}

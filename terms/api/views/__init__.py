@@ -19,6 +19,7 @@ from terms.api.views.lookups import (
 )
 from terms.api.views.people import (
     CommentsView,
+    GlossaryWatchView,
     NotificationSettingsView,
     ResolveView,
     WatchView,
@@ -52,6 +53,7 @@ __all__ = [
     "CategoryListView",
     "CommentsView",
     "ExportView",
+    "GlossaryWatchView",
     "HistoryView",
     "ImportView",
     "LookupView",

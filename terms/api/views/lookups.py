@@ -81,6 +81,16 @@ class LookupView(ReadView):
     localized = True
     release_reads = True
 
+    def handle_exception(self, exc):
+        """An unknown release is a 404 in the lookup's own shape (no matches,
+        no suggestions), as the schema describes every 404 of lookup."""
+        response = super().handle_exception(exc)
+        if self.release_missing and response.status_code == 404:
+            query = self.request.query_params.get("q", "")
+            response.data = {"query": query, "matches": [], "suggestions": [],
+                             **response.data}  # fmt: skip
+        return response
+
     def get(self, request):
         """200 with the matches, or 404 with suggestions."""
         text = required_text(request)
@@ -156,7 +166,7 @@ def _prefix_matches(terms, text: str) -> list:
         LANG_PARAM,
         RELEASE_PARAM,
     ],
-    responses={200: AutocompleteResponseSerializer, **errors(400, 429)},
+    responses={200: AutocompleteResponseSerializer, **errors(400, 404, 429)},
 )
 class AutocompleteView(ReadView):
     """Terms whose name or alias has a word starting with the prefix; typo fallback."""
@@ -207,7 +217,11 @@ class AutocompleteView(ReadView):
         "text/plain": OpenApiTypes.STR,
     },
     parameters=[STATUS_PARAM, LANG_PARAM, RELEASE_PARAM],
-    responses={200: AnnotateResponseSerializer, 413: ERRORS[413], **errors(400, 429)},
+    responses={
+        200: AnnotateResponseSerializer,
+        413: ERRORS[413],
+        **errors(400, 404, 429),
+    },
 )
 class AnnotateView(ReadView):
     """``POST /api/v1/annotate/``: spans of every term name or alias in the text."""

@@ -2,7 +2,7 @@
 category, or the whole glossary), and how they want to be told."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from terms.api.base import GlossaryView
 from terms.api.schema import errors
+from terms.api.serializers import TextField
 from terms.models import (
     Category,
     Comment,
@@ -54,7 +55,7 @@ class CommentRequestSerializer(serializers.Serializer):
     """A new comment: Markdown text, optionally a reply or about the pending
     change; ``@username`` and ``@group`` mention."""
 
-    body = serializers.CharField(max_length=comments.MAX_BODY, trim_whitespace=True)
+    body = TextField(max_length=comments.MAX_BODY, trim_whitespace=True)
     reply_to = serializers.IntegerField(required=False, allow_null=True)
     on_pending = serializers.BooleanField(required=False, default=False)
 
@@ -130,6 +131,12 @@ class WatchSerializer(serializers.Serializer):
     watching = serializers.BooleanField()
 
 
+#: What may be watched by slug (the glossary itself has a path of its own).
+WATCH_KIND = OpenApiParameter(
+    "kind", str, OpenApiParameter.PATH, enum=["term", "category"]
+)
+
+
 class WatchView(GlossaryView):
     """``PUT``/``DELETE /watch/{kind}/{slug}/`` (``term``, ``category``) and
     ``/watch/glossary/``: be told when it is approved, deprecated or (the
@@ -148,7 +155,9 @@ class WatchView(GlossaryView):
         return {"term": None, "category": found}
 
     @extend_schema(
-        summary="Whether I watch it", responses={200: WatchSerializer, **errors(401)}
+        summary="Whether I watch it",
+        parameters=[WATCH_KIND],
+        responses={200: WatchSerializer, **errors(401, 404)},
     )
     def get(self, request, kind=None, slug=None):
         target = self._target(kind, slug)
@@ -158,7 +167,8 @@ class WatchView(GlossaryView):
     @extend_schema(
         summary="Watch it",
         request=None,
-        responses={200: WatchSerializer, **errors(401)},
+        parameters=[WATCH_KIND],
+        responses={200: WatchSerializer, **errors(401, 404)},
     )
     def put(self, request, kind=None, slug=None):
         Watch.objects.get_or_create(user=request.user, **self._target(kind, slug))
@@ -167,7 +177,8 @@ class WatchView(GlossaryView):
     @extend_schema(
         summary="Stop watching it",
         request=None,
-        responses={200: WatchSerializer, **errors(401)},
+        parameters=[WATCH_KIND],
+        responses={200: WatchSerializer, **errors(401, 404)},
     )
     def delete(self, request, kind=None, slug=None):
         target = self._target(kind, slug)
@@ -179,7 +190,9 @@ class NotificationSettingsSerializer(serializers.Serializer):
     """How I want to be told: ``immediate``, ``daily`` (a digest) or ``off``."""
 
     mode = serializers.ChoiceField(choices=NotificationMode.values)
-    email = serializers.EmailField(read_only=True)
+    email = serializers.CharField(
+        read_only=True, help_text="Where mails go (empty: none are sent)."
+    )
 
 
 class NotificationSettingsView(GlossaryView):
@@ -188,7 +201,8 @@ class NotificationSettingsView(GlossaryView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="How I am told", responses={200: NotificationSettingsSerializer}
+        summary="How I am told",
+        responses={200: NotificationSettingsSerializer, **errors(401)},
     )
     def get(self, request):
         found = NotificationSettings.objects.filter(user=request.user).first()
@@ -209,3 +223,30 @@ class NotificationSettingsView(GlossaryView):
         return Response(
             {"mode": body.validated_data["mode"], "email": request.user.email}
         )
+
+
+class GlossaryWatchView(WatchView):
+    """``GET``/``PUT``/``DELETE /watch/glossary/``: be told of releases."""
+
+    @extend_schema(
+        summary="Whether I watch the glossary",
+        responses={200: WatchSerializer, **errors(401)},
+    )
+    def get(self, request):
+        return super().get(request)
+
+    @extend_schema(
+        summary="Watch the glossary (told of each release)",
+        request=None,
+        responses={200: WatchSerializer, **errors(401)},
+    )
+    def put(self, request):
+        return super().put(request)
+
+    @extend_schema(
+        summary="Stop watching the glossary",
+        request=None,
+        responses={200: WatchSerializer, **errors(401)},
+    )
+    def delete(self, request):
+        return super().delete(request)

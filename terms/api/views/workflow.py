@@ -17,6 +17,7 @@ from terms.api.permissions import CanSeeDrafts
 from terms.api.schema import IF_MATCH_PARAM, errors
 from terms.api.serializers import (
     TermDetailSerializer,
+    TextField,
 )
 from terms.api.workflow_serializers import (
     HistorySerializer,
@@ -221,14 +222,12 @@ class BulkTransitionSerializer(serializers.Serializer):
         choices=[t.url_name for t in workflow.TRANSITIONS.values()]
     )
     terms = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+        child=TextField(max_length=200),
         min_length=1,
         max_length=BULK_MAX,
         help_text="Slugs of the terms.",
     )
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000
-    )
+    comment = TextField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class BulkRefusal(serializers.Serializer):
