@@ -152,6 +152,30 @@ class AnnotateRequestSerializer(serializers.Serializer):
     status = serializers.ListField(
         child=serializers.ChoiceField(choices=Status.values), required=False
     )
+    format = serializers.ChoiceField(
+        choices=["text", "html", "markdown"],
+        default="text",
+        help_text=(
+            "What `text` is. In html and markdown, terms are found in the prose "
+            "only (never in code, links, attributes, comments, front matter); "
+            "offsets index the document as sent."
+        ),
+    )
+    mark = serializers.ChoiceField(
+        choices=["first", "all"],
+        required=False,
+        help_text=(
+            "html or markdown: also answer the document with its terms marked "
+            "(`document`): each term's first occurrence per section, or all."
+        ),
+    )
+
+    def validate(self, attrs):
+        if attrs.get("mark") and attrs["format"] == "text":
+            raise serializers.ValidationError(
+                {"mark": ["marks html or markdown documents; say which in format"]}
+            )
+        return attrs
 
 
 class SpanSerializer(serializers.Serializer):
@@ -222,3 +246,7 @@ class AnnotateResponseSerializer(serializers.Serializer):
 
     spans = SpanSerializer(many=True)
     terms = serializers.DictField(child=AnnotatedTermSerializer())
+    document = serializers.CharField(
+        required=False,
+        help_text="With `mark`: the document with its terms marked.",
+    )

@@ -278,14 +278,19 @@ def _add_read_tools(server: MCPServer, caller) -> None:
 
     @server.tool(annotations=READ)
     async def annotate_text(
-        text: str, release: str | None = None, ctx: Context = None
+        text: str,
+        format: Literal["text", "html", "markdown"] = "text",
+        release: str | None = None,
+        ctx: Context = None,
     ) -> AnnotateResult:
         """Find every approved glossary term in a text: spans with offsets, term
-        slugs and short definitions. release: a release name or "latest" to
-        use the glossary as it stood in that release."""
+        slugs and short definitions. format: html or markdown finds terms in
+        the prose only (not in code, links, attributes); offsets index the
+        text as sent. release: a release name or "latest" to use the glossary
+        as it stood in that release."""
         if len(text) > MAX_TEXT:
             raise ToolError(f"text: at most {MAX_TEXT:,} characters")
-        return await in_django(lambda: _annotate(text, release), release)
+        return await in_django(lambda: _annotate(text, release, format), release)
 
 
 def _add_write_tools(server: MCPServer, caller) -> None:
@@ -450,25 +455,27 @@ def _lookup(name, statuses):
     return body
 
 
-def _annotate(text, release=None):
+def _annotate(text, release=None, fmt="text"):
     from django.conf import settings
 
     from terms.models import Term
     from terms.serving import derived, snapshots
     from terms.serving.stamp import glossary_stamp
     from terms.text.annotation import BudgetSpent, find_spans, release_matcher
+    from terms.text.documents import prose
 
+    scanned = prose(text, fmt).text
     try:
         if release is not None:  # the release's snapshot is the database here
             found = snapshots.reading()
             key = (snapshots.identity(found),)
             matcher = release_matcher(["approved"], key)
             budget = settings.GLOSSARY_ANNOTATE_BUDGET_SECONDS
-            spans = find_spans(matcher, text, budget=budget)
+            spans = find_spans(matcher, scanned, budget=budget)
         else:
             state = glossary_stamp()
             spans = derived.annotate_spans(
-                ["approved"], (state.version, state.changed_at.timestamp()), text
+                ["approved"], (state.version, state.changed_at.timestamp()), scanned
             )
     except BudgetSpent as spent:
         raise ToolError(f"text: {spent}") from spent

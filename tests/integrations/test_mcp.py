@@ -356,3 +356,27 @@ def test_the_read_tools_answer_as_of_a_release(http_server):
     assert "log-probability" not in {s["slug"] for s in answers["spans_now"]["spans"]}
     assert answers["unknown"].is_error
     assert "1999" in answers["unknown"].content[0].text
+
+
+def test_annotate_text_takes_html_and_markdown(http_server):
+    page = '<p>We add <a href="/guardrails">guardrails</a> and <em>guardrails</em>.</p>'
+    notes = "We add `guardrails` and guardrails."
+
+    async def ask():
+        async with _http_client(http_server) as client:
+            call = client.call_tool
+            return (
+                _body(await call("annotate_text", {"text": page, "format": "html"})),
+                _body(
+                    await call("annotate_text", {"text": notes, "format": "markdown"})
+                ),
+                _body(await call("annotate_text", {"text": notes})),
+            )
+
+    html_spans, markdown_spans, text_spans = _run_async(ask())
+    [in_html] = [s for s in html_spans["spans"] if s["slug"] == "guardrails"]
+    assert in_html["start"] == page.index("<em>") + len("<em>")
+    assert page[in_html["start"] : in_html["end"]] == "guardrails"
+    [in_markdown] = [s for s in markdown_spans["spans"] if s["slug"] == "guardrails"]
+    assert in_markdown["start"] == notes.rindex("guardrails")
+    assert len([s for s in text_spans["spans"] if s["slug"] == "guardrails"]) == 2

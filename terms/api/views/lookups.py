@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -35,7 +36,7 @@ from terms.api.schema import (
 from terms.models import Status, Term
 from terms.reads import selectors
 from terms.serving import derived, snapshots, stamp
-from terms.text import annotation, search
+from terms.text import annotation, documents, search
 
 AUTOCOMPLETE_MAX = 50
 
@@ -231,6 +232,9 @@ class AnnotateView(ReadView):
     release_reads = True
     parser_classes = [GlossaryJSONParser, PlainTextParser]
 
+    #: What the body asked for beyond the text: its format and marking.
+    fmt, how = "text", None
+
     def _text_and_statuses(self, request) -> tuple[str, list[str]]:
         limit = settings.GLOSSARY_ANNOTATE_MAX_CHARS
         declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -249,6 +253,8 @@ class AnnotateView(ReadView):
             body = AnnotateRequestSerializer(data=data)
             body.is_valid(raise_exception=True)
             text = body.validated_data["text"]
+            self.fmt = body.validated_data["format"]
+            self.how = body.validated_data.get("mark")
             from_query = multi(request, "status")  # checked even when unused
             requested = body.validated_data.get("status") or from_query
         else:
@@ -264,8 +270,9 @@ class AnnotateView(ReadView):
     def post(self, request):
         """Spans in text order, and the terms they name."""
         text, statuses = self._text_and_statuses(request)
+        found = documents.prose(text, self.fmt)
         try:
-            spans = self._spans(statuses, text)
+            spans = self._spans(statuses, found.text)
         except annotation.BudgetSpent as spent:
             raise PayloadTooLarge(str(spent)) from spent
         chosen = {c.slug for span in spans for c in span.candidates}
@@ -281,6 +288,11 @@ class AnnotateView(ReadView):
             # name a term that is gone or hidden now: leave those out.
             spans = annotation.without_missing(spans, terms)
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
+        if self.how:
+            marked = documents.chosen(spans, found.sections, self.how)
+            body["document"] = documents.mark(
+                text, self.fmt, marked, terms, lambda slug: _page_url(request, slug)
+            )
         context = {**self.context(), "text": text, "terms": terms}
         return Response(AnnotateResponseSerializer(body, context=context).data)
 
@@ -352,3 +364,8 @@ class SimilarView(ReadView):
         return Response(
             SimilarResponseSerializer(body, context={"request": request}).data
         )
+
+
+def _page_url(request, slug: str) -> str:
+    """The absolute address of a term's page, for marked documents."""
+    return request.build_absolute_uri(reverse("term-page", args=[slug]))

@@ -1,0 +1,139 @@
+"""Annotate documents: in HTML and Markdown, terms are found in the prose only
+(never in code, links, terms already marked, attributes, comments, front
+matter or HTML blocks); offsets index the document as sent; ``mark`` answers
+the document with each term's first occurrence per section marked."""
+
+import pytest
+
+from tests.helpers import seed_term
+
+pytestmark = pytest.mark.django_db
+
+HTML = """<!doctype html>
+<html><head><title>prompt</title><style>.prompt { color: red }</style></head>
+<body>
+<h1>Writing a prompt</h1>
+<p>A <em>prompt</em> steers the model; <code>prompt</code> is a variable.</p>
+<p>See <a href="/terms/prompt/">prompt</a>, the <abbr title="x">prompt</abbr>
+and <dfn>prompt</dfn>.<!-- prompt --> <img alt="prompt" src="prompt.png"></p>
+<pre>prompt = "hello"</pre>
+<kbd>prompt</kbd> <samp>prompt</samp>
+<script>let prompt = "</p> prompt";</script>
+<p data-note="a prompt>">Another prompt here, and a prompt again.</p>
+<h2>Temperature</h2>
+<p>The temperature and the prompt.</p>
+</body></html>"""
+
+MARKDOWN = """---
+title: prompt
+---
+# Writing a prompt
+
+A *prompt* steers the model; `prompt` is code, [prompt](https://x.example/prompt)
+is a link, <https://prompt.example> and https://y.example/prompt are addresses.
+
+```
+prompt = "hello"
+```
+
+    prompt in indented code
+
+<div>
+prompt in an HTML block
+</div>
+
+[prompt]: https://ref.example/prompt
+
+## Temperature
+
+The temperature and the prompt, and the prompt again.
+"""
+
+
+@pytest.fixture
+def glossary(people):
+    seed_term("prompt", "approved", people["author"])
+    seed_term("temperature", "approved", people["author"])
+
+
+def _annotate(api, text, **options):
+    response = api.post("/api/v1/annotate/", {"text": text, **options}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _where(document: str, needle: str, nth: int) -> int:
+    """The offset of the ``nth`` (0-based) occurrence of ``needle``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = document.index(needle, start + 1)
+    return start
+
+
+def test_html_prose_only_with_offsets_into_the_document(glossary, api):
+    body = _annotate(api, HTML, format="html")
+    found = [(s["start"], s["end"], s["text"]) for s in body["spans"]]
+    for start, end, surface in found:
+        assert HTML[start:end] == surface
+    prompts = [start for start, _, surface in found if surface.lower() == "prompt"]
+    wanted = [
+        _where(HTML, "prompt</h1>", 0),
+        _where(HTML, "prompt</em>", 0),
+        _where(HTML, "Another prompt", 0) + len("Another "),
+        _where(HTML, "a prompt again", 0) + len("a "),
+        _where(HTML, "the prompt.</p>", 0) + len("the "),
+    ]
+    assert prompts == wanted
+    assert [s["text"] for s in body["spans"] if s["slug"] == "temperature"] == [
+        "Temperature",
+        "temperature",
+    ]
+
+
+def test_markdown_prose_only(glossary, api):
+    body = _annotate(api, MARKDOWN, format="markdown")
+    for span in body["spans"]:
+        assert MARKDOWN[span["start"] : span["end"]] == span["text"]
+    starts = [s["start"] for s in body["spans"] if s["slug"] == "prompt"]
+    assert starts == [
+        _where(MARKDOWN, "prompt\n\nA", 0),
+        _where(MARKDOWN, "prompt* steers", 0),
+        _where(MARKDOWN, "prompt, and the", 0),
+        _where(MARKDOWN, "prompt again", 0),
+    ]
+
+
+def test_plain_text_is_unchanged(glossary, api):
+    text = "A prompt in `prompt` and <b>prompt</b>."
+    body = _annotate(api, text)
+    wanted = [_where(text, "prompt", n) for n in range(3)]
+    assert [s["start"] for s in body["spans"]] == wanted
+
+
+def test_mark_the_first_occurrence_per_section(glossary, api):
+    body = _annotate(api, HTML, format="html", mark="first")
+    marked = body["document"]
+    assert marked.count('<dfn class="glossary-term" data-term="prompt">') == 2
+    assert marked.count('data-term="temperature"') == 1
+    assert '<a href="http://testserver/terms/prompt/" title="A short definition' in (
+        marked
+    )
+    assert "<code>prompt</code>" in marked  # untouched
+    every = _annotate(api, HTML, format="html", mark="all")["document"]
+    assert every.count('data-term="prompt"') == 5
+    markdown = _annotate(api, MARKDOWN, format="markdown", mark="first")["document"]
+    assert '[prompt](http://testserver/terms/prompt/ "A short definition' in markdown
+    assert markdown.count("](http://testserver/terms/prompt/") == 2
+    assert "`prompt` is code" in markdown
+
+
+def test_mark_needs_a_document_format(glossary, api):
+    response = api.post(
+        "/api/v1/annotate/", {"text": "a prompt", "mark": "first"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "mark" in str(response.json())
+    unknown = api.post(
+        "/api/v1/annotate/", {"text": "a prompt", "format": "rtf"}, format="json"
+    )
+    assert unknown.status_code == 400
