@@ -162,11 +162,12 @@ class AnnotateRequestSerializer(serializers.Serializer):
         ),
     )
     mark = serializers.ChoiceField(
-        choices=["first", "all"],
+        choices=["first", "once", "all"],
         required=False,
         help_text=(
             "html or markdown: also answer the document with its terms marked "
-            "(`document`): each term's first occurrence per section, or all."
+            "(`document`), never in headings: each term's first occurrence per "
+            "section (first), in the whole document (once), or every one (all)."
         ),
     )
 

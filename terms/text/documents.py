@@ -17,7 +17,7 @@ expressions over the whole document, linear in its length.
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["FORMATS", "Prose", "mark", "prose"]
 
@@ -64,10 +64,12 @@ _HTML_TOKEN = re.compile(
 
 @dataclass
 class Prose:
-    """A document's prose, masked to its length, and its sections' starts."""
+    """A document's prose, masked to its length, its sections' starts, and
+    the ranges of its headings (found in, never marked)."""
 
     text: str
     sections: list[int]
+    headings: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _blank(chars: list[str], start: int, end: int) -> None:
@@ -77,11 +79,18 @@ def _blank(chars: list[str], start: int, end: int) -> None:
             chars[index] = " "
 
 
-def _html(document: str, chars: list[str], sections: list[int], base: int = 0):
+def _html(
+    document: str,
+    chars: list[str],
+    sections: list[int],
+    headings: list[tuple[int, int]],
+    base: int = 0,
+):
     """Mask what is not prose in an HTML document (or fragment at ``base``).
     The document is scanned as the tokens browsers read: comments, doctypes,
     tags (quoted attribute values may hold ``>``) and character references."""
     depth = 0  # open elements whose content is skipped
+    opened_heading = None
     position = 0
     length = len(document)
     while position < length:
@@ -106,6 +115,10 @@ def _html(document: str, chars: list[str], sections: list[int], base: int = 0):
             continue
         if name in HEADINGS and not closing:
             sections.append(base + start)
+            opened_heading = base + start
+        elif name in HEADINGS and opened_heading is not None:
+            headings.append((opened_heading, base + end))
+            opened_heading = None
         if name in SKIPPED and not self_closing:
             depth = max(0, depth - 1) if closing else depth + 1
     if depth:
@@ -130,7 +143,12 @@ _INLINE = re.compile(
 )
 
 
-def _markdown(document: str, chars: list[str], sections: list[int]) -> None:
+def _markdown(
+    document: str,
+    chars: list[str],
+    sections: list[int],
+    headings: list[tuple[int, int]],
+) -> None:
     """Mask what is not prose in a Markdown document."""
     lines = document.splitlines(keepends=True)
     starts, offset = [], 0
@@ -193,10 +211,12 @@ def _markdown(document: str, chars: list[str], sections: list[int]) -> None:
         elif _HEADING.match(line):
             flush()
             sections.append(start)
+            headings.append((start, end))
             paragraph.append(index)
             flush()
         elif _SETEXT.match(line) and paragraph:
             sections.append(starts[paragraph[0]])
+            headings.append((starts[paragraph[0]], end))
             _blank(chars, start, end)
             flush()
         else:
@@ -252,24 +272,35 @@ def prose(document: str, fmt: str) -> Prose:
     if fmt == "text":
         return Prose(document, [0])
     chars = list(document)
-    sections = [0]
+    sections, headings = [0], []
     if fmt == "html":
-        _html(document, chars, sections)
+        _html(document, chars, sections, headings)
     else:
-        _markdown(document, chars, sections)
-    return Prose("".join(chars), sorted(set(sections)))
+        _markdown(document, chars, sections, headings)
+    return Prose("".join(chars), sorted(set(sections)), headings)
 
 
-def chosen(spans, sections: list[int], how: str) -> list:
-    """The spans to mark: every one (``all``), or the first of each term in
-    each section (``first``)."""
-    if how == "all":
-        return list(spans)
+def chosen(spans, found: Prose, how: str) -> list:
+    """The spans to mark, never in a heading: every one (``all``), the first
+    of each term in each section (``first``), or in the whole document
+    (``once``)."""
     from bisect import bisect_right
+
+    heading_starts = [a for a, _ in found.headings]
+
+    def in_heading(span) -> bool:
+        at = bisect_right(heading_starts, span.start) - 1
+        return at >= 0 and span.start < found.headings[at][1]
 
     seen, kept = set(), []
     for span in spans:
-        key = (bisect_right(sections, span.start), span.best.slug)
+        if in_heading(span):
+            continue
+        if how == "all":
+            kept.append(span)
+            continue
+        section = 0 if how == "once" else bisect_right(found.sections, span.start)
+        key = (section, span.best.slug)
         if key not in seen:
             seen.add(key)
             kept.append(span)

@@ -110,7 +110,7 @@ def test_plain_text_is_unchanged(glossary, api):
     assert [s["start"] for s in body["spans"]] == wanted
 
 
-def test_mark_the_first_occurrence_per_section(glossary, api):
+def test_mark_the_first_occurrence_per_section_never_in_headings(glossary, api):
     body = _annotate(api, HTML, format="html", mark="first")
     marked = body["document"]
     assert marked.count('<dfn class="glossary-term" data-term="prompt">') == 2
@@ -119,8 +119,12 @@ def test_mark_the_first_occurrence_per_section(glossary, api):
         marked
     )
     assert "<code>prompt</code>" in marked  # untouched
+    assert "<h1>Writing a prompt</h1>" in marked  # headings are never marked
     every = _annotate(api, HTML, format="html", mark="all")["document"]
-    assert every.count('data-term="prompt"') == 5
+    assert every.count('data-term="prompt"') == 4  # the five found, less the heading's
+    once = _annotate(api, HTML, format="html", mark="once")["document"]
+    assert once.count('data-term="prompt"') == 1
+    assert 'data-term="prompt">' in once.split("<h2>")[0]
     markdown = _annotate(api, MARKDOWN, format="markdown", mark="first")["document"]
     assert '[prompt](http://testserver/terms/prompt/ "A short definition' in markdown
     assert markdown.count("](http://testserver/terms/prompt/") == 2

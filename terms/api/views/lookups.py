@@ -289,7 +289,7 @@ class AnnotateView(ReadView):
             spans = annotation.without_missing(spans, terms)
         body = {"spans": spans, "terms": dict(sorted(terms.items()))}
         if self.how:
-            marked = documents.chosen(spans, found.sections, self.how)
+            marked = documents.chosen(spans, found, self.how)
             body["document"] = documents.mark(
                 text, self.fmt, marked, terms, lambda slug: _page_url(request, slug)
             )

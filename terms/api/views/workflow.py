@@ -222,7 +222,7 @@ class BulkTransitionSerializer(serializers.Serializer):
         choices=[t.url_name for t in workflow.TRANSITIONS.values()]
     )
     terms = serializers.ListField(
-        child=TextField(max_length=200),
+        child=TextField(max_length=200, trim_whitespace=False),
         min_length=1,
         max_length=BULK_MAX,
         help_text="Slugs of the terms.",

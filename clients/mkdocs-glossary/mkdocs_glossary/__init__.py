@@ -1,0 +1,1 @@
+"""Glossary terms linked in MkDocs sites (``mkdocs_glossary.plugin``)."""
