@@ -142,3 +142,19 @@ def test_who_may_import(alpha, api):
     assert _post(api, _upload()).status_code in (401, 403)
     reader = api_client_for(make_user("reader"))
     assert _post(reader, _upload()).status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ttl", "jsonld"])
+def test_files_of_many_terms_go_through_review_too(alpha, people, api, fmt):
+    """A CSV or SKOS export, edited and uploaded, proposes its changes."""
+    exported = api.get("/api/v1/export/", {"format": fmt}).content
+    changed = exported.replace(
+        b"A short definition used by the tests.", b"Alpha, said in the export."
+    )
+    assert changed != exported
+    upload = SimpleUploadedFile(f"glossary.{fmt}", changed)
+    done = _post(api_client_for(people["editor"]), upload)
+    assert done.status_code == 200, done.content
+    assert done.json()["proposed"] == ["alpha"]
+    pending = PendingChange.objects.get(term=alpha)
+    assert pending.document["short_def"] == "Alpha, said in the export."
