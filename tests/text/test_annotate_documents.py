@@ -141,3 +141,36 @@ def test_mark_needs_a_document_format(glossary, api):
         "/api/v1/annotate/", {"text": "a prompt", "format": "rtf"}, format="json"
     )
     assert unknown.status_code == 400
+
+
+def test_the_ascii_fast_path_maps_every_character_back():
+    """The normal form of ASCII text and each character's origin, as the
+    character-by-character definition gives them (separator runs become one
+    space whose origin is -1), for many random texts."""
+    import random
+    import re
+
+    from terms.text.annotation import _normalise_ascii
+
+    def reference(text):
+        chars, origin, last = [], [], 0
+        for run in re.finditer(r"[\s\-_]+", text.lower()):
+            start, end = run.span()
+            chars.append(text.lower()[last:start])
+            origin.extend(range(last, start))
+            chars.append(" ")
+            origin.append(-1)
+            last = end
+        chars.append(text.lower()[last:])
+        origin.extend(range(last, len(text)))
+        return "".join(chars), origin
+
+    chooser = random.Random(7)
+    for _ in range(2000):
+        text = "".join(
+            chooser.choice("aB -_\n\t\x0b\r") for _ in range(chooser.randint(0, 30))
+        )
+        normal, origin = _normalise_ascii(text)
+        expected_normal, expected_origin = reference(text)
+        assert normal == expected_normal
+        assert [origin[i] for i in range(len(normal))] == expected_origin
