@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from terms.api.serializers import TermUrlField, TextField
+from terms.api.serializers import TermUrlField, TextField, term_urls
 from terms.models import Status, Term
 from terms.reads.languages import Localized, localize
 from terms.text.annotation import MATCH_KINDS
@@ -226,6 +226,38 @@ class SpanSerializer(serializers.Serializer):
     def get_ambiguous(self, span) -> list[str]:
         """Every candidate's slug when there is more than one."""
         return [c.slug for c in span.candidates] if len(span.candidates) > 1 else []
+
+    def to_representation(self, span) -> dict:
+        """The fields above, built directly: a 100 KB text has hundreds of
+        spans naming a few terms, so each term's shown name, definition and
+        URL are worked out once (the field-by-field path took a third of the
+        request)."""
+        known = self.context.setdefault("_annotated", {})
+        best = span.best
+        found = known.get(best.slug)
+        if found is None:
+            urls = self.context.get("_term_urls")
+            if urls is None:
+                urls = self.context["_term_urls"] = term_urls(
+                    self.context.get("request")
+                )
+            term = shown(self.context, self.context["terms"][best.slug])
+            found = known[best.slug] = (term.name, term.short_def, urls(best.slug))
+        name, short_def, url = found
+        return {
+            "start": span.start,
+            "end": span.end,
+            "text": self.context["text"][span.start : span.end],
+            "slug": best.slug,
+            "term": name,
+            "short_def": short_def,
+            "url": url,
+            "matched_on": best.matched_on,
+            "match": best.match,
+            "ambiguous": [c.slug for c in span.candidates]
+            if len(span.candidates) > 1
+            else [],
+        }
 
 
 class AnnotatedTermSerializer(Shown):

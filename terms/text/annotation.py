@@ -186,19 +186,36 @@ def _normalise(text: str) -> tuple[str, "list[int] | _AsciiOrigin"]:
         return _normalise_ascii(text)
     chars: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(text):
-        if char.isspace() or char in _SEPARATORS:
-            if chars and chars[-1] == " " and origin[-1] == -1:
-                continue
-            chars.append(" ")
-            origin.append(-1)  # a separator run; resolved below
+    # Stretches of plain ASCII letters and digits are lowered whole; only
+    # separators and other characters go one by one (text with a few curly
+    # quotes or dashes is mostly ASCII).
+    for piece in _PIECES.finditer(text):
+        start, end = piece.span()
+        if piece.lastgroup == "plain":
+            chars.append(piece.group().lower())
+            origin.extend(range(start, end))
             continue
-        if ARABIC_MARKS.match(char):
-            continue  # left out of keys (terms.documents.naming)
-        for folded in unicodedata.normalize("NFKC", char).casefold().translate(QUOTES):
-            chars.append(folded)
-            origin.append(index)
+        for index in range(start, end):
+            char = text[index]
+            if char.isspace() or char in _SEPARATORS:
+                if chars and chars[-1] == " " and origin[-1] == -1:
+                    continue
+                chars.append(" ")
+                origin.append(-1)  # a separator run; resolved below
+                continue
+            if ARABIC_MARKS.match(char):
+                continue  # left out of keys (terms.documents.naming)
+            for folded in (
+                unicodedata.normalize("NFKC", char).casefold().translate(QUOTES)
+            ):
+                chars.append(folded)
+                origin.append(index)
     return "".join(chars), origin
+
+
+#: ASCII characters that fold to themselves lowered, one for one (no
+#: separators among them), and everything else.
+_PIECES = re.compile(r"(?P<plain>[!-,./-^`-~]+)|(?P<other>[^!-,./-^`-~]+)")
 
 
 #: ASCII white space, hyphens and underscores (the separators) as spaces.

@@ -174,3 +174,38 @@ def test_the_ascii_fast_path_maps_every_character_back():
         expected_normal, expected_origin = reference(text)
         assert normal == expected_normal
         assert [origin[i] for i in range(len(normal))] == expected_origin
+
+
+def test_the_mostly_ascii_path_folds_as_character_by_character():
+    """Text with a few non-ASCII characters: plain ASCII stretches are lowered
+    whole, the rest folded one by one, with the same result and origins as
+    folding every character on its own."""
+    import random
+    import unicodedata
+
+    from terms.documents.naming import ARABIC_MARKS, QUOTES
+    from terms.text.annotation import _SEPARATORS, _normalise
+
+    def reference(text):
+        chars, origin = [], []
+        for index, char in enumerate(text):
+            if char.isspace() or char in _SEPARATORS:
+                if not (chars and chars[-1] == " " and origin[-1] == -1):
+                    chars.append(" ")
+                    origin.append(-1)
+                continue
+            if ARABIC_MARKS.match(char):
+                continue
+            for folded in (
+                unicodedata.normalize("NFKC", char).casefold().translate(QUOTES)
+            ):
+                chars.append(folded)
+                origin.append(index)
+        return "".join(chars), origin
+
+    chooser = random.Random(11)
+    alphabet = "aB9 -_\n'\u2019\u2014\u00a0\u00dfé\u0640x.()"
+    for _ in range(2000):
+        text = "".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 30)))
+        text += "é"  # never all ASCII: this is the other path
+        assert _normalise(text) == reference(text)
