@@ -176,7 +176,7 @@ def _rank(candidate: Candidate) -> tuple:
     return (MATCH_KINDS.index(candidate.match), candidate.slug)
 
 
-def _normalise(text: str) -> tuple[str, "list[int] | _AsciiOrigin"]:
+def _normalise(text: str) -> tuple[str, "list[int] | _AsciiOrigin | _FoldedOrigin"]:
     """The lookup-key form of ``text`` and, per character, its index in ``text``.
 
     Each character is folded on its own (NFKC, casefold), so one character may
@@ -184,6 +184,15 @@ def _normalise(text: str) -> tuple[str, "list[int] | _AsciiOrigin"]:
     """
     if text.isascii():
         return _normalise_ascii(text)
+    folded = _normalise_folded(text)
+    if folded is not None:
+        return folded
+    return _normalise_exact(text)
+
+
+def _normalise_exact(text: str) -> tuple[str, list[int]]:
+    """``_normalise`` character by character (for the rare text where a
+    character folds into white space, which the other paths do not model)."""
     chars: list[str] = []
     origin: list[int] = []
     # Stretches of plain ASCII letters and digits are lowered whole; only
@@ -212,6 +221,8 @@ def _normalise(text: str) -> tuple[str, "list[int] | _AsciiOrigin"]:
                 origin.append(index)
     return "".join(chars), origin
 
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 #: ASCII characters that fold to themselves lowered, one for one (no
 #: separators among them), and everything else.
@@ -245,6 +256,78 @@ class _AsciiOrigin:
             return -1
         at = bisect_right(self.points, index)
         return index + (self.shifts[at - 1] if at else 0)
+
+
+class _FoldedOrigin:
+    """Origins for text with non-ASCII characters: the folded text maps back
+    to the original by sparse shifts (where a character folded into several,
+    or into none), and the collapsed text to the folded one by the shifts of
+    its separator runs (``_AsciiOrigin``)."""
+
+    __slots__ = ("collapsed", "points", "shifts")
+
+    def __init__(self, collapsed: _AsciiOrigin, points: list[int], shifts: list[int]):
+        self.collapsed = collapsed
+        self.points = points
+        self.shifts = shifts
+
+    def __getitem__(self, index: int) -> int:
+        folded = self.collapsed[index]
+        if folded == -1:
+            return -1
+        at = bisect_right(self.points, folded)
+        return folded + (self.shifts[at - 1] if at else 0)
+
+
+def _normalise_folded(text: str) -> tuple[str, _FoldedOrigin] | None:
+    """``_normalise`` for text with non-ASCII characters, in stretches: ASCII
+    runs lowered and their separators spaced by the translation table, each
+    other character folded on its own; then separator runs collapsed as for
+    ASCII. None when a character folds into white space (``_normalise_exact``
+    keeps such a space as a character of the key)."""
+    pieces: list[str] = []
+    points: list[int] = []
+    shifts: list[int] = []
+    shift = 0  # original index minus folded index, from here on
+    size = 0  # characters folded so far
+    last = 0
+    for found in _NON_ASCII.finditer(text):
+        index = found.start()
+        stretch = text[last:index].lower().translate(_ASCII_FOLD)
+        pieces.append(stretch)
+        size += len(stretch)
+        char = found.group()
+        if char.isspace() or char in _SEPARATORS:
+            folded = " "
+        elif ARABIC_MARKS.match(char):
+            folded = ""
+        else:
+            folded = unicodedata.normalize("NFKC", char).casefold().translate(QUOTES)
+            if any(part.isspace() for part in folded):
+                return None
+        pieces.append(folded)
+        # Every character folded from this one maps back to it; the next
+        # character of the text maps to the one after it.
+        for offset in range(1, len(folded)):
+            points.append(size + offset)
+            shifts.append(index - size - offset)
+        size += len(folded)
+        if shift != index + 1 - size:
+            shift = index + 1 - size
+            points.append(size)
+            shifts.append(shift)
+        last = index + 1
+    pieces.append(text[last:].lower().translate(_ASCII_FOLD))
+    spaced = "".join(pieces)
+    collapsed_points, collapsed_shifts, removed = [], [], 0
+    for run in _SPACE_RUNS.finditer(spaced):
+        start, end = run.span()
+        collapsed_points.append(start - removed + 1)
+        removed += end - start - 1
+        collapsed_shifts.append(removed)
+    normal = _SPACE_RUNS.sub(" ", spaced) if collapsed_points else spaced
+    collapsed = _AsciiOrigin(normal, collapsed_points, collapsed_shifts)
+    return normal, _FoldedOrigin(collapsed, points, shifts)
 
 
 def _normalise_ascii(text: str) -> tuple[str, _AsciiOrigin]:

@@ -176,10 +176,10 @@ def test_the_ascii_fast_path_maps_every_character_back():
         assert [origin[i] for i in range(len(normal))] == expected_origin
 
 
-def test_the_mostly_ascii_path_folds_as_character_by_character():
-    """Text with a few non-ASCII characters: plain ASCII stretches are lowered
-    whole, the rest folded one by one, with the same result and origins as
-    folding every character on its own."""
+def test_text_with_other_characters_folds_as_character_by_character():
+    """Text with non-ASCII characters: ASCII stretches are lowered whole and
+    the others folded one by one, with the same result and origins as folding
+    every character on its own."""
     import random
     import unicodedata
 
@@ -204,8 +204,17 @@ def test_the_mostly_ascii_path_folds_as_character_by_character():
         return "".join(chars), origin
 
     chooser = random.Random(11)
-    alphabet = "aB9 -_\n'\u2019\u2014\u00a0\u00dfé\u0640x.()"
-    for _ in range(2000):
+    # Curly quotes and dashes, a no-break space, characters that fold into two
+    # ("ß", "ﬁ", "İ") or into none (an Arabic tatweel), full-width forms, and
+    # one whose fold holds a space ("¨": the character-by-character path).
+    alphabet = (
+        "aB9 -_\n'\u2019\u2014\u00a0\u00df\ufb01\u0130\u0640é\uff26\uff0d"
+        "\u03a3\u00a8x.()"
+    )
+    for _ in range(3000):
         text = "".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 30)))
-        text += "é"  # never all ASCII: this is the other path
-        assert _normalise(text) == reference(text)
+        text += "é"  # never all ASCII: these are the other paths
+        normal, origin = _normalise(text)
+        expected_normal, expected_origin = reference(text)
+        assert normal == expected_normal
+        assert [origin[i] for i in range(len(normal))] == expected_origin
