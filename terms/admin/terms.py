@@ -449,19 +449,11 @@ class TermAdmin(admin.ModelAdmin):
     def comment_view(self, request, pk):
         """Post a comment (or a reply) from the term's admin page."""
         term = get_object_or_404(Term, pk=pk)
-        reply = request.POST.get("reply_to", "")
-        reply_to = (
-            Comment.objects.filter(pk=int(reply), term=term).first()
-            if reply.isdigit()
-            else None
-        )
         try:
-            comments.comment_post(
+            comments.comment_from_form(
                 term=term,
                 actor=request.user,
-                body=request.POST.get("body", ""),
-                reply_to=reply_to,
-                on_pending=bool(request.POST.get("on_pending")),
+                data=request.POST,
                 source=ChangeSource.ADMIN,
             )
         except workflow.WorkflowError as exc:

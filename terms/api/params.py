@@ -121,3 +121,13 @@ def release_or_404(name: str):
         return releases.find(name)
     except releases.UnknownRelease as exc:
         raise NotFound(str(exc)) from exc
+
+
+def term_or_404(slug: str):
+    """The term ``slug`` names, whatever its status; a 404 naming it."""
+    from terms.models import Term
+
+    term = Term.objects.filter(slug=slug).first()
+    if term is None:
+        raise NotFound(f"No term with slug {slug!r}.")
+    return term

@@ -126,20 +126,9 @@ def _discussion(request, term: Term) -> dict:
 def term_comment(request, slug):
     """Post a comment from the term page (a reply when ``reply_to`` is set)."""
     term = get_object_or_404(Term, slug=slug)
-    reply = request.POST.get("reply_to", "")
-    reply_to = (
-        Comment.objects.filter(pk=int(reply), term=term).first()
-        if reply.isdigit()
-        else None
-    )
     try:
-        comments.comment_post(
-            term=term,
-            actor=request.user,
-            body=request.POST.get("body", ""),
-            reply_to=reply_to,
-            on_pending=bool(request.POST.get("on_pending")),
-            source=ChangeSource.ADMIN,
+        comments.comment_from_form(
+            term=term, actor=request.user, data=request.POST, source=ChangeSource.ADMIN
         )
     except comments.WorkflowError as error:
         messages.error(request, error.message)

@@ -25,6 +25,7 @@ from terms.workflow.transitions import (
 __all__ = [
     "MAX_BODY",
     "WorkflowError",
+    "comment_from_form",
     "comment_post",
     "mentioned",
     "thread_of",
@@ -125,6 +126,25 @@ def comment_post(
         events.Commented(comment.pk, tuple(u.pk for u in users), tuple(groups))
     )
     return comment
+
+
+def comment_from_form(*, term: Term, actor, data, source: ChangeSource) -> Comment:
+    """``comment_post`` from a page's form: ``body``, ``reply_to`` (a comment
+    id on this term, ignored when it names none) and ``on_pending``."""
+    reply = str(data.get("reply_to", ""))
+    reply_to = (
+        Comment.objects.filter(pk=int(reply), term=term).first()
+        if reply.isdigit()
+        else None
+    )
+    return comment_post(
+        term=term,
+        actor=actor,
+        body=data.get("body", ""),
+        reply_to=reply_to,
+        on_pending=bool(data.get("on_pending")),
+        source=source,
+    )
 
 
 @transaction.atomic

@@ -309,19 +309,8 @@ def import_paths(
     Returns a report; when it has errors, nothing was written.
     """
     report = ImportReport(dry_run=dry_run, propose=propose)
-    if propose and prune:
-        report.errors.append(
-            Problem(
-                "a proposed import cannot delete terms (--prune): deletions do "
-                "not go through review; import without --propose, or delete "
-                "the terms through the workflow",
-                field="prune",
-            )
-        )
-    if propose and actor is None:
-        report.errors.append(
-            Problem("a proposed import is made by a user (--user NAME)", field="user")
-        )
+    if propose:
+        report.errors.extend(_proposal_refusals(prune=prune, actor=actor))
     if report.errors:
         return report
     files, problems = collect_files(paths)
@@ -336,29 +325,7 @@ def import_paths(
         _report_rows(report, batch)
         return report
 
-    stored = {
-        **batch.stored,
-        **stored_documents(set(batch.terms) - set(batch.stored)),
-    }
-    plan: list[tuple[str, TermDocument, Term | None, TermDocument | None]] = []
-    for slug, (where, document) in sorted(batch.terms.items()):
-        pk, old = stored.get(slug, (None, None))
-        if propose:
-            document = _as_proposed(document, old, where, report)
-        if pk is None:
-            report.created.append(slug)
-            plan.append((slug, document, None, None))
-        elif old != document:
-            changed = propose and old.status != Status.DRAFT
-            (report.proposed if changed else report.updated).append(slug)
-            report.changes[slug] = document.changed_keys(old)
-            plan.append((slug, document, pk, old))
-        else:
-            report.unchanged.append(slug)
-        if details and (pk is None or old != document):
-            before = None if old is None else old.to_data()
-            report.documents[slug] = (before, document.to_data())
-    plan = _with_terms(plan)
+    plan = _with_terms(_plan_terms(batch, report, propose=propose, details=details))
     deleted: set[str] = set()
     if prune:
         stored_slugs = set(Term.objects.values_list("slug", flat=True))
@@ -367,21 +334,8 @@ def import_paths(
 
     index = _planned_index(batch, deleted)
     report.warnings = batch.warnings + report.warnings + _warnings(batch, index)
-    pending = (
-        set()
-        if propose
-        else set(report.updated)
-        & set(PendingChange.objects.values_list("term__slug", flat=True))
-    )
-    for slug in sorted(pending):
-        report.warnings.append(
-            Problem(
-                "the term has a pending change under review; the import changes the "
-                "live term, and approving the pending change later would replace it",
-                file=batch.terms[slug][0],
-                field="term",
-            )
-        )
+    if not propose:
+        report.warnings.extend(_pending_warnings(batch, report.updated))
     data_plan = _plan_data(batch, report)
     if propose and any(data_plan.values()):
         report.errors.append(
@@ -416,6 +370,72 @@ def import_paths(
         digests=batch.digests,
     )
     return report
+
+
+def _proposal_refusals(*, prune: bool, actor) -> list[Problem]:
+    """Why a proposed import cannot run at all (nothing read or written)."""
+    refusals = []
+    if prune:
+        refusals.append(
+            Problem(
+                "a proposed import cannot delete terms (--prune): deletions do "
+                "not go through review; import without --propose, or delete "
+                "the terms through the workflow",
+                field="prune",
+            )
+        )
+    if actor is None:
+        refusals.append(
+            Problem("a proposed import is made by a user (--user NAME)", field="user")
+        )
+    return refusals
+
+
+def _plan_terms(
+    batch: Batch, report: ImportReport, *, propose: bool, details: bool
+) -> list[tuple[str, TermDocument, int | None, TermDocument | None]]:
+    """Each document of the batch against the stored term of its slug: what
+    to create and what to write (recorded in ``report``); unchanged ones are
+    left out."""
+    stored = {
+        **batch.stored,
+        **stored_documents(set(batch.terms) - set(batch.stored)),
+    }
+    plan = []
+    for slug, (where, document) in sorted(batch.terms.items()):
+        pk, old = stored.get(slug, (None, None))
+        if propose:
+            document = _as_proposed(document, old, where, report)
+        if pk is None:
+            report.created.append(slug)
+            plan.append((slug, document, None, None))
+        elif old != document:
+            changed = propose and old.status != Status.DRAFT
+            (report.proposed if changed else report.updated).append(slug)
+            report.changes[slug] = document.changed_keys(old)
+            plan.append((slug, document, pk, old))
+        else:
+            report.unchanged.append(slug)
+        if details and (pk is None or old != document):
+            before = None if old is None else old.to_data()
+            report.documents[slug] = (before, document.to_data())
+    return plan
+
+
+def _pending_warnings(batch: Batch, updated: list[str]) -> list[Problem]:
+    """A plain import overwrites live terms that have pending changes: say so."""
+    pending = set(updated) & set(
+        PendingChange.objects.values_list("term__slug", flat=True)
+    )
+    return [
+        Problem(
+            "the term has a pending change under review; the import changes the "
+            "live term, and approving the pending change later would replace it",
+            file=batch.terms[slug][0],
+            field="term",
+        )
+        for slug in sorted(pending)
+    ]
 
 
 def _as_proposed(

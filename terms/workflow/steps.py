@@ -322,22 +322,10 @@ def _pending_many(terms, transition, actor, comment, source):
         return refused
     pendings = [pending_of(term) for term in terms]
     if transition.target != Status.APPROVED:
-        events = []
-        for term, pending in zip(terms, pendings, strict=True):
-            events.append(
-                history.event_for(
-                    term=term,
-                    term_slug=term.slug,
-                    action=transition.event,
-                    source=source,
-                    actor=actor,
-                    from_status=pending.status,
-                    to_status=transition.target,
-                    version=term.version,
-                    comment=comment,
-                    pending=True,
-                )
-            )
+        events = [
+            _pending_event(term, pending, transition, actor, comment, source)
+            for term, pending in zip(terms, pendings, strict=True)
+        ]
         reviewer = actor if transition.target == Status.REVIEWED else None
         PendingChange.objects.filter(pk__in=[p.pk for p in pendings]).update(
             status=PendingStatus(transition.target),
@@ -431,6 +419,22 @@ def _replacement(slug: str) -> Term | None:
     return term
 
 
+def _pending_event(term, pending, transition, actor, comment, source):
+    """The unsaved audit event of a step taken on a term's pending change."""
+    return history.event_for(
+        term=term,
+        term_slug=term.slug,
+        action=transition.event,
+        source=source,
+        actor=actor,
+        from_status=pending.status,
+        to_status=transition.target,
+        version=term.version,
+        comment=comment,
+        pending=True,
+    )
+
+
 def _pending_transition(term, pending, transition, actor, comment, source) -> Term:
     """Move a pending change; approving it puts it live as the term's content."""
     if transition.target == Status.APPROVED:
@@ -457,18 +461,7 @@ def _pending_transition(term, pending, transition, actor, comment, source) -> Te
             comment=comment,
         )
         return Term.objects.get(pk=term.pk)
-    event = history.event_for(
-        term=term,
-        term_slug=term.slug,
-        action=transition.event,
-        source=source,
-        actor=actor,
-        from_status=pending.status,
-        to_status=transition.target,
-        version=term.version,
-        comment=comment,
-        pending=True,
-    )
+    event = _pending_event(term, pending, transition, actor, comment, source)
     pending.status = PendingStatus(transition.target)
     pending.reviewed_by = actor if transition.target == Status.REVIEWED else None
     pending.save(update_fields=["status", "reviewed_by", "updated_at"])

@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from terms.api.base import GlossaryView
+from terms.api.params import term_or_404
 from terms.api.schema import errors
 from terms.api.serializers import TextField
 from terms.models import (
@@ -16,7 +17,6 @@ from terms.models import (
     Comment,
     NotificationMode,
     NotificationSettings,
-    Term,
     Watch,
 )
 from terms.web.rendering import comment_html
@@ -60,13 +60,6 @@ class CommentRequestSerializer(serializers.Serializer):
     on_pending = serializers.BooleanField(required=False, default=False)
 
 
-def _term(slug: str) -> Term:
-    term = Term.objects.filter(slug=slug).first()
-    if term is None:
-        raise NotFound(f"No term with slug {slug!r}.")
-    return term
-
-
 class CommentsView(GlossaryView):
     """``GET/POST /terms/{slug}/comments/``: the term's threads (signed-in
     readers only)."""
@@ -79,7 +72,7 @@ class CommentsView(GlossaryView):
     )
     def get(self, request, slug):
         with self.domain():
-            found = comments.thread_of(_term(slug), request.user)
+            found = comments.thread_of(term_or_404(slug), request.user)
         return Response(CommentSerializer(found, many=True).data)
 
     @extend_schema(
@@ -88,7 +81,7 @@ class CommentsView(GlossaryView):
         responses={201: CommentSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, slug):
-        term = _term(slug)
+        term = term_or_404(slug)
         body = CommentRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reply = body.validated_data.get("reply_to")
@@ -148,7 +141,7 @@ class WatchView(GlossaryView):
         if kind is None:
             return {"term": None, "category": None}
         if kind == "term":
-            return {"term": _term(slug), "category": None}
+            return {"term": term_or_404(slug), "category": None}
         found = Category.objects.filter(slug=slug).first()
         if found is None:
             raise NotFound(f"No category with slug {slug!r}.")

@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from terms.api.base import GlossaryView, WriteView
+from terms.api.params import term_or_404
 from terms.api.permissions import CanSeeDrafts
 from terms.api.schema import IF_MATCH_PARAM, errors
 from terms.api.serializers import (
@@ -28,13 +29,6 @@ from terms.documents.diffs import document_diff
 from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import ChangeSource, PendingChange, Term
 from terms.workflow import steps as workflow
-
-
-def _term(slug: str) -> Term:
-    term = Term.objects.filter(slug=slug).first()
-    if term is None:
-        raise NotFound(f"No term with slug {slug!r}.")
-    return term
 
 
 class TransitionView(WriteView):
@@ -65,7 +59,7 @@ class TransitionView(WriteView):
         if step not in workflow.TRANSITIONS:
             steps = ", ".join(t.url_name for t in workflow.TRANSITIONS.values())
             raise NotFound(f"There is no workflow step {name!r}; steps: {steps}.")
-        term = _term(slug)
+        term = term_or_404(slug)
         body = TransitionSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         with self.domain():
@@ -105,7 +99,7 @@ class HistoryView(GlossaryView):
     )
     def get(self, request, slug):
         """Events oldest first, every version, and the asked-for diff."""
-        term = _term(slug)
+        term = term_or_404(slug)
         versions = list(term.revisions.select_related("author").order_by("version"))
         body = {
             "slug": term.slug,
@@ -174,7 +168,7 @@ class PendingView(GlossaryView):
     )
     def delete(self, request, slug):
         """Its author or an approver may withdraw it."""
-        term = _term(slug)
+        term = term_or_404(slug)
         with self.domain():
             workflow.pending_withdraw(
                 term=term, actor=request.user, source=ChangeSource.API
@@ -198,7 +192,7 @@ class RestoreVersionView(WriteView):
     )
     def post(self, request, slug, version):
         """A draft changes at once; a reviewed or approved term gets a proposal."""
-        term = _term(slug)
+        term = term_or_404(slug)
         with self.domain():
             result = workflow.term_revert(
                 term=term,
