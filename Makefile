@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Server processes; each handles one request at a time and holds at most one
-# database connection, so WORKERS bounds the connections too.
+# database connection for requests (plus one for a moment every 30 s, while it
+# writes its usage counts), so WORKERS bounds the connections too.
 WORKERS ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
 # Test processes; each gets its own test database (pytest-xdist).
 TEST_WORKERS ?= auto

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -279,6 +280,9 @@ _cors_origins = env_list("GLOSSARY_CORS_ORIGINS", "*")
 CORS_ALLOW_ALL_ORIGINS = _cors_origins == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+# django-cors-headers' defaults, plus the header the widget names itself with
+# (terms.serving.usage counts its reads apart).
+CORS_ALLOW_HEADERS = (*default_headers, "x-glossary-client")
 
 # Content-Security-Policy (django-csp) on every response: only this site's own
 # scripts, styles, images and connections; no inline script anywhere. The admin
@@ -357,6 +361,15 @@ GLOSSARY_ANNOTATE_BUDGET_SECONDS = float(
     os.environ.get("GLOSSARY_ANNOTATE_BUDGET_SECONDS") or 5
 )
 GLOSSARY_FRONT_CACHE_MB = int(os.environ.get("GLOSSARY_FRONT_CACHE_MB") or 64)
+# Counting what readers look for (terms.serving.usage): GLOSSARY_USAGE=off
+# counts nothing; each process writes its counts every FLUSH_SECONDS (0: only
+# when `manage.py usage flush` asks or the process exits).
+GLOSSARY_USAGE = os.environ.get("GLOSSARY_USAGE", "").strip().lower() != "off"
+GLOSSARY_USAGE_FLUSH_SECONDS = float(
+    os.environ.get("GLOSSARY_USAGE_FLUSH_SECONDS") or 30
+)
+# Daily counts older than this many days go with `manage.py usage prune`.
+GLOSSARY_USAGE_KEEP_DAYS = int(os.environ.get("GLOSSARY_USAGE_KEEP_DAYS") or 400)
 # The base of the glossary's stable URIs (SKOS exports): a term is
 # {GLOSSARY_SITE_URL}/terms/{slug}/, its page. Set it to the public address.
 GLOSSARY_SITE_URL = os.environ.get("GLOSSARY_SITE_URL") or "http://127.0.0.1:8000"

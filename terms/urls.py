@@ -30,6 +30,11 @@ urlpatterns = [
         name="request-status",
     ),
     path("backlog/", request_views.backlog_page, name="backlog"),
+    path(
+        "backlog/request/",
+        request_views.request_searched,
+        name="backlog-request",
+    ),
     path("releases/feed.atom", ReleaseFeed(), name="release-feed"),
     path("releases/", views.release_list, name="release-list"),
     re_path(

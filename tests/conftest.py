@@ -148,9 +148,13 @@ def _isolated_cache_and_no_throttle(settings):
     """
     from django.core.cache import cache
 
-    from terms.serving import stamp, throttle
+    from terms.serving import stamp, throttle, usage
 
     settings.GLOSSARY_ANON_THROTTLE_RATE = ""
+    # Counts are written when a test flushes them, never by a thread of its
+    # own (it could not see the test's rows, nor they its writes).
+    settings.GLOSSARY_USAGE_FLUSH_SECONDS = 0
+    usage.forget()
     # A thread of its own cannot see a test's uncommitted rows: build on the
     # request (test_annotate covers building aside with committed data).
     settings.GLOSSARY_BUILD_ASIDE = False

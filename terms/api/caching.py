@@ -28,7 +28,7 @@ from rest_framework.response import Response
 
 from terms.api.params import reader_languages
 from terms.reads.selectors import term_token
-from terms.serving import snapshots, stamp
+from terms.serving import snapshots, stamp, usage
 from terms.serving.frontcache import MARK_HEADER
 from terms.serving.stamp import glossary_stamp
 
@@ -71,6 +71,8 @@ class _Entry:
     content_type: str
     etag: str
     last_modified: str
+    #: The uses the read noted (``terms.serving.usage``), noted again per hit.
+    uses: tuple = ()
 
 
 def _etag_matches(request, etag: str) -> bool:
@@ -189,6 +191,7 @@ class GlossaryCacheMixin:
                 entry.content, status=entry.status, content_type=entry.content_type
             )
             self._mark_shareable(request, response)
+            usage.note(request.META, entry.uses)
         self._set_headers(request, response, entry.etag, entry.last_modified)
         return response
 
@@ -234,6 +237,7 @@ class GlossaryCacheMixin:
             content_type=response["Content-Type"],
             etag=etag,
             last_modified=self.last_modified,
+            uses=usage.kept(request.META),
         )
         _keep(key, entry)
         if _etag_matches(request, etag):

@@ -356,6 +356,19 @@ def _add_resources(server: MCPServer, user) -> None:
 # --- the work, in Django's synchronous world -------------------------------------
 
 
+def _count(kind: str, slugs, words: str | None = None) -> None:
+    """Count a tool's read as the API counts its own (``terms.serving.usage``)."""
+    from terms.models import UsageSource
+    from terms.serving import usage
+
+    use = (
+        usage.terms_used(kind, slugs)
+        if words is None
+        else usage.search(kind, words, slugs)
+    )
+    usage.record(UsageSource.MCP, [use])
+
+
 def _search(query, category, role, status, lang, limit, actor, statuses_for):
     from django.utils.text import slugify
 
@@ -390,6 +403,7 @@ def _search(query, category, role, status, lang, limit, actor, statuses_for):
                 "status": term.status,
             }
         )
+    _count("search", [r["slug"] for r in results[:1]], query)
     return results
 
 
@@ -409,6 +423,7 @@ def _get_term(slug, fmt, statuses, release=None):
 
     term = _term(slug, statuses)
     term = Term.objects.prefetch_related(*TERM_DOCUMENT_PREFETCH).get(pk=term.pk)
+    _count("view", [term.slug])
     if release is not None:  # as the release holds it; no suggestions of today's
         if fmt == "json":
             return {
@@ -448,6 +463,7 @@ def _lookup(name, statuses):
         ],
     }
     body["ambiguous"] = len(body["matches"]) > 1
+    _count("lookup", [m.term.slug for m in matches], name)
     if not matches:
         body["suggestions"] = [
             {"slug": t.slug, "term": t.name} for t in search.suggestions(terms, name)
@@ -481,6 +497,7 @@ def _annotate(text, release=None, fmt="text"):
         raise ToolError(f"text: {spent}") from spent
     slugs = {span.best.slug for span in spans}
     terms = {t.slug: t for t in Term.objects.filter(slug__in=slugs, status="approved")}
+    _count("annotate", terms)
     return {
         "spans": [
             {

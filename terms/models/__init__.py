@@ -55,12 +55,20 @@ from terms.models.term import (
     TermTag,
     WantedTarget,
 )
+from terms.models.usage import (
+    QUERY_MAX_CHARS,
+    SearchUse,
+    TermUse,
+    UsageKind,
+    UsageSource,
+)
 from terms.models.vocabulary import Category, GovernanceTag, Role, SiteText
 from terms.models.webhooks import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "EVENT_TYPES",
     "NAME_MAX_CHARS",
+    "QUERY_MAX_CHARS",
     "RELEASE_NAME",
     "Alias",
     "Approval",
@@ -90,6 +98,7 @@ __all__ = [
     "ReleaseEntry",
     "RequestStatus",
     "Role",
+    "SearchUse",
     "SiteText",
     "Status",
     "Term",
@@ -102,7 +111,10 @@ __all__ = [
     "TermRole",
     "TermSource",
     "TermTag",
+    "TermUse",
     "Urgency",
+    "UsageKind",
+    "UsageSource",
     "WantedTarget",
     "Watch",
     "WebhookDelivery",

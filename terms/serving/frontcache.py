@@ -31,7 +31,7 @@ import redis
 from django.conf import settings
 from django.utils.http import parse_etags
 
-from terms.serving import stamp, throttle
+from terms.serving import stamp, throttle, usage
 
 __all__ = [
     "MARK_HEADER",
@@ -86,6 +86,8 @@ class _Entry:
     headers: list[tuple[str, str]]
     body: bytes
     etag: str
+    #: What the read counted (``terms.serving.usage``): counted again per hit.
+    uses: tuple = ()
 
 
 class FrontCache:
@@ -155,6 +157,7 @@ class FrontCache:
             kept = [(k, v) for k, v in kept if k.lower() != "content-length"]
             start_response("304 Not Modified", kept)
             return [b""]
+        usage.note(environ, entry.uses)
         start_response(entry.status, entry.headers)
         return [entry.body]
 
@@ -179,7 +182,8 @@ class FrontCache:
         if len(body) <= MAX_BODY_BYTES:
             shown = [(k, v) for k, v in headers if k.lower() != _MARK]
             etag = next((v for k, v in shown if k.lower() == "etag"), "")
-            self._store(key, token, _Entry(seen["status"], shown, body, etag))
+            entry = _Entry(seen["status"], shown, body, etag, usage.kept(environ))
+            self._store(key, token, entry)
         return [body]
 
     def _store(self, key, token: str, entry: _Entry) -> None:

@@ -50,8 +50,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
 from terms.events import GlossaryChanged
-from terms.models import Relationship, Term, TermRead, TermReadDependency
-from terms.serving import throttle
+from terms.models import Relationship, Term, TermRead, TermReadDependency, UsageKind
+from terms.serving import throttle, usage
 from terms.serving.frontcache import (
     MARK_HEADER,
     TOKEN_KEY,
@@ -235,9 +235,9 @@ class ReadModelApp:
             return self._learning(environ, start_response)
         if self.headers is None:
             return self._learning(environ, start_response)
-        return self._serve(row, origin, environ, start_response)
+        return self._serve(slug, row, origin, environ, start_response)
 
-    def _serve(self, row, origin: str, environ, start_response):
+    def _serve(self, slug: str, row, origin: str, environ, start_response):
         body, token, version, changed_at = row
         etag = f'"{token}.g{version}"'
         headers = [
@@ -254,6 +254,7 @@ class ReadModelApp:
             start_response("304 Not Modified", kept)
             return [b""]
         body = bytes(body).replace(MARKER_JSON, origin_json(origin))
+        usage.note(environ, (usage.terms_used(UsageKind.VIEW, (slug,)),))
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [body]

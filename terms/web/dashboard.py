@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from terms.models import Status, Term, TermEvent
-from terms.reads import releases, selectors
+from terms.reads import releases, selectors, usage
 from terms.workflow.requests import backlog
 
 __all__ = ["BarChart", "dashboard"]
@@ -148,4 +148,6 @@ def dashboard(statuses: list[str]) -> dict:
         "wanted": requests["wanted"],
         "requests": requests,
         "recent": list(recent),
+        "top_terms": usage.top_terms(statuses),
+        "usage_days": usage.DEFAULT_DAYS,
     }

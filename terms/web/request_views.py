@@ -1,12 +1,15 @@
 """The term request pages: the form, a request's status page, the backlog."""
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from terms.models import TermRequest
-from terms.reads import selectors
+from terms.reads import selectors, usage
 from terms.serving import throttle
 from terms.workflow import requests as term_requests
 
@@ -110,7 +113,44 @@ def request_status(request, public_id):
     )
 
 
+def _works_the_backlog(user) -> bool:
+    return user.is_authenticated and user.has_perm("terms.view_termrequest")
+
+
 def backlog_page(request):
-    """Open requests, most asked and most urgent first, and wanted terms."""
-    figures = term_requests.backlog(selectors.visible_statuses(request.user))
+    """Open requests, most asked and most urgent first, and wanted terms; for
+    editors, what readers searched for and did not find."""
+    statuses = selectors.visible_statuses(request.user)
+    figures = term_requests.backlog(statuses)
+    if _works_the_backlog(request.user):
+        figures["missing"] = usage.searched_but_missing(statuses)
+        figures["missing_days"] = usage.DEFAULT_DAYS
     return render(request, "glossary/backlog.html", figures)
+
+
+@require_POST
+def request_searched(request):
+    """One click on the backlog: a request for words readers searched in vain."""
+    if not _works_the_backlog(request.user):
+        raise PermissionDenied("Requesting from the backlog is for editors.")
+    words = request.POST.get("term", "").strip()
+    problem = term_requests.term_problem(words)
+    if problem:
+        messages.error(request, f"{words!r} cannot name a term: {problem}")
+        return redirect("backlog")
+    asked = request.POST.get("count", "")
+    context = (
+        f"Searched {asked} times in the last {usage.DEFAULT_DAYS} days and not found."
+        if asked.isdigit()
+        else "Searched and not found."
+    )
+    data = {"term": words, "context": context}
+    try:
+        created = term_requests.submit(
+            data, user=request.user, statuses=selectors.visible_statuses(request.user)
+        )
+    except term_requests.AlreadyDefined as exc:
+        messages.info(request, str(exc))
+        return redirect("backlog")
+    messages.success(request, f"Requested {created.term!r}.")
+    return redirect("backlog")

@@ -24,9 +24,11 @@ from terms.models import (
     Term,
     TermCategory,
     TermRole,
+    UsageKind,
     Watch,
 )
 from terms.reads import releases, selectors
+from terms.serving import usage
 from terms.text import search
 from terms.web import dashboard
 from terms.web.rendering import comment_threads, term_page, with_suggestions
@@ -62,6 +64,8 @@ def index(request):
         position = {pk: index for index, pk in enumerate(ids)}
         terms = sorted(queryset.filter(pk__in=ids), key=lambda t: position[t.pk])
         groups = [("Results", terms)] if terms else []
+        best = [t.slug for t in terms[:1]]
+        usage.note(request.META, [usage.search(UsageKind.SEARCH, text, best)])
     else:
         terms = list(queryset.order_by("name_key"))
         groups = [
@@ -101,6 +105,7 @@ def term_detail(request, slug):
     if term is None:
         raise Http404(f"No term with slug {slug!r}.")
     page = with_suggestions(term_page(term, statuses), statuses)
+    usage.note(request.META, [usage.terms_used(UsageKind.VIEW, [term.slug])])
     held = releases.term_releases(slug)
     context = {"page": page, "releases": held}
     if request.user.is_authenticated:

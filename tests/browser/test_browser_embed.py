@@ -120,6 +120,39 @@ def test_definitions_are_shown_as_text_never_run(site, page):
     screenshot(page, "embed-03-html-as-text")
 
 
+def test_the_widget_sends_html_and_marks_only_prose(site, page):
+    """The server's HTML mode decides: nothing in an abbreviation, a definition,
+    code, a link or a heading; offsets survive escaped characters and text
+    outside the BMP; the read is counted as the widget's."""
+    from terms.models import TermUse
+    from terms.serving import usage
+
+    page.set_content(
+        f"""<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+        <main><h2>The prompt</h2>
+        <p>Use <abbr title="x">prompt</abbr> and <dfn>guardrail</dfn>, <code>prompt</code>,
+        <a href="/x">embedding</a>.</p>
+        <p title="embedding">Q&amp;A &lt;tips&gt; 😀: a prompt, an embedding &amp; a guardrail.</p>
+        </main>
+        <script src="{site}/static/glossary/widget.js" data-glossary-api="{site}/api/v1/"></script>
+        </body></html>"""
+    )
+    wait_for_widget(page)
+    marked = page.locator("a.glossary-term").evaluate_all(
+        "els => els.map(e => [e.dataset.glossarySlug, e.textContent, e.parentNode.nodeName])"
+    )
+    assert marked == [
+        ["prompt", "prompt", "P"],
+        ["embedding", "embedding", "P"],
+        ["guardrail", "guardrail", "P"],
+    ]
+    # The marked paragraph reads as before, its escaped characters intact.
+    text = page.locator("main p").nth(1).inner_text()
+    assert text.startswith("Q&A <tips> 😀: a prompt, an embedding & a guardrail")
+    usage.flush()
+    assert TermUse.objects.filter(source="widget", kind="annotate").count() == 3
+
+
 class _OtherOriginPage(http.server.BaseHTTPRequestHandler):
     html = b""
 

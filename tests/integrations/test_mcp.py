@@ -380,3 +380,25 @@ def test_annotate_text_takes_html_and_markdown(http_server):
     [in_markdown] = [s for s in markdown_spans["spans"] if s["slug"] == "guardrails"]
     assert in_markdown["start"] == notes.rindex("guardrails")
     assert len([s for s in text_spans["spans"] if s["slug"] == "guardrails"]) == 2
+
+
+def test_tool_reads_are_counted_as_mcp(http_server):
+    from terms.models import SearchUse, TermUse
+    from terms.serving import usage
+
+    async def ask():
+        async with _http_client(http_server) as client:
+            await client.call_tool("lookup", {"name": "guardrails"})
+            await client.call_tool("search_terms", {"query": "zzqx quantum"})
+            await client.call_tool("get_term", {"slug": "guardrails"})
+
+    _run_async(ask())
+    usage.flush()
+    kinds = set(
+        TermUse.objects.filter(source="mcp", slug="guardrails").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == {"lookup", "view"}
+    missed = SearchUse.objects.get(source="mcp", found=False)
+    assert (missed.query, missed.count) == ("zzqx quantum", 1)

@@ -37,6 +37,7 @@ from terms.api.views.releases import (
 )
 from terms.api.views.requests import RequestDetailView, RequestsView
 from terms.api.views.terms import TermViewSet
+from terms.api.views.usage import SearchStatsView, TermStatsView
 from terms.api.views.webhooks import WebhookSubscriptionViewSet
 from terms.api.views.workflow import (
     BulkTransitionView,
@@ -70,9 +71,11 @@ __all__ = [
     "ResolveView",
     "RestoreVersionView",
     "RoleListView",
+    "SearchStatsView",
     "SimilarView",
     "StatsView",
     "TagListView",
+    "TermStatsView",
     "TermViewSet",
     "TransitionView",
     "WantedView",

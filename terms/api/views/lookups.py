@@ -33,9 +33,9 @@ from terms.api.schema import (
     STATUS_PARAM,
     errors,
 )
-from terms.models import Status, Term
+from terms.models import Status, Term, UsageKind
 from terms.reads import selectors
-from terms.serving import derived, snapshots, stamp
+from terms.serving import derived, snapshots, stamp, usage
 from terms.text import annotation, documents, search
 
 AUTOCOMPLETE_MAX = 50
@@ -104,6 +104,8 @@ class LookupView(ReadView):
         matches = [m for m in exact if m.term.status in statuses]
         forms = [] if matches or not known else search.form_matches(visible, text)
         matches = matches or [m for m in forms if m.term.status in statuses]
+        found = [m.term.slug for m in matches]
+        usage.note(request.META, [usage.search(UsageKind.LOOKUP, text, found)])
         body = {"query": text, "matches": matches}
         if not matches:
             queryset = Term.objects.filter(status__in=statuses)
@@ -187,6 +189,11 @@ class AutocompleteView(ReadView):
         statuses = requested_statuses(request, self.statuses, [Status.APPROVED])
         queryset = Term.objects.filter(status__in=statuses)
         results = search.autocomplete(queryset, text, limit=int(raw_limit))
+        if not results:
+            # Only what finds nothing is counted: the partial words typed on
+            # the way to a term are not searches of their own.
+            miss = usage.search(UsageKind.SEARCH, text, found=False)
+            usage.note(request.META, [miss])
         body = {"query": text, "results": results}
         with_labels(self, [match.term for match in results])
         if all(match.matched_on == "fuzzy" for match in results):
@@ -283,6 +290,7 @@ class AnnotateView(ReadView):
             )
         }
         with_labels(self, terms.values())
+        usage.note(request.META, [usage.terms_used(UsageKind.ANNOTATE, terms)])
         if len(terms) < len(chosen):
             # A matcher from before a change (its successor is being built) may
             # name a term that is gone or hidden now: leave those out.

@@ -17,7 +17,8 @@ from terms.api.params import required_text
 from terms.api.parsers import GlossaryJSONParser, loads_checked
 from terms.api.schema import QUERY_SCHEMA, errors
 from terms.integrations import reconcile
-from terms.models import Term
+from terms.models import Term, UsageKind
+from terms.serving import usage
 
 
 class ReconcileBatchSerializer(serializers.Serializer):
@@ -41,12 +42,24 @@ def _decoded(name: str, raw):
 
 
 def _batch(view, raw) -> Response:
+    queries = _decoded("queries", raw)
     try:
-        return Response(
-            reconcile.reconcile_batch(_decoded("queries", raw), view.statuses)
-        )
+        answers = reconcile.reconcile_batch(queries, view.statuses)
     except reconcile.QueryError as exc:
         raise ValidationError({"queries": [str(exc)]}) from None
+    usage.note(view.request.META, list(_searches(queries, answers)))
+    return Response(answers)
+
+
+def _searches(queries: dict, answers: dict):
+    """Each answered query as a search for its best candidate."""
+    for key, answer in answers.items():
+        raw = queries.get(key)
+        words = raw.get("query") if isinstance(raw, dict) else None
+        if "error" in answer or not isinstance(words, str) or not words.strip():
+            continue
+        best = [c["id"] for c in answer["result"][:1]]
+        yield usage.search(UsageKind.SEARCH, words, best)
 
 
 def _extend(view, raw) -> Response:

@@ -36,9 +36,9 @@ from terms.documents.document import TermDocument, validate_term_data
 from terms.documents.mapping import document_from_term
 from terms.documents.yaml_loader import Problem
 from terms.formats import exporter, registry
-from terms.models import ChangeSource, Term
+from terms.models import ChangeSource, Term, UsageKind
 from terms.reads import selectors
-from terms.serving import readmodel
+from terms.serving import readmodel, usage
 from terms.text import search
 from terms.web.rendering import render_markdown, term_page, with_suggestions
 from terms.workflow import steps as workflow
@@ -238,11 +238,21 @@ class TermViewSet(
         page_ids = self.paginate_queryset(ids)
         position = {pk: index for index, pk in enumerate(page_ids)}
         page = sorted(queryset.filter(pk__in=page_ids), key=lambda t: position[t.pk])
+        # A search counts for the best term it shows (on the page asked for).
+        best = [page[0].slug] if page else []
+        searched = usage.search(UsageKind.SEARCH, text, best, found=bool(ids))
+        usage.note(request.META, [searched])
         selectors.with_summary_parts(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         """The term as JSON, its YAML document, its Markdown page or SKOS."""
+        response = self._retrieve(request, **kwargs)
+        read = usage.terms_used(UsageKind.VIEW, [kwargs["slug"]])
+        usage.note(request.META, [read])
+        return response
+
+    def _retrieve(self, request, **kwargs):
         if self.release is not None and request.accepted_renderer.format != "md":
             return term_as_of(self, request, kwargs["slug"], self.release)
         term = self.get_object()

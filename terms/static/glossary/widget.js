@@ -11,11 +11,14 @@
  *   data-glossary-scope   CSS selector of the elements to scan (default: body)
  *   data-glossary-status  statuses to match, comma-separated (default: approved)
  *
- * The page's visible text is sent to POST {api}annotate/; the first occurrence of
- * each term becomes a link to its page, with a tooltip (term, status, short
- * definition, link) on hover and on keyboard focus. Text from the API is only
- * ever set as text, never parsed as HTML. Elements marked data-glossary-skip, and
- * code, links, form fields and scripts, are left alone. No dependencies.
+ * The scope's HTML is sent to POST {api}annotate/ with "format": "html", so the
+ * server finds terms in the prose only (never in code, pre, kbd, links,
+ * abbreviations, definitions or attributes); the first occurrence of each term
+ * outside headings becomes a link to its page, with a tooltip (term, status,
+ * short definition, link) on hover and on keyboard focus. Text from the API is
+ * only ever set as text, never parsed as HTML. Scripts, styles, form fields,
+ * hidden elements and those marked data-glossary-skip are not sent at all.
+ * No dependencies.
  */
 (function () {
   "use strict";
@@ -27,31 +30,56 @@
   if (api.charAt(api.length - 1) !== "/") { api += "/"; }
   var scope = data.glossaryScope || "body";
   var statuses = (data.glossaryStatus || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
-  var SKIP = { SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEXTAREA: 1, INPUT: 1, SELECT: 1, OPTION: 1,
-               CODE: 1, PRE: 1, KBD: 1, SAMP: 1, A: 1, BUTTON: 1, SVG: 1, TEMPLATE: 1 };
   var tooltip = null;
   var hideTimer = null;
 
-  function skipped(element) {
-    for (var el = element; el && el.nodeType === 1; el = el.parentNode) {
-      if (SKIP[el.nodeName.toUpperCase()] || el.hasAttribute("data-glossary-skip") ||
-          el.classList.contains("glossary-term") || el.id === "glossary-tooltip" || el.hidden) {
-        return true;
-      }
-    }
-    return false;
+  // Elements whose content is never sent: the page's own code, forms and
+  // hidden parts. Others go as they are, and the server's HTML mode keeps terms
+  // out of code, links, abbreviations, definitions and attributes.
+  var OMIT = { SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEMPLATE: 1, TEXTAREA: 1, INPUT: 1,
+               SELECT: 1, OPTION: 1, BUTTON: 1, SVG: 1, IFRAME: 1, OBJECT: 1 };
+  var HEADING = /^H[1-6]$/;
+
+  function escaped(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 
-  function textNodes(root) {
-    var found = [];
-    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
-      acceptNode: function (node) {
-        if (!node.nodeValue.trim() || skipped(node.parentNode)) { return NodeFilter.FILTER_REJECT; }
-        return NodeFilter.FILTER_ACCEPT;
+  // The HTML of root's content as the widget sends it, with where each text
+  // node's escaped text starts in it (UTF-16 offsets, as JavaScript counts).
+  function serialize(root, out) {
+    for (var node = root.firstChild; node; node = node.nextSibling) {
+      if (node.nodeType === 3) {
+        var text = node.nodeValue;
+        out.pieces.push({ node: node, start: out.html.length, raw: text, sent: escaped(text),
+                          heading: out.heading > 0 });
+        out.html += out.pieces[out.pieces.length - 1].sent;
+      } else if (node.nodeType === 1) {
+        var name = node.nodeName.toUpperCase();
+        if (OMIT[name] || node.hidden || node.hasAttribute("data-glossary-skip") ||
+            node.classList.contains("glossary-term") || node.id === "glossary-tooltip") {
+          continue;
+        }
+        var tag = name.toLowerCase();
+        var heading = HEADING.test(name);
+        out.html += "<" + tag + ">";
+        if (heading) { out.heading += 1; }
+        serialize(node, out);
+        if (heading) { out.heading -= 1; }
+        out.html += "</" + tag + ">";
       }
-    });
-    while (walker.nextNode()) { found.push(walker.currentNode); }
-    return found;
+    }
+    return out;
+  }
+
+  // The offset in a text node's own text of an offset in its escaped text.
+  function rawOffset(piece, sentOffset) {
+    if (piece.sent.length === piece.raw.length) { return sentOffset; }
+    var sent = 0;
+    for (var i = 0; i < piece.raw.length; i++) {
+      if (sent >= sentOffset) { return i; }
+      sent += escaped(piece.raw.charAt(i)).length;
+    }
+    return piece.raw.length;
   }
 
   // The API counts offsets in code points (Python); JavaScript strings count
@@ -134,8 +162,8 @@
     link.addEventListener("blur", scheduleHide);
   }
 
-  function annotate(result, pieces, text) {
-    var unitAt = codePointOffsets(text);
+  function annotate(result, pieces, html) {
+    var unitAt = codePointOffsets(html);
     var seen = {};
     var chosen = [];
     result.spans.forEach(function (span) {
@@ -143,9 +171,11 @@
       var start = unitAt[span.start], end = unitAt[span.end];
       for (var i = 0; i < pieces.length; i++) {
         var piece = pieces[i];
-        if (start >= piece.start && end <= piece.start + piece.node.nodeValue.length) {
+        if (start >= piece.start && end <= piece.start + piece.sent.length) {
+          if (piece.heading) { return; }  // headings are never marked
           seen[span.slug] = true;
-          chosen.push({ piece: piece, start: start - piece.start, end: end - piece.start, slug: span.slug });
+          chosen.push({ piece: piece, start: rawOffset(piece, start - piece.start),
+                        end: rawOffset(piece, end - piece.start), slug: span.slug });
           return;
         }
       }
@@ -158,31 +188,27 @@
   }
 
   function run() {
-    var pieces = [];
-    var parts = [];
-    var offset = 0;
+    var out = { html: "", pieces: [], heading: 0 };
     document.querySelectorAll(scope).forEach(function (root) {
-      textNodes(root).forEach(function (node) {
-        pieces.push({ node: node, start: offset });
-        parts.push(node.nodeValue);
-        offset += node.nodeValue.length + 1;
-      });
+      if (out.html) { out.html += "\n"; }
+      serialize(root, out);
     });
-    var text = parts.join("\n");
-    if (!text.trim()) { return; }
-    var body = { text: text };
+    if (!out.pieces.some(function (piece) { return piece.raw.trim(); })) { return; }
+    var body = { text: out.html, format: "html" };
     if (statuses.length) { body.status = statuses; }
     fetch(api + "annotate/", {
       method: "POST",
       mode: "cors",
       credentials: "omit",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      // The header lets the glossary count the widget's reads apart.
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-Glossary-Client": "widget" },
       body: JSON.stringify(body)
     }).then(function (response) {
       if (!response.ok) { throw new Error("glossary annotate failed: " + response.status); }
       return response.json();
     }).then(function (result) {
-      annotate(result, pieces, text);
+      annotate(result, out.pieces, out.html);
     }).catch(function (error) {
       document.dispatchEvent(new CustomEvent("glossary:error", { detail: { message: String(error) } }));
     });
