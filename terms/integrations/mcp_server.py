@@ -366,7 +366,7 @@ def _count(kind: str, slugs, words: str | None = None) -> None:
         if words is None
         else usage.search(kind, words, slugs)
     )
-    usage.record(UsageSource.MCP, [use])
+    usage.record(UsageSource.MCP.value, [use])
 
 
 def _search(query, category, role, status, lang, limit, actor, statuses_for):

@@ -25,7 +25,7 @@ anything but ``GET`` under ``/api/v1/``; those go to Django as before.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
@@ -86,8 +86,12 @@ class _Entry:
     headers: list[tuple[str, str]]
     body: bytes
     etag: str
-    #: What the read counted (``terms.serving.usage``): counted again per hit.
+    #: What the read counted (``terms.serving.usage``), and where such a read
+    #: comes from unless from the widget.
     uses: tuple = ()
+    source: str = ""
+    #: Hits since the last harvest: from elsewhere, from the widget.
+    hits: list = field(default_factory=lambda: [0, 0])
 
 
 class FrontCache:
@@ -100,6 +104,7 @@ class FrontCache:
         self.entries: dict[tuple, _Entry] = {}
         self.size = 0
         self.lock = threading.Lock()
+        usage.harvested_by(self)
 
     def __call__(self, environ, start_response):
         if not self._eligible(environ):
@@ -135,6 +140,7 @@ class FrontCache:
         )
         with self.lock:
             if token != self.token:
+                self._harvest(self.entries.values())
                 self.token, self.entries, self.size = token, {}, 0
             entry = self.entries.get(key)
         if entry is not None:
@@ -149,17 +155,34 @@ class FrontCache:
             return False
         return not has_credentials(environ)
 
-    @staticmethod
-    def _serve(entry: _Entry, environ, start_response):
+    def _serve(self, entry: _Entry, environ, start_response):
         header = environ.get("HTTP_IF_NONE_MATCH")
         if header and entry.etag and etag_matches(header, entry.etag):
             kept = [(k, v) for k, v in entry.headers if k.lower() != "content-type"]
             kept = [(k, v) for k, v in kept if k.lower() != "content-length"]
             start_response("304 Not Modified", kept)
             return [b""]
-        usage.note(environ, entry.uses)
+        if entry.uses:
+            with self.lock:
+                entry.hits[usage.from_widget(environ)] += 1
         start_response(entry.status, entry.headers)
         return [entry.body]
+
+    def harvest(self) -> None:
+        """Count the hits the entries kept (``terms.serving.usage``)."""
+        with self.lock:
+            self._harvest(self.entries.values())
+
+    @staticmethod
+    def _harvest(entries) -> None:
+        """Count the hits of ``entries`` and start them again (lock held)."""
+        for entry in entries:
+            elsewhere, widget = entry.hits
+            if elsewhere:
+                usage.record(entry.source, entry.uses, elsewhere)
+            if widget:
+                usage.record(usage.WIDGET, entry.uses, widget)
+            entry.hits[:] = [0, 0]
 
     def _fill(self, key, token: str, environ, start_response):
         seen: dict = {}
@@ -182,7 +205,10 @@ class FrontCache:
         if len(body) <= MAX_BODY_BYTES:
             shown = [(k, v) for k, v in headers if k.lower() != _MARK]
             etag = next((v for k, v in shown if k.lower() == "etag"), "")
-            entry = _Entry(seen["status"], shown, body, etag, usage.kept(environ))
+            source = usage.path_source(environ.get("PATH_INFO", ""))
+            entry = _Entry(
+                seen["status"], shown, body, etag, usage.kept(environ), source
+            )
             self._store(key, token, entry)
         return [body]
 
@@ -191,8 +217,9 @@ class FrontCache:
             if token != self.token or key in self.entries:
                 return
             while self.entries and self.size + len(entry.body) > self.max_bytes:
-                oldest = next(iter(self.entries))
-                self.size -= len(self.entries.pop(oldest).body)
+                oldest = self.entries.pop(next(iter(self.entries)))
+                self._harvest([oldest])
+                self.size -= len(oldest.body)
             if len(entry.body) <= self.max_bytes:
                 self.entries[key] = entry
                 self.size += len(entry.body)

@@ -327,3 +327,29 @@ def test_prune_keeps_the_recent_days(fixtures_db):
         datetime.date.today()
     ]
     assert not SearchUse.objects.exists()
+
+
+def test_front_cache_hits_outlive_a_write_and_eviction(
+    fixtures_db, redis_cache, tmp_path
+):
+    from terms.serving.stamp import glossary_stamp
+    from tests.helpers import rewrite_prompt
+
+    glossary_stamp()
+    front = FrontCache(Counting(), max_bytes=4 * 1024 * 1024)
+    for _ in range(3):
+        call(front, "/api/v1/lookup/?q=embedding")
+    rewrite_prompt(tmp_path, "Rewritten text.")  # a new stamp: entries go
+    call(front, "/api/v1/lookup/?q=embedding")
+    assert front.app.calls == 2
+    small = FrontCache(Counting(), max_bytes=500)  # room for one answer
+    for path in ("/api/v1/lookup/?q=prompt", "/api/v1/lookup/?q=prompt",
+                 "/api/v1/lookup/?q=guardrail", "/api/v1/lookup/?q=tokenizer"):  # fmt: skip
+        call(small, path)
+    assert small.app.calls == 3  # the second prompt was a hit, then evicted
+    assert counts() == {
+        ("embedding", "api", "lookup"): 4,
+        ("prompt", "api", "lookup"): 2,
+        ("guardrail", "api", "lookup"): 1,
+        ("tokenizer", "api", "lookup"): 1,
+    }
