@@ -22,7 +22,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
+from itertools import accumulate, islice
 
 import ahocorasick
 
@@ -35,6 +35,7 @@ from terms.text.inflection import (
     acronym_forms,
     case_form,
     is_acronym,
+    spelling_keys,
     variant_keys,
 )
 
@@ -124,7 +125,10 @@ def _entry_keys(text: str, matched_on: str, verbs: bool):
         for form in forms:
             yield lookup_key(form), ACRONYM, forms
         return
-    yield lookup_key(text), "exact" if matched_on == "name" else "alias", None
+    kind = "exact" if matched_on == "name" else "alias"
+    yield lookup_key(text), kind, None
+    for key in spelling_keys(text):
+        yield key, kind, None  # the same name, spelled otherwise
     for key in variant_keys(text, verbs=verbs):
         yield key, INFLECTION, None
 
@@ -368,18 +372,6 @@ class BudgetSpent(RuntimeError):
 _CHECK_EVERY = 4096
 
 
-def _checked(items, deadline: float | None, seconds: float):
-    """``items`` as they come, raising ``BudgetSpent`` once ``deadline``
-    (``time.monotonic()``) has passed."""
-    if deadline is None:
-        yield from items
-        return
-    for count, item in enumerate(items, start=1):
-        if count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
-            raise BudgetSpent(seconds)
-        yield item
-
-
 def find_spans(
     matcher: Matcher, text: str, *, budget: float | None = None
 ) -> list[Span]:
@@ -395,28 +387,40 @@ def find_spans(
     deadline = None if budget is None else time.monotonic() + budget
     normal, origin = _normalise(text)
     found = []
-    matches = _checked(matcher.automaton.iter(normal), deadline, budget or 0)
+    matches = matcher.automaton.iter(normal)
     last = len(normal) - 1
-    for end, key in matches:
-        start = end - len(key) + 1
-        # Whole words only (the checks inlined: this loop sees every key
-        # occurrence, inside words too).
-        if start > 0 and normal[start - 1].isalnum() and key[0].isalnum():
-            continue
-        if end < last and normal[end + 1].isalnum() and key[-1].isalnum():
-            continue
-        if origin[start] == -1 or origin[end] == -1:
-            continue  # keys never start or end with a separator
-        candidates = matcher.candidates[key]
-        if key in matcher.cased:
-            candidates = _fitting(candidates, text[origin[start] : origin[end] + 1])
-            if not candidates:
+    cased, by_key = matcher.cased, matcher.candidates
+    while True:
+        # The clock is read between chunks of matches: a generator checking it
+        # per match cost a tenth of the scan.
+        chunk = list(islice(matches, _CHECK_EVERY))
+        for end, key in chunk:
+            start = end - len(key) + 1
+            # Whole words only (the checks inlined: this loop sees every key
+            # occurrence, inside words too).
+            if start > 0 and normal[start - 1].isalnum() and key[0].isalnum():
                 continue
-        found.append((start, end, key, candidates))
-    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+            if end < last and normal[end + 1].isalnum() and key[-1].isalnum():
+                continue
+            if origin[start] == -1 or origin[end] == -1:
+                continue  # keys never start or end with a separator
+            candidates = by_key[key]
+            if key in cased:
+                written = text[origin[start] : origin[end] + 1]
+                candidates = _fitting(candidates, written)
+                if not candidates:
+                    continue
+            # Sorted as they are (no key function): leftmost, then longest.
+            found.append((start, -end, key, candidates))
+        if len(chunk) < _CHECK_EVERY:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            raise BudgetSpent(budget)
+    found.sort()
     spans = []
     last_end = -1
     for start, end, key, candidates in found:
+        end = -end
         if start <= last_end:
             continue
         last_end = end
@@ -425,6 +429,7 @@ def find_spans(
         raise BudgetSpent(budget)
     spans = _with_coordinated(spans, text, matcher)
     spans = _with_qualifiers(spans, text, matcher)
+    spans = _with_types(spans, text)
     spans = _with_defined_abbreviations(spans, text)
     if deadline is not None and time.monotonic() > deadline:
         raise BudgetSpent(budget)
@@ -471,6 +476,56 @@ def _with_qualifiers(spans: list[Span], text: str, matcher: Matcher) -> list[Spa
             span = replace(span, start=found[0], candidates=candidates)
         grown.append(span)
         previous_end = span.end
+    return grown
+
+
+#: A subtype designation: "type II", "Type 1B", "types 2".
+#: (Searched from "ype": a pattern that starts with a literal is found fast.)
+_TYPE = re.compile(r"ypes?\s+(?:[IVX]{1,4}|\d{1,2})[A-Za-z]?(?![\w\-])")
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char in "_-"
+
+
+def _with_types(spans: list[Span], text: str) -> list[Span]:
+    """Grow a span over a subtype designation right before or after it: "type
+    IID von Willebrand disease", "atelosteogenesis type 2" (kind ``qualified``);
+    never over another span."""
+    if not spans or "ype" not in text:
+        return spans
+    designations = [
+        (found.start() - 1, found.end())
+        for found in _TYPE.finditer(text)
+        if found.start()
+        and text[found.start() - 1] in "Tt"
+        and (found.start() == 1 or not _word_char(text[found.start() - 2]))
+    ]
+    if not designations:
+        return spans
+    by_start = {span.start: index for index, span in enumerate(spans)}
+    by_end = {span.end: index for index, span in enumerate(spans)}
+    grown = list(spans)
+    for first, last in designations:
+        after = last
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        before = first
+        while before > 0 and text[before - 1] in " \t":
+            before -= 1
+        index, start, end = by_start.get(after), first, None
+        if index is None or after == last:
+            index, start, end = by_end.get(before), None, last
+            if index is None or before == first:
+                continue
+        span = grown[index]
+        candidates = tuple(replace(c, match=QUALIFIED) for c in span.candidates)
+        grown[index] = replace(
+            span,
+            start=span.start if start is None else start,
+            end=span.end if end is None else end,
+            candidates=candidates,
+        )
     return grown
 
 
@@ -576,6 +631,41 @@ def _long_form_start(text: str, end: int, abbreviation: str) -> int | None:
     return offset + position + 1
 
 
+def _redefined(text: str, spans: list[Span], ends: dict, starts: list) -> set[str]:
+    """Abbreviations the text defines as a matched term followed by more words:
+    "the von Hippel-Lindau tumor suppressor gene (VHL)" makes "VHL" a gene in
+    this text, whatever the glossary's acronym "VHL" names."""
+    redefined = set()
+    span_ends = [span.end for span in spans]
+    for found in _DEFINITION.finditer(text):
+        abbreviation = found.group(1)
+        before = found.start()
+        while before and text[before - 1].isspace():
+            before -= 1
+        if before in ends or not abbreviation[:1].isupper():
+            continue
+        # Only a term ending within reach of the letters can be inside.
+        last = bisect_left(span_ends, before) - 1
+        if last < 0 or spans[last].end < before - 40 * len(abbreviation):
+            continue
+        start = _long_form_start(text, before, abbreviation)
+        if start is None:
+            continue
+        inside = bisect_left(starts, start)
+        if inside < len(spans) and spans[inside].end < before:
+            redefined.add(abbreviation)
+    return redefined
+
+
+def _redefined_acronym(span: Span, text: str, redefined: set[str]) -> bool:
+    """Whether ``span`` is the glossary's acronym for an abbreviation (or its
+    plural) that this text defines otherwise."""
+    if not redefined or span.best.match != ACRONYM:
+        return False
+    written = text[span.start : span.end]
+    return written in redefined or written[:-1] in redefined
+
+
 def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
     """Link "ABBR" to the term matched right before "(ABBR)", in this text only.
 
@@ -595,6 +685,7 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
     # for every occurrence made a text repeating one abbreviation quadratic.
     starts = [span.start for span in spans]
     reach = list(accumulate((span.end for span in spans), max))
+    redefined = _redefined(text, spans, ends, starts)
     defined: dict[str, tuple[Candidate, ...]] = {}
     for found in _DEFINITION.finditer(text):
         abbreviation = found.group(1)
@@ -605,6 +696,8 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
         while before and text[before - 1].isspace():
             before -= 1
         long_form = ends.get(before)
+        if long_form is not None and _redefined_acronym(long_form, text, redefined):
+            continue
         start = _long_form_start(text, before, abbreviation) if long_form else None
         if long_form is None or start is None or start > long_form.start:
             # The letters spell no long form, or only the end of the matched
@@ -622,8 +715,15 @@ def _with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
             replace(c, match="defined_abbreviation", case=None)
             for c in long_form.candidates
         )
+    if redefined:
+        # The glossary's acronym of that name means something else here.
+        by_range = {
+            where: span
+            for where, span in by_range.items()
+            if not _redefined_acronym(span, text, redefined)
+        }
     if not defined:
-        return spans
+        return sorted(by_range.values(), key=lambda span: span.start)
     pattern = re.compile(
         r"(?<![\w\-])("
         + "|".join(map(re.escape, sorted(defined, key=len, reverse=True)))

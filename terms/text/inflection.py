@@ -16,6 +16,11 @@ One place decides it for annotate and lookup:
   "fine-tunes" and "fine-tune". Forms come from lemminflect's English lexicon
   (with its rules for words it does not know). Words shorter than three
   letters are left alone.
+- **Numbers and possessives.** A numeral after the first word matches in Roman
+  or Arabic figures ("atelosteogenesis type II" finds "atelosteogenesis type
+  2"; "AO II" finds "AO 2", "AO-2" and "AO2"), and a name's capitalised word
+  (an eponym) matches with or without "'s" ("Addison disease" finds
+  "Addison's disease", and the other way round): ``spelling_keys``.
 
 Forms are compared as lookup keys (``terms.documents.naming.lookup_key``): case,
 Unicode compatibility forms and space/hyphen/underscore differences do not
@@ -38,6 +43,7 @@ __all__ = [
     "base_keys",
     "case_form",
     "is_acronym",
+    "spelling_keys",
     "variant_keys",
     "warm",
     "word_forms",
@@ -107,6 +113,61 @@ def _word_forms(word: str, verbs: bool) -> tuple[str, ...]:
 def word_forms(word: str) -> tuple[str, ...]:
     """The other noun forms of one lower-case word ("embeddings" -> "embedding")."""
     return _word_forms(word, False)
+
+
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
+_NUMERALS = {
+    **{roman: str(number) for number, roman in enumerate(_ROMAN, 1)},
+    **{str(number): roman for number, roman in enumerate(_ROMAN, 1)},
+}
+_SHORT_LETTERS = re.compile(r"^[a-z]{1,4}$")
+
+
+def spelling_keys(surface: str) -> tuple[str, ...]:
+    """Keys of the other spellings of a name or alias (none for acronyms):
+    its numerals after the first word in the other figures, and its
+    capitalised words with or without a possessive "'s"."""
+    if is_acronym(surface):
+        return ()
+    key = lookup_key(surface)
+    words = key.split(" ")
+    keys = []
+    if len(words) > 1 and any(word in _NUMERALS for word in words[1:]):
+        swapped = [words[0], *(_NUMERALS.get(word, word) for word in words[1:])]
+        keys.append(" ".join(swapped))
+        last = len(words) - 1
+        written = surface.split()
+        joinable = (
+            words[last] in _NUMERALS
+            and _SHORT_LETTERS.match(words[last - 1])
+            and len(written) == len(words)
+            and written[last - 1].isupper()
+        )
+        if joinable:  # "AO II" is also written "AO2"
+            arabic = words[last] if words[last].isdigit() else _NUMERALS[words[last]]
+            keys.append(" ".join([*words[: last - 1], words[last - 1] + arabic]))
+    possessive = _possessive_key(surface, words)
+    if possessive:
+        keys.append(possessive)
+    return tuple(dict.fromkeys(k for k in keys if k != key))
+
+
+def _possessive_key(surface: str, words: list[str]) -> str | None:
+    """For a name like "Addison disease" (a capitalised word before a last
+    word in lower case), its key with the possessive added or dropped."""
+    written = surface.split()
+    if len(words) < 2 or len(written) != len(words) or not written[-1].islower():
+        return None
+    eponym = words[-2]
+    if not written[-2][:1].isupper():
+        return None
+    if eponym.endswith("'s"):
+        changed = eponym[:-2]
+    elif eponym.isalpha() and len(eponym) > 2 and not eponym.endswith("s"):
+        changed = eponym + "'s"
+    else:
+        return None
+    return " ".join([*words[:-2], changed, words[-1]])
 
 
 def variant_keys(surface: str, *, verbs: bool = False) -> tuple[str, ...]:

@@ -4,7 +4,12 @@ answers the same on both databases. Sentences are written for these tests."""
 
 import pytest
 
-from terms.text.inflection import base_keys, is_acronym, variant_keys
+from terms.text.inflection import (
+    base_keys,
+    is_acronym,
+    spelling_keys,
+    variant_keys,
+)
 from tests.helpers import base_term, import_folders, write_term
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +268,80 @@ def test_an_abbreviation_of_only_the_end_of_a_name_is_not_that_name():
         ("HD", "wilson-disease"),
         ("HD", "wilson-disease"),
     ]
+
+
+def test_numerals_and_possessives_are_other_spellings_of_a_name():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("Atelosteogenesis type II", "ao2", "name"),
+            ("AO II", "ao2", "alias"),
+            ("Addison disease", "addison", "name"),
+            ("Krabbe's disease", "krabbe", "name"),
+            ("type 2 diabetes", "t2d", "name"),
+        ]
+    )
+    text = (
+        "Atelosteogenesis type 2 (also AO-2, AO2 or AO II) differs from "
+        "Addison's disease, Addison disease, Krabbe disease and type II diabetes."
+    )
+    found = [
+        (text[s.start : s.end], s.best.slug, s.best.match)
+        for s in find_spans(matcher, text)
+    ]
+    assert found == [
+        ("Atelosteogenesis type 2", "ao2", "exact"),
+        ("AO-2", "ao2", "alias"),
+        ("AO2", "ao2", "alias"),
+        ("AO II", "ao2", "alias"),
+        ("Addison's disease", "addison", "exact"),
+        ("Addison disease", "addison", "exact"),
+        ("Krabbe disease", "krabbe", "exact"),
+        ("type II diabetes", "t2d", "exact"),
+    ]
+    # Only numerals after the first word, and only a capitalised word before
+    # a last word in lower case takes a possessive.
+    assert spelling_keys("V shape") == ()
+    assert spelling_keys("Large language model") == ()
+
+
+def test_a_subtype_designation_joins_the_span_beside_it():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [("von Willebrand disease", "vwd", "name"), ("achondrogenesis", "acg", "name")]
+    )
+    text = (
+        "Type IID von Willebrand disease and achondrogenesis type 1B, "
+        "not the types of achondrogenesis."
+    )
+    found = [
+        (text[s.start : s.end], s.best.slug, s.best.match)
+        for s in find_spans(matcher, text)
+    ]
+    assert found == [
+        ("Type IID von Willebrand disease", "vwd", "qualified"),
+        ("achondrogenesis type 1B", "acg", "qualified"),
+        ("achondrogenesis", "acg", "exact"),
+    ]
+
+
+def test_an_acronym_the_text_defines_as_something_else_is_not_the_term():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [("von Hippel-Lindau", "vhl", "name"), ("VHL", "vhl", "alias")]
+    )
+    gene = (
+        "The von Hippel-Lindau tumor suppressor gene (VHL) is mutated; "
+        "VHL and wild-type VHL (wt-VHL) bind Sp1."
+    )
+    found = [(gene[s.start : s.end], s.best.slug) for s in find_spans(matcher, gene)]
+    # Here "VHL" is the gene: only the disease's own name is the term.
+    assert found == [("von Hippel-Lindau", "vhl")]
+    disease = "The von Hippel-Lindau (VHL) disease; VHL is inherited."
+    found = [
+        (disease[s.start : s.end], s.best.slug) for s in find_spans(matcher, disease)
+    ]
+    assert found == [("von Hippel-Lindau", "vhl"), ("VHL", "vhl"), ("VHL", "vhl")]
