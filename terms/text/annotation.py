@@ -1,7 +1,9 @@
 """Finding every glossary term in a passage of text.
 
-Names and aliases are compiled into one Aho-Corasick automaton (pyahocorasick),
-so a passage is scanned once whatever the size of the glossary. The automaton is
+Names and aliases are compiled into one Aho-Corasick automaton (ahocorasick_rs,
+the Rust aho-corasick crate's contiguous NFA: a third less memory than
+pyahocorasick's trie at 100,000 terms, and no Python object per node), so a
+passage is scanned once whatever the size of the glossary. The automaton is
 kept in this process per set of statuses; after the glossary changes, requests
 use the one they have while a thread builds the next (``terms.text.aside``).
 
@@ -16,15 +18,17 @@ leftmost longest wins. Offsets are Python string indices into the
 original text, so ``text[start:end]`` is the matched surface form.
 """
 
+import ctypes
+import ctypes.util
 import re
 import time
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from itertools import accumulate, islice
+from dataclasses import dataclass, replace
+from itertools import accumulate
 
-import ahocorasick
+import ahocorasick_rs
 
 from terms.documents.naming import ARABIC_MARKS, QUOTES, lookup_key
 from terms.text.aside import LatestBuilds
@@ -89,14 +93,31 @@ class Candidate:
 class Matcher:
     """A compiled automaton plus what each key means."""
 
-    automaton: ahocorasick.Automaton
+    automaton: "ahocorasick_rs.AhoCorasick | None"
     keys: int
-    candidates: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+    #: The keys in the automaton's order (a match names its key by index), and
+    #: what each stands for, in the same order (no dictionary of 400,000 keys:
+    #: ``knows`` asks the automaton).
+    patterns: tuple[str, ...] = ()
+    candidates: tuple[tuple[Candidate, ...], ...] = ()
+    #: The length of the longest key.
+    longest: int = 0
     #: Keys with a candidate that must be written in its capitals (acronyms).
     cased: frozenset = frozenset()
     #: Words that make a term more specific: the first word of a name whose
     #: other words are a name too ("breast" of "breast cancer" beside "cancer").
     qualifiers: frozenset = frozenset()
+
+    def knows(self, key: str) -> bool:
+        """Whether ``key`` is one of the matcher's keys."""
+        if self.automaton is None or not key:
+            return False
+        return any(
+            start == 0 and end == len(key)
+            for _, start, end in self.automaton.find_matches_as_indexes(
+                key, overlapping=True
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,30 +154,62 @@ def _entry_keys(text: str, matched_on: str, verbs: bool):
         yield key, INFLECTION, None
 
 
+#: A build of more keys than this hands its freed memory back to the system.
+_LARGE = 20_000
+
+
+def _give_back_memory() -> None:
+    """Return the heap a large build freed to the system (glibc's
+    ``malloc_trim``): the keys' forms made on the way leave about 30 MB at
+    100,000 terms that the process would otherwise keep. Elsewhere, nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def build_matcher(entries: Iterable[tuple]) -> Matcher:
     """Compile ``(text, slug, matched_on[, verbs])`` entries (names and aliases).
 
     ``verbs`` (the term is a process) adds verb forms; see ``terms.text.inflection``.
     """
-    grouped: dict[str, dict[str, Candidate]] = {}
+    # One candidate per key, a dictionary only for keys of several terms:
+    # 400,000 small dictionaries were most of the memory a build took.
+    grouped: dict[str, Candidate | dict[str, Candidate]] = {}
     for text, slug, matched_on, *rest in entries:
         verbs = bool(rest and rest[0])
         for key, match, case in _entry_keys(text, matched_on, verbs):
             if not key:
                 continue
-            by_slug = grouped.setdefault(key, {})
-            known = by_slug.get(slug)
             candidate = Candidate(slug, matched_on, match, case)
-            if known is None or _rank(candidate) < _rank(known):
-                by_slug[slug] = candidate
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-    candidates_by_key = {}
-    for key, by_slug in grouped.items():
+            known = grouped.get(key)
+            if known is None:
+                grouped[key] = candidate
+                continue
+            if isinstance(known, Candidate):
+                known = grouped[key] = {known.slug: known}
+            other = known.get(slug)
+            if other is None or _rank(candidate) < _rank(other):
+                known[slug] = candidate
+    candidates_by_key = {
         # A term named so comes before terms that only carry it as an alias.
-        candidates_by_key[key] = tuple(sorted(by_slug.values(), key=_rank))
-        automaton.add_word(key, key)
-    if grouped:
-        automaton.make_automaton()
+        key: (found,)
+        if isinstance(found, Candidate)
+        else tuple(sorted(found.values(), key=_rank))
+        for key, found in grouped.items()
+    }
+    del grouped
+    patterns = tuple(candidates_by_key)
+    automaton = (
+        ahocorasick_rs.AhoCorasick(
+            patterns,
+            matchkind=ahocorasick_rs.MatchKind.Standard,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
+        if patterns
+        else None
+    )
     cased = frozenset(
         key
         for key, candidates in candidates_by_key.items()
@@ -167,10 +220,14 @@ def build_matcher(entries: Iterable[tuple]) -> Matcher:
         for first, _, rest in (key.partition(" ") for key in candidates_by_key)
         if rest in candidates_by_key and first not in FUNCTION_WORDS
     )
+    if len(patterns) > _LARGE:
+        _give_back_memory()
     return Matcher(
         automaton=automaton,
-        keys=len(grouped),
-        candidates=candidates_by_key,
+        keys=len(patterns),
+        candidates=tuple(candidates_by_key.values()),
+        patterns=patterns,
+        longest=max(map(len, patterns), default=0),
         cased=cased,
         qualifiers=qualifiers,
     )
@@ -368,8 +425,30 @@ class BudgetSpent(RuntimeError):
         self.seconds = seconds
 
 
-#: How many steps pass between two looks at the clock.
-_CHECK_EVERY = 4096
+#: How much normalised text is scanned between two looks at the clock. Every
+#: key occurrence is reported, overlapping ones too (whole words are checked
+#: after), so a piece also bounds how many matches exist at once.
+_PIECE = 4096
+
+
+def _pieces(matcher: Matcher, normal: str, deadline, budget):
+    """Per piece of ``normal``: ``(floor, cut, matches)``, where ``matches``
+    are ``(key index, start, end)`` in ``normal[floor:]`` and only those ending
+    after ``cut`` are the piece's own; past ``deadline`` ``BudgetSpent`` is
+    raised."""
+    reach = matcher.longest
+    find = matcher.automaton.find_matches_as_indexes
+    for begin in range(0, len(normal), _PIECE):
+        # Each piece is scanned from ``reach`` before it, and owns only the
+        # occurrences that end inside it: each is reported once.
+        floor = max(0, begin - reach)
+        yield (
+            floor,
+            begin - floor,
+            find(normal[floor : begin + _PIECE], overlapping=True),
+        )
+        if deadline is not None and time.monotonic() > deadline:
+            raise BudgetSpent(budget)
 
 
 def find_spans(
@@ -387,15 +466,15 @@ def find_spans(
     deadline = None if budget is None else time.monotonic() + budget
     normal, origin = _normalise(text)
     found = []
-    matches = matcher.automaton.iter(normal)
     last = len(normal) - 1
-    cased, by_key = matcher.cased, matcher.candidates
-    while True:
-        # The clock is read between chunks of matches: a generator checking it
-        # per match cost a tenth of the scan.
-        chunk = list(islice(matches, _CHECK_EVERY))
-        for end, key in chunk:
-            start = end - len(key) + 1
+    cased, by_index, patterns = matcher.cased, matcher.candidates, matcher.patterns
+    for floor, cut, matches in _pieces(matcher, normal, deadline, budget):
+        for index, start, end in matches:
+            if end <= cut:
+                continue  # the piece before reported it
+            key = patterns[index]
+            start += floor
+            end += floor - 1  # the last character's index
             # Whole words only (the checks inlined: this loop sees every key
             # occurrence, inside words too).
             if start > 0 and normal[start - 1].isalnum() and key[0].isalnum():
@@ -404,7 +483,7 @@ def find_spans(
                 continue
             if origin[start] == -1 or origin[end] == -1:
                 continue  # keys never start or end with a separator
-            candidates = by_key[key]
+            candidates = by_index[index]
             if key in cased:
                 written = text[origin[start] : origin[end] + 1]
                 candidates = _fitting(candidates, written)
@@ -412,10 +491,6 @@ def find_spans(
                     continue
             # Sorted as they are (no key function): leftmost, then longest.
             found.append((start, -end, key, candidates))
-        if len(chunk) < _CHECK_EVERY:
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            raise BudgetSpent(budget)
     found.sort()
     spans = []
     last_end = -1
@@ -589,7 +664,7 @@ def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Sp
             if (
                 found
                 and not cut
-                and lookup_key(f"{found.group(1)} {head}") in matcher.candidates
+                and matcher.knows(lookup_key(f"{found.group(1)} {head}"))
             ):
                 start = found.start(1)
                 continue
