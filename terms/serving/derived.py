@@ -1,7 +1,7 @@
 """Annotate's matcher and the similar-terms index, in one process for all.
 
 Both structures are derived from the whole glossary and are large: at 100,000
-terms the matcher holds about 330 MB and the index about 430 MB. Kept in every
+terms the matcher holds about 110 MB and the index about 430 MB. Kept in every
 server process, they would multiply with the workers. With
 ``GLOSSARY_DERIVED_SOCKET`` set (``make serve`` sets it), one process
 (``manage.py derived``) keeps them and the server processes ask it over that
