@@ -239,3 +239,52 @@ def test_after_a_change_requests_use_the_old_matcher_while_the_new_one_builds(
     assert Alias.objects.filter(term__slug="vector-store").exists()
     # The build that request started ends before the test's data is torn down.
     MATCHERS.wait()
+
+
+@pytest.mark.parametrize("lang", ["", "fr"])
+def test_spans_and_terms_built_directly_equal_drf_field_by_field(
+    fixtures_db, api, lang
+):
+    """The response's spans and terms are built without DRF's per-field path
+    (for speed); they must say exactly what the declared fields say."""
+    from rest_framework import serializers
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from terms.api.lookup_serializers import (
+        AnnotatedTermSerializer,
+        SpanSerializer,
+    )
+    from terms.models import Term
+
+    text = "A prompt, prompt injection and a guardrail (GR) on an embedding."
+    response = api.post(
+        f"/api/v1/annotate/{'?lang=' + lang if lang else ''}",
+        {"text": text},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    request = Request(APIRequestFactory().post("/api/v1/annotate/"))
+    terms = {t.slug: t for t in Term.objects.filter(slug__in=body["terms"])}
+    context = {
+        "request": request,
+        "languages": (lang,) if lang else (),
+        "text": text,
+        "terms": terms,
+    }
+    for slug, term in terms.items():
+        fast = AnnotatedTermSerializer(term, context=dict(context)).data
+        slow = serializers.Serializer.to_representation(
+            AnnotatedTermSerializer(context=dict(context)), term
+        )
+        assert dict(fast) == dict(slow), slug
+    from terms.text.annotation import _glossary_entries
+
+    matcher = build_matcher(_glossary_entries(["approved"]))
+    for span in find_spans(matcher, text):
+        fast = SpanSerializer(span, context=dict(context)).data
+        slow = serializers.Serializer.to_representation(
+            SpanSerializer(context=dict(context)), span
+        )
+        assert dict(fast) == dict(slow)
