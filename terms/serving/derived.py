@@ -72,9 +72,14 @@ def annotate_spans(statuses: list[str], version_key: tuple, text: str) -> list[S
         return _spans(statuses, version_key, text, budget)
     if reply.get("spent"):
         raise BudgetSpent(budget)
+    forms = [
+        (key, tuple(_candidate(*c) for c in candidates))
+        for key, candidates in reply["forms"]
+    ]
+    flat = reply["spans"]
     return [
-        Span(start, end, key, tuple(_candidate(*c) for c in candidates))
-        for start, end, key, candidates in reply["spans"]
+        Span(flat[at], flat[at + 1], *forms[flat[at + 2]])
+        for at in range(0, len(flat), 3)
     ]
 
 
@@ -229,11 +234,20 @@ def _answer(message: dict) -> dict:
             )
         except BudgetSpent:
             return {"spent": True}
+        # Hundreds of spans name a few dozen (key, candidates) forms: each
+        # form goes once, and a span is three numbers (writing and reading
+        # every span's candidates was most of the round trip's cost).
+        forms: dict[tuple, int] = {}
+        flat: list[int] = []
+        for span in spans:
+            ref = forms.setdefault((span.key, span.candidates), len(forms))
+            flat += (span.start, span.end, ref)
         return {
-            "spans": [
-                [s.start, s.end, s.key, [list(_fields(c)) for c in s.candidates]]
-                for s in spans
-            ]
+            "forms": [
+                [key, [list(_fields(c)) for c in candidates]]
+                for key, candidates in forms
+            ],
+            "spans": flat,
         }
     if message.get("op") == "similar":
         ranked, fresh = _similar(
