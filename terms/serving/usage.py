@@ -5,7 +5,8 @@ Every read that finds terms, or looks for words, notes its *uses*
 annotated) and, for a search, the normalised words and whether they found
 anything. The counts go into this process's buffer, keyed by day, term or
 query, source and kind; nothing else is kept: no address, user, session or
-time of day (``terms.models.usage``).
+time of day (``terms.models.usage``), and no query that holds an email address
+or a long number (``_PERSONAL``).
 
 Reads served from a cache count as well: the uses are left in the WSGI environ
 (``USAGE_KEY``) as the view runs, and the Django cache tier
@@ -37,6 +38,7 @@ import atexit
 import datetime
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -109,11 +111,19 @@ def terms_used(kind: str, slugs) -> Use:
     return Use(_plain(kind), tuple(dict.fromkeys(slugs)))
 
 
+#: Words that may say who someone is (an email address, a phone or account
+#: number): such a query is not kept, though the terms it found are counted.
+_PERSONAL = re.compile(r"[^\s@]@[^\s@]|\d(?:[\s().+/-]?\d){6,}")
+
+
 def search(kind: str, words: str, slugs=(), *, found: bool | None = None) -> Use:
     """A query and the terms it counts for; ``found`` defaults to whether any."""
     slugs = tuple(dict.fromkeys(slugs))
     found = bool(slugs) if found is None else found
-    return Use(_plain(kind), slugs, normalised(words), found)
+    query = normalised(words)
+    if _PERSONAL.search(query):
+        query = ""
+    return Use(_plain(kind), slugs, query, found)
 
 
 WIDGET = _WIDGET = UsageSource.WIDGET.value

@@ -226,6 +226,8 @@ def test_nothing_personal_is_stored(fixtures_db):
     person = make_user("alice")
     api = api_client_for(person)
     api.get("/api/v1/lookup/", {"q": "guardrail"}, REMOTE_ADDR="203.0.113.77")
+    APIClient().get("/api/v1/lookup/", {"q": "alice.smith@example.org"})
+    APIClient().get("/api/v1/terms/", {"q": "call +44 20 7946 0958"})
     APIClient().get(
         "/api/v1/lookup/",
         {"q": "no such words"},
@@ -246,8 +248,9 @@ def test_nothing_personal_is_stored(fixtures_db):
     )
     assert "guardrail" in stored
     assert "no such words" in stored
+    assert SearchUse.objects.count() == 2  # the other two queries were not kept
     for personal in ("203.0.113.77", "198.51.100.23", "alice", "abc123secret",
-                     "Secret-Agent"):  # fmt: skip
+                     "Secret-Agent", "example.org", "7946"):  # fmt: skip
         assert personal not in stored
 
 
