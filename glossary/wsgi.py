@@ -20,11 +20,14 @@ django_application = get_wsgi_application()
 from terms.integrations.mcp_http import PATH as MCP_PATH  # noqa: E402
 from terms.integrations.mcp_http import mcp_wsgi_application  # noqa: E402
 from terms.serving.frontcache import FrontCache  # noqa: E402
+from terms.serving import usage  # noqa: E402
 from terms.serving.readmodel import ReadModelApp  # noqa: E402
 from terms.text import inflection  # noqa: E402  (needs Django set up)
 
 # A server loads the inflection lexicon as it starts, not on its first annotate.
 inflection.warm()
+# And starts writing its usage counts, so `manage.py usage flush` reaches it.
+usage.start()
 glossary_application = FrontCache(ReadModelApp(django_application))
 _mcp = None
 

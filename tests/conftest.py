@@ -41,6 +41,10 @@ def pytest_sessionstart(session):
     """
     from django.conf import settings
 
+    # Usage counts are written when a test flushes them, never by a thread of
+    # the test process (importing glossary.wsgi would start one): it could not
+    # see a test's rows, nor they its writes.
+    settings.GLOSSARY_USAGE_FLUSH_SECONDS = 0
     # Each test process builds release snapshots in a folder of its own.
     settings.GLOSSARY_RELEASE_SNAPSHOTS = tempfile.mkdtemp(prefix="glossary-releases-")
     settings.GLOSSARY_IMPORT_UPLOADS = tempfile.mkdtemp(prefix="glossary-uploads-")

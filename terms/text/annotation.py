@@ -18,8 +18,6 @@ leftmost longest wins. Offsets are Python string indices into the
 original text, so ``text[start:end]`` is the matched surface form.
 """
 
-import ctypes
-import ctypes.util
 import re
 import time
 import unicodedata
@@ -154,21 +152,6 @@ def _entry_keys(text: str, matched_on: str, verbs: bool):
         yield key, INFLECTION, None
 
 
-#: A build of more keys than this hands its freed memory back to the system.
-_LARGE = 20_000
-
-
-def _give_back_memory() -> None:
-    """Return the heap a large build freed to the system (glibc's
-    ``malloc_trim``): the keys' forms made on the way leave about 30 MB at
-    100,000 terms that the process would otherwise keep. Elsewhere, nothing."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def build_matcher(entries: Iterable[tuple]) -> Matcher:
     """Compile ``(text, slug, matched_on[, verbs])`` entries (names and aliases).
 
@@ -220,8 +203,6 @@ def build_matcher(entries: Iterable[tuple]) -> Matcher:
         for first, _, rest in (key.partition(" ") for key in candidates_by_key)
         if rest in candidates_by_key and first not in FUNCTION_WORDS
     )
-    if len(patterns) > _LARGE:
-        _give_back_memory()
     return Matcher(
         automaton=automaton,
         keys=len(patterns),

@@ -272,6 +272,14 @@ def test_counts_add_up_over_flushes_and_survive_a_refused_write(fixtures_db):
     assert counts() == {("prompt", "api", "view"): 3}
 
 
+def test_no_thread_of_the_test_process_writes_counts():
+    import threading
+
+    import glossary.wsgi  # noqa: F401  (loading the application starts none here)
+
+    assert not [t for t in threading.enumerate() if t.name == "usage-flush"]
+
+
 def test_usage_off_counts_nothing(fixtures_db, settings):
     settings.GLOSSARY_USAGE = False
     APIClient().get("/api/v1/lookup/", {"q": "guardrail"})

@@ -242,9 +242,7 @@ def test_after_a_change_requests_use_the_old_matcher_while_the_new_one_builds(
 
 
 @pytest.mark.parametrize("lang", ["", "fr"])
-def test_spans_and_terms_built_directly_equal_drf_field_by_field(
-    fixtures_db, api, lang
-):
+def test_spans_and_terms_built_directly_equal_drf_field_by_field(glossary, api, lang):
     """The response's spans and terms are built without DRF's per-field path
     (for speed); they must say exactly what the declared fields say."""
     from rest_framework import serializers
@@ -257,7 +255,10 @@ def test_spans_and_terms_built_directly_equal_drf_field_by_field(
     )
     from terms.models import Term
 
-    text = "A prompt, prompt injection and a guardrail (GR) on an embedding."
+    # (The module's own glossary: the shared sample glossary's module-long
+    # transaction would lock SQLite's tables against the build thread of the
+    # transactional test above.)
+    text = "RAG, supervised fine-tuning (SFT) and self-attention; a café latte."
     response = api.post(
         f"/api/v1/annotate/{'?lang=' + lang if lang else ''}",
         {"text": text},
