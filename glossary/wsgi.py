@@ -19,8 +19,8 @@ django_application = get_wsgi_application()
 
 from terms.integrations.mcp_http import PATH as MCP_PATH  # noqa: E402
 from terms.integrations.mcp_http import mcp_wsgi_application  # noqa: E402
-from terms.serving.frontcache import FrontCache  # noqa: E402
 from terms.serving import usage  # noqa: E402
+from terms.serving.frontcache import FrontCache  # noqa: E402
 from terms.serving.readmodel import ReadModelApp  # noqa: E402
 from terms.text import inflection  # noqa: E402  (needs Django set up)
 
