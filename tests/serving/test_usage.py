@@ -149,6 +149,10 @@ def test_editors_read_the_missed_searches_with_first_and_last_day(fixtures_db, e
     )
     assert editor.get("/api/v1/stats/searches/", {"days": "0"}).status_code == 400
     assert editor.get("/api/v1/stats/searches/", {"source": "fax"}).status_code == 400
+    # Present but empty is as wrong as any other value outside the schema's.
+    for name in ("source", "missing", "days"):
+        assert editor.get(f"/api/v1/stats/searches/?{name}=").status_code == 400
+    assert editor.get("/api/v1/stats/terms/?source=").status_code == 400
 
 
 def test_the_figures_are_for_editors_only(fixtures_db):

@@ -73,8 +73,10 @@ def _days(request) -> int:
 
 
 def _source(request) -> str:
-    source = request.query_params.get("source", "")
-    if source and source not in UsageSource.values:
+    if "source" not in request.query_params:
+        return ""
+    source = request.query_params["source"]
+    if source not in UsageSource.values:
         raise ValidationError(
             {"source": [f"must be one of {', '.join(UsageSource.values)}"]}
         )
@@ -83,7 +85,7 @@ def _source(request) -> str:
 
 def _missing(request) -> bool | None:
     raw = request.query_params.get("missing")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw.lower() in _YES:
         return True
