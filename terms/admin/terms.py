@@ -572,7 +572,7 @@ class TermAdmin(admin.ModelAdmin):
 
 
 def _int(raw, default: int) -> int:
-    return int(raw) if raw is not None and str(raw).isdigit() else default
+    return int(raw) if raw is not None and str(raw).isdecimal() else default
 
 
 def _suggestions(request, term: Term) -> list[dict]:

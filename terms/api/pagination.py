@@ -12,7 +12,7 @@ def _positive_int(request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:  # "" included: given, but empty
+    if not raw.isdecimal() or int(raw) < 1:  # "" included: given, but empty
         raise ValidationError({name: [f"must be a positive whole number, not {raw!r}"]})
     return int(raw)
 

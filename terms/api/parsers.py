@@ -35,7 +35,7 @@ def check_size(parser_context) -> None:
     request = (parser_context or {}).get("request")
     declared = request.META.get("CONTENT_LENGTH") if request is not None else None
     limit = body_limit()
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdecimal() and int(declared) > limit:
         raise PayloadTooLarge(
             f"The body is {int(declared):,} bytes; the limit is {limit:,} bytes."
         )

@@ -57,7 +57,7 @@ class LinkResult:
 
 def _retry_after(response: httpx.Response, ceiling: float) -> float | None:
     value = response.headers.get("retry-after", "")
-    return min(float(value), ceiling) if value.isdigit() else None
+    return min(float(value), ceiling) if value.isdecimal() else None
 
 
 async def _attempt(client: httpx.AsyncClient, url: str) -> httpx.Response:

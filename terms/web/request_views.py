@@ -141,7 +141,7 @@ def request_searched(request):
     asked = request.POST.get("count", "")
     context = (
         f"Searched {asked} times in the last {usage.DEFAULT_DAYS} days and not found."
-        if asked.isdigit()
+        if asked.isdecimal()
         else "Searched and not found."
     )
     data = {"term": words, "context": context}

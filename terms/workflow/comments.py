@@ -134,7 +134,7 @@ def comment_from_form(*, term: Term, actor, data, source: ChangeSource) -> Comme
     reply = str(data.get("reply_to", ""))
     reply_to = (
         Comment.objects.filter(pk=int(reply), term=term).first()
-        if reply.isdigit()
+        if reply.isdecimal()
         else None
     )
     return comment_post(

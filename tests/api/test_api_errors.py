@@ -75,3 +75,26 @@ def test_list_search_text_is_capped(fixtures_db, api):
     assert response.status_code == 400
     assert error_of(response)["details"][0]["field"] == "q"
     assert api.get("/api/v1/terms/?q=").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/terms/prompt/similar/?limit=²",
+        "/api/v1/autocomplete/?q=prom&limit=²",
+        "/api/v1/terms/?page=²",
+        "/api/v1/terms/?page_size=³",
+        "/api/v1/reconcile/suggest/entity/?prefix=prom&limit=²",
+    ],
+)
+def test_digits_that_are_not_decimal_are_a_400_not_a_500(fixtures_db, api, url):
+    # "²".isdigit() is true, but int("²") fails: numbers are read as decimals.
+    assert api.get(url).status_code == 400
+
+
+def test_usage_figures_refuse_superscript_numbers(fixtures_db):
+    from tests.helpers import api_client_for, make_user
+
+    editor = api_client_for(make_user("ed", "editors"))
+    assert editor.get("/api/v1/stats/searches/?days=²").status_code == 400
+    assert editor.get("/api/v1/stats/terms/?limit=²").status_code == 400

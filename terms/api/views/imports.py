@@ -73,7 +73,7 @@ class ImportView(WriteView):
     def post(self, request):
         limit = import_limit()
         declared = request.META.get("CONTENT_LENGTH") or "0"
-        if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        if declared.isdecimal() and int(declared) > limit + 64 * 1024:
             raise PayloadTooLarge(
                 f"The upload is {int(declared):,} bytes; the limit is {limit:,}."
             )

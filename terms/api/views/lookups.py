@@ -182,7 +182,7 @@ class AutocompleteView(ReadView):
         """The best completions of ``q``."""
         text = required_text(request)
         raw_limit = request.query_params.get("limit", "10")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= AUTOCOMPLETE_MAX:
+        if not raw_limit.isdecimal() or not 1 <= int(raw_limit) <= AUTOCOMPLETE_MAX:
             raise ValidationError(
                 {"limit": [f"must be a whole number from 1 to {AUTOCOMPLETE_MAX}"]}
             )
@@ -245,7 +245,7 @@ class AnnotateView(ReadView):
     def _text_and_statuses(self, request) -> tuple[str, list[str]]:
         limit = settings.GLOSSARY_ANNOTATE_MAX_CHARS
         declared = request.META.get("CONTENT_LENGTH") or "0"
-        if declared.isdigit() and int(declared) > 4 * limit:
+        if declared.isdecimal() and int(declared) > 4 * limit:
             raise PayloadTooLarge(
                 f"The body is {int(declared):,} bytes; "
                 f"the limit is {limit:,} characters."
@@ -345,7 +345,7 @@ class SimilarView(ReadView):
     def get(self, request, slug):
         """The best ``limit`` neighbours of a visible term."""
         raw = request.query_params.get("limit", "8")
-        if not raw.isdigit() or not 1 <= int(raw) <= SIMILAR_MAX:
+        if not raw.isdecimal() or not 1 <= int(raw) <= SIMILAR_MAX:
             raise ValidationError(
                 {"limit": [f"must be a whole number from 1 to {SIMILAR_MAX}"]}
             )

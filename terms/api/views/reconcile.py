@@ -136,7 +136,7 @@ class ReconcileSuggestView(ReadView):
         """``{"result": [...]}`` best first."""
         prefix = required_text(request, "prefix")
         limit = request.query_params.get("limit", "10")
-        if not limit.isdigit() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
+        if not limit.isdecimal() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
             raise ValidationError(
                 {"limit": [f"a whole number from 1 to {reconcile.MAX_LIMIT}"]}
             )
@@ -193,7 +193,7 @@ class ReconcileProposeView(ReadView):
     def get(self, request):
         """``{"type", "properties": [{"id", "name"}, ...]}``."""
         limit = request.query_params.get("limit", str(len(reconcile.EXTEND_PROPERTIES)))
-        if not limit.isdigit() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
+        if not limit.isdecimal() or not 1 <= int(limit) <= reconcile.MAX_LIMIT:
             raise ValidationError(
                 {"limit": [f"a whole number from 1 to {reconcile.MAX_LIMIT}"]}
             )

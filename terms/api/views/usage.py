@@ -65,7 +65,7 @@ SOURCE_PARAM = OpenApiParameter(
 
 def _days(request) -> int:
     raw = request.query_params.get("days", str(usage.DEFAULT_DAYS))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_DAYS:
         raise ValidationError(
             {"days": [f"must be a whole number from 1 to {MAX_DAYS}"]}
         )
@@ -159,7 +159,7 @@ class TermStatsView(GlossaryAPIMixin, GenericAPIView):
     def get(self, request):
         """The most used terms the reader may see."""
         raw = request.query_params.get("limit", "20")
-        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        if not raw.isdecimal() or not 1 <= int(raw) <= 100:
             raise ValidationError({"limit": ["must be a whole number from 1 to 100"]})
         rows = usage.top_terms(
             self.statuses, _days(request), int(raw), source=_source(request)

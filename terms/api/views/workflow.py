@@ -118,7 +118,7 @@ class HistoryView(GlossaryView):
             raw = request.query_params.get(name)
             if raw is None:  # to: the latest; from: the version before to
                 raw = str(term.version) if name == "to" else str(max(chosen[0] - 1, 1))
-            if not raw.isdigit() or int(raw) < 1:
+            if not raw.isdecimal() or int(raw) < 1:
                 raise ValidationError(
                     {name: [f"must be a version number, not {raw!r}"]}
                 )
