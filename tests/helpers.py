@@ -339,6 +339,29 @@ def rewrite_prompt(folder: Path, short_def: str) -> None:
     import_folders(write_term(folder, document))
 
 
+def sample_site_env(folder: Path, **overrides: str) -> dict:
+    """The environment of a server on its own SQLite file in ``folder``, with
+    the sample glossary migrated and imported there (``overrides`` win)."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "GLOSSARY_CACHE_URL": "none",
+        "GLOSSARY_DERIVED_SOCKET": str(folder / "derived.sock"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "GLOSSARY_ANON_THROTTLE_RATE": "",
+        **overrides,
+    }
+    for command in (["migrate", "--noinput"], ["import_terms", "fixtures"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+    return env
+
+
 def start_make_serve(port: int, env: dict, *variables: str):
     """``make serve`` on ``port`` with 2 workers (and ``variables`` such as
     ``WORKER=0``), in a process group of its own; the process, once the

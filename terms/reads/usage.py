@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Max, Min, QuerySet, Sum
 
 from terms.documents.naming import lookup_key
-from terms.models import RequestStatus, SearchUse, Term, TermRequest, TermUse
+from terms.models import Alias, RequestStatus, SearchUse, Term, TermRequest, TermUse
 
 __all__ = ["DEFAULT_DAYS", "searched_but_missing", "searches", "since", "top_terms"]
 
@@ -40,27 +40,27 @@ def searches(
 def searched_but_missing(statuses: list[str], days: int = DEFAULT_DAYS, limit=20):
     """The queries most often missed that still name no term and no open
     request: what readers look for that nobody has asked for yet."""
-    found = []
     requested = set(
         TermRequest.objects.filter(status=RequestStatus.OPEN).values_list(
             "term_key", flat=True
         )
     )
-    for row in searches(days, missing=True)[: limit * 5]:
-        key = lookup_key(row["query"])
-        if not key or key in requested or _names_a_term(key):
-            continue
-        found.append(row)
-        if len(found) == limit:
-            break
-    return found
+    rows = [
+        (lookup_key(row["query"]), row)
+        for row in searches(days, missing=True)[: limit * 5]
+    ]
+    named = _naming_a_term({key for key, _ in rows})
+    return [
+        row for key, row in rows if key and key not in requested and key not in named
+    ][:limit]
 
 
-def _names_a_term(key: str) -> bool:
-    terms = Term.objects.all()
-    return (
-        terms.filter(name_key=key).exists() or terms.filter(aliases__key=key).exists()
+def _naming_a_term(keys: set[str]) -> set[str]:
+    """Those of ``keys`` that name a term or one of its aliases (two queries)."""
+    named = set(
+        Term.objects.filter(name_key__in=keys).values_list("name_key", flat=True)
     )
+    return named | set(Alias.objects.filter(key__in=keys).values_list("key", flat=True))
 
 
 def top_terms(

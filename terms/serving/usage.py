@@ -189,6 +189,17 @@ def _today(now: float) -> datetime.date:
     return _day[0]
 
 
+def _add(counts: Counter, key: tuple, times: int, full: bool) -> None:
+    """Add to ``key``'s count; a new key is dropped (and counted as such) when
+    the buffer is full."""
+    if key in counts:
+        counts[key] += times
+    elif full:
+        _dropped[0] += times
+    else:
+        counts[key] = times
+
+
 def record(source: str, uses, times: int = 1) -> None:
     """Add ``uses`` from ``source`` (``times`` over) to this process's counts.
 
@@ -200,26 +211,12 @@ def record(source: str, uses, times: int = 1) -> None:
         return
     day = _today(time.time())
     with _lock:
-        terms, searches = _terms, _searches
-        full = len(terms) + len(searches) >= MAX_KEYS
+        full = len(_terms) + len(_searches) >= MAX_KEYS
         for use in uses:
-            kind = use.kind
             for slug in use.slugs:
-                key = (day, slug, source, kind)
-                if key in terms:
-                    terms[key] += times
-                elif full:
-                    _dropped[0] += times
-                else:
-                    terms[key] = times
+                _add(_terms, (day, slug, source, use.kind), times, full)
             if use.query:
-                key = (day, use.query, source, use.found)
-                if key in searches:
-                    searches[key] += times
-                elif full:
-                    _dropped[0] += times
-                else:
-                    searches[key] = times
+                _add(_searches, (day, use.query, source, use.found), times, full)
     if not _started[0]:
         _ensure_flusher()
 

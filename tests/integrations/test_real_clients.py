@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from rdflib import Graph
 
-from tests.helpers import ROOT, start_make_serve
+from tests.helpers import sample_site_env, start_make_serve
 from tests.integrations.test_mcp import _body, _run_async
 from tests.integrations.test_security_mcp import INITIALIZE
 
@@ -31,19 +31,7 @@ def served(tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "GLOSSARY_CACHE_URL": "none",
-        "GLOSSARY_DERIVED_SOCKET": str(folder / "derived.sock"),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "GLOSSARY_ANON_THROTTLE_RATE": "",
-    }
-    for command in (["migrate", "--noinput"], ["import_terms", "fixtures"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+    env = sample_site_env(folder)
     server = start_make_serve(port, env, "WORKER=0")
     base = f"http://127.0.0.1:{port}"
     try:

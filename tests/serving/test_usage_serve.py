@@ -14,7 +14,7 @@ import httpx
 import pytest
 import redis
 
-from tests.helpers import IN_CI, ROOT, start_make_serve
+from tests.helpers import IN_CI, ROOT, sample_site_env, start_make_serve
 from tests.serving.test_make_serve import free_port
 
 pytestmark = pytest.mark.slow  # a production server of its own
@@ -32,20 +32,9 @@ def served(tmp_path_factory):
             pytest.fail("Redis is not running on 127.0.0.1:6379; CI must run this")
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     database = folder / "db.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "GLOSSARY_CACHE_URL": location,
-        "GLOSSARY_DERIVED_SOCKET": str(folder / "derived.sock"),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "GLOSSARY_ANON_THROTTLE_RATE": "",
-        "GLOSSARY_USAGE_FLUSH_SECONDS": "2",
-    }
-    for command in (["migrate", "--noinput"], ["import_terms", "fixtures"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+    env = sample_site_env(
+        folder, GLOSSARY_CACHE_URL=location, GLOSSARY_USAGE_FLUSH_SECONDS="2"
+    )
     port = free_port()
     server = start_make_serve(port, env, "WORKER=0")
     try:
