@@ -9,11 +9,12 @@ annotate's matcher for both), and prints:
 
 - 100 KB of the corpus's own prose annotated one request after another: the
   median and the 90th percentile of 21 (after one untimed);
-- 1 KB annotated by 8 connections for 10 s with ``wrk``: requests per second
-  and the median latency;
+- 1 KB annotated by 8 connections and 100 KB by 4, each for 10 s with
+  ``wrk``: requests per second and the median latency;
 
 then the same with ``--no-derived`` (each worker keeps its own matcher), so
-the two paths are compared in one run.
+the two paths are compared in one run: ``--rounds`` rounds (3), the two paths
+alternated, and each figure's median.
 """
 
 import argparse
@@ -60,7 +61,9 @@ def serve(env: dict, *extra: str) -> subprocess.Popen:
     )
 
 
-def measure(label: str, big: str, small_script: Path) -> None:
+def measure(big: str, small_script: Path, big_script: Path) -> dict:
+    """One round's figures: 100 KB one at a time (median, p90 in ms), then
+    requests per second for 1 KB and 100 KB under wrk."""
     url = f"http://127.0.0.1:{PORT}/api/v1/annotate/"
     times = []
     with httpx.Client(timeout=60) as client:
@@ -72,46 +75,66 @@ def measure(label: str, big: str, small_script: Path) -> None:
             if number:  # the first builds the matcher
                 times.append(took)
     times.sort()
-    spans = len(answer.json()["spans"])
-    print(
-        f"{label}: 100 KB one at a time: median {statistics.median(times) * 1000:.1f}"
-        f" ms, p90 {times[int(len(times) * 0.9)] * 1000:.1f} ms ({spans} spans)"
-    )
-    figures = run_wrk(url, seconds=10, connections=8, script=small_script)
-    print(
-        f"{label}: 1 KB under wrk -c8: {figures['rps']:.0f} req/s, "
-        f"p50 {figures['p50']} ms, non-2xx {figures['non_2xx']}"
-    )
+    figures = {
+        "100 KB median ms": statistics.median(times) * 1000,
+        "100 KB p90 ms": times[int(len(times) * 0.9)] * 1000,
+    }
+    for size, script, connections in (
+        ("1 KB", small_script, 8),
+        ("100 KB", big_script, 4),
+    ):
+        run = run_wrk(url, seconds=10, connections=connections, script=script)
+        assert not run["non_2xx"], run
+        assert not run["errors"], run
+        figures[f"{size} wrk -c{connections} req/s"] = run["rps"]
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     url = scratch_database(args.database_url)
     import_corpus()
     big = corpus_prose(100_000)
     small = corpus_prose(1_000)
-    script = Path(tempfile.mkdtemp()) / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = {json.dumps(json.dumps({'text': small}))}\n"
-    )
+    scripts = []
+    for text in (small, big):
+        script = Path(tempfile.mkdtemp()) / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(json.dumps({'text': text}))}\n"
+        )
+        scripts.append(script)
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "GLOSSARY_ANON_THROTTLE_RATE": "",
         "DJANGO_LOG_LEVEL": "ERROR",
     }
-    for label, extra in (("derived process", ()), ("--no-derived", ("--no-derived",))):
-        server = serve(env, *extra)
-        try:
-            wait_until_up(f"http://127.0.0.1:{PORT}/healthz", server)
-            measure(label, big, script)
-        finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=60)
+    paths = {"derived process": (), "--no-derived": ("--no-derived",)}
+    rounds = {label: [] for label in paths}
+    for number in range(args.rounds):  # alternated: the machine's speed drifts
+        for label, extra in paths.items():
+            server = serve(env, *extra)
+            try:
+                wait_until_up(f"http://127.0.0.1:{PORT}/healthz", server)
+                figures = measure(big, *scripts)
+            finally:
+                os.killpg(server.pid, 15)
+                server.wait(timeout=60)
+            rounds[label].append(figures)
+            shown = ", ".join(f"{name} {value:.1f}" for name, value in figures.items())
+            print(f"round {number + 1}, {label}: {shown}", flush=True)
+    print(f"medians of {args.rounds} rounds:")
+    for label, runs in rounds.items():
+        shown = ", ".join(
+            f"{name} {statistics.median(run[name] for run in runs):.1f}"
+            for name in runs[0]
+        )
+        print(f"  {label}: {shown}")
 
 
 if __name__ == "__main__":

@@ -64,10 +64,19 @@ def in_thread(path: str):
         server.stop()
 
 
+#: Characters outside ASCII and one outside the Basic Multilingual Plane: the
+#: text crosses the socket as UTF-8 bytes, the offsets must still index the
+#: string the reader sent.
+ODD = r'{"text": "Na\u00efve \ud83d\ude00 a context window and \u00e9 prompt injections."}'
+
+
 def answers(api) -> dict:
     """What readers get from everything the derived structures feed."""
     return {
         "annotate": api.post("/api/v1/annotate/", {"text": TEXT}, format="json").json(),
+        "odd": api.post(
+            "/api/v1/annotate/", ODD, content_type="application/json"
+        ).json(),
         "similar": api.get("/api/v1/terms/prompt/similar/?limit=5").json(),
         "page": api.get("/api/v1/terms/prompt.md").content,
     }
@@ -78,6 +87,10 @@ def test_answers_come_from_the_derived_process_and_match_our_own(
 ):
     own = answers(api)
     assert own["annotate"]["spans"]
+    assert [(s["start"], s["end"]) for s in own["odd"]["spans"]] == [
+        (10, 24),  # "context window": the emoji is one index (a Python string's)
+        (31, 48),  # "prompt injections"
+    ]
     assert own["similar"]["results"]
     forget_cache()
     MATCHERS.clear()

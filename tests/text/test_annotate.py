@@ -1,11 +1,13 @@
 """POST /api/v1/annotate/: whole words, longest match, ambiguity, offsets, limits."""
 
+import gc
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from terms.serving.stamp import shared_cache
-from terms.text.annotation import MATCHERS, build_matcher, find_spans
+from terms.text.annotation import MATCHERS, BudgetSpent, build_matcher, find_spans
 from tests.helpers import base_term, import_folders, write_term
 
 pytestmark = pytest.mark.django_db
@@ -195,6 +197,30 @@ def test_matcher_core_without_database():
         ("large-language model", "llm"),
         ("model", "model"),
     ]
+
+
+def test_a_scan_pauses_the_collector_and_always_turns_it_back_on():
+    matcher = build_matcher([("model", "model", "name"), ("mode", "mode", "name")])
+    # Thousands of key occurrences, each a tuple: with the collector on, they
+    # would set off dozens of collections.
+    text = "a model in its mode, " * 5_000
+    assert gc.isenabled()
+    before = gc.get_stats()[0]["collections"]
+    assert len(find_spans(matcher, text)) == 10_000
+    # At most the one that turning it back on may set off at once.
+    assert gc.get_stats()[0]["collections"] - before <= 1
+    assert gc.isenabled()
+    # Stopped by its budget, it turns the collector back on all the same.
+    with pytest.raises(BudgetSpent):
+        find_spans(matcher, text * 20, budget=0)
+    assert gc.isenabled()
+    # Off before a scan (another scan's pause), it stays off after this one.
+    gc.disable()
+    try:
+        find_spans(matcher, text)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.django_db(transaction=True)
