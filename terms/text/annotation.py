@@ -39,8 +39,10 @@ from terms.text.inflection import (
     acronym_forms,
     case_form,
     is_acronym,
+    is_adjective,
     spelling_keys,
     variant_keys,
+    word_forms,
 )
 
 _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"}
@@ -48,10 +50,13 @@ _SEPARATORS = {"-", "_", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u20
 
 #: How a span matched, best first: a term's name, one of its aliases, an
 #: acronym in its capitals, a name or alias in another language (as written:
-#: no English inflection), another form of a name or alias, one of those after
-#: a word that specializes it ("breast carcinoma"), or an abbreviation the text
+#: no English inflection), another form of a name or alias, a name or alias
+#: with its last word swapped for one the glossary uses interchangeably
+#: ("prostate carcinoma" for "prostate cancer"), one of those after a word
+#: that specializes it ("breast carcinoma"), or an abbreviation the text
 #: itself defined ("Wilson disease (WD) ... WD").
 LABEL = "label"
+SUBSTITUTE = "substitute"
 QUALIFIED = "qualified"
 MATCH_KINDS = (
     "exact",
@@ -59,6 +64,7 @@ MATCH_KINDS = (
     ACRONYM,
     LABEL,
     INFLECTION,
+    SUBSTITUTE,
     QUALIFIED,
     "defined_abbreviation",
 )
@@ -161,22 +167,17 @@ def build_matcher(entries: Iterable[tuple]) -> Matcher:
     """
     # One candidate per key, a dictionary only for keys of several terms:
     # 400,000 small dictionaries were most of the memory a build took.
+    entries = list(entries)
+    # First, and apart: what this needs is freed before the matcher's own
+    # structures are made, so none of it stays in the process's heap.
+    swaps = _Heads(entries).swaps()
     grouped: dict[str, Candidate | dict[str, Candidate]] = {}
     for text, slug, matched_on, *rest in entries:
         verbs = bool(rest and rest[0])
         for key, match, case in _entry_keys(text, matched_on, verbs):
-            if not key:
-                continue
-            candidate = Candidate(slug, matched_on, match, case)
-            known = grouped.get(key)
-            if known is None:
-                grouped[key] = candidate
-                continue
-            if isinstance(known, Candidate):
-                known = grouped[key] = {known.slug: known}
-            other = known.get(slug)
-            if other is None or _rank(candidate) < _rank(other):
-                known[slug] = candidate
+            if key:
+                _group(grouped, key, Candidate(slug, matched_on, match, case))
+    _add_substitutes(grouped, swaps)
     candidates_by_key = {
         # A term named so comes before terms that only carry it as an alias.
         key: (found,)
@@ -214,6 +215,109 @@ def build_matcher(entries: Iterable[tuple]) -> Matcher:
         cased=cased,
         qualifiers=qualifiers,
     )
+
+
+def _group(grouped: dict, key: str, candidate: Candidate) -> None:
+    """Add ``candidate`` to ``key``'s, keeping one (the best) per term."""
+    known = grouped.get(key)
+    if known is None:
+        grouped[key] = candidate
+        return
+    if isinstance(known, Candidate):
+        known = grouped[key] = {known.slug: known}
+    other = known.get(candidate.slug)
+    if other is None or _rank(candidate) < _rank(other):
+        known[candidate.slug] = candidate
+
+
+#: How many terms must show two last words side by side ("colorectal cancer"
+#: and "colorectal carcinoma" both naming one term) before they count as
+#: interchangeable in every name.
+SUBSTITUTE_EVIDENCE = 2
+
+
+def _head(word: str) -> str:
+    """One spelling for a word and its other numbers ("cancers" -> "cancer")."""
+    return min((word, *word_forms(word)), key=lambda form: (len(form), form))
+
+
+class _Heads:
+    """Which last words the glossary uses interchangeably.
+
+    Two last words are interchangeable when, for at least
+    ``SUBSTITUTE_EVIDENCE`` terms, the same first words end one name or alias
+    of the term with one and another with the other ("colorectal cancer" and
+    "colorectal carcinoma", "ovarian cancer" and "ovarian carcinoma").
+    Nothing is assumed about any language or field: the evidence is the
+    glossary's own. One last word is kept per term and first words, and more
+    only where a term has several (a set each would double a large glossary's
+    build memory).
+    """
+
+    def __init__(self, entries: list[tuple]):
+        self.seen: dict[tuple[str, str], str | tuple[str, ...]] = {}
+        self.evidence: dict[tuple[str, str], set[str]] = {}
+        for text, slug, matched_on, *_ in entries:
+            if matched_on != LABEL and not is_acronym(text):
+                self.note(slug, lookup_key(text))
+
+    def note(self, slug: str, key: str) -> None:
+        """Note one name's or alias's key (of several words, or nothing)."""
+        first, _, last = key.rpartition(" ")
+        if not first:
+            return
+        head = _head(last)
+        known = self.seen.setdefault((slug, first), head)
+        if known == head or (isinstance(known, tuple) and head in known):
+            return
+        earlier = known if isinstance(known, tuple) else (known,)
+        for other in earlier:
+            self.evidence.setdefault((head, other), set()).add(slug)
+            self.evidence.setdefault((other, head), set()).add(slug)
+        self.seen[(slug, first)] = (*earlier, head)
+
+    def swaps(self) -> dict[str, list[str]]:
+        """Per last word, the words that may take its place."""
+        swaps: dict[str, list[str]] = {}
+        for (one, other), slugs in self.evidence.items():
+            # A name ends in a noun: an adjective in its place makes a
+            # modifier ("C9 deficiency" -> "Atm-deficient mice"): none is
+            # swapped in.
+            if len(slugs) >= SUBSTITUTE_EVIDENCE and not is_adjective(other):
+                swaps.setdefault(one, []).append(other)
+        return swaps
+
+
+def _add_substitutes(grouped: dict, swaps: dict[str, list[str]]) -> None:
+    """Names and aliases with their last word swapped for one the glossary
+    itself treats as interchangeable (``_Heads``): "prostate cancer" is also
+    found written "prostate carcinoma". A glossary whose terms never pair last
+    words gets none; a substitute never takes a key another name, alias or
+    form already holds.
+    """
+    if not swaps:
+        return
+    added: dict[str, Candidate | dict[str, Candidate]] = {}
+    for key, found in grouped.items():
+        first, _, last = key.rpartition(" ")
+        if not first or set(first.split(" ")) <= FUNCTION_WORDS:
+            continue
+        others = swaps.get(_head(last))
+        if not others:
+            continue
+        named = (found,) if isinstance(found, Candidate) else found.values()
+        for candidate in named:
+            if candidate.match not in ("exact", "alias"):
+                continue
+            for other in others:
+                for form in (other, *word_forms(other)):
+                    swapped = f"{first} {form}"
+                    if swapped not in grouped:
+                        substitute = Candidate(
+                            candidate.slug, candidate.matched_on, SUBSTITUTE
+                        )
+                        _group(added, swapped, substitute)
+    grouped.update(added)
 
 
 def _rank(candidate: Candidate) -> tuple:
@@ -656,6 +760,7 @@ def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Sp
     for span in spans:
         start = span.start
         head = span.key.rpartition(" ")[2]
+        listed = False  # a confirmed word already joined the span
         while True:
             # Only the last few characters can hold a word and its conjunction:
             # searching the whole gap would make a long gap cost its length
@@ -669,13 +774,15 @@ def _with_coordinated(spans: list[Span], text: str, matcher: Matcher) -> list[Sp
                 and found.start(1) == floor > previous_end
                 and (text[floor - 1].isalnum() or text[floor - 1] in "-_")
             )  # the word goes on before the window: too long to be a name's
-            if (
-                found
-                and not cut
-                and matcher.knows(lookup_key(f"{found.group(1)} {head}"))
-            ):
-                start = found.start(1)
-                continue
+            if found and not cut:
+                # Past one confirmed word, the words listed before it with
+                # commas belong to the list ("brain, breast, and prostate
+                # cancer"), even where the glossary has no name for them.
+                listed_on = listed and "," in text[found.end(1) : start]
+                if listed_on or matcher.knows(lookup_key(f"{found.group(1)} {head}")):
+                    start = found.start(1)
+                    listed = True
+                    continue
             break
         grown.append(replace(span, start=start) if start != span.start else span)
         previous_end = span.end

@@ -43,6 +43,7 @@ __all__ = [
     "base_keys",
     "case_form",
     "is_acronym",
+    "is_adjective",
     "spelling_keys",
     "variant_keys",
     "warm",
@@ -108,6 +109,13 @@ def _word_forms(word: str, verbs: bool) -> tuple[str, ...]:
                 forms.update(getInflection(lemma, tag))
     forms.discard(word)
     return tuple(sorted(form.lower() for form in forms if form.isalpha()))
+
+
+@functools.lru_cache(maxsize=10_000)
+def is_adjective(word: str) -> bool:
+    """Whether the lexicon knows one lower-case word as an adjective
+    ("deficient", even though it is listed as a noun too)."""
+    return "ADJ" in getAllLemmas(word)
 
 
 def word_forms(word: str) -> tuple[str, ...]:

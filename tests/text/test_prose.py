@@ -203,12 +203,20 @@ def test_coordinated_words_join_a_span_when_the_glossary_confirms_them():
             ("breast cancer", "breast-cancer", "name"),
         ]
     )
-    text = "Risk of breast or ovarian cancer, and of lung or ovarian cancer."
+    text = (
+        "Risk of breast or ovarian cancer, and of lung or ovarian cancer. "
+        "Seen in brain, lung, breast, and ovarian cancer; in brain and "
+        "breast or ovarian cancer."
+    )
     found = [(text[s.start : s.end], s.best.slug) for s in find_spans(matcher, text)]
     assert found == [
         ("breast or ovarian cancer", "ovarian-cancer"),
         # "lung cancer" is not in the glossary: the span stays as matched.
         ("ovarian cancer", "ovarian-cancer"),
+        # Past a confirmed word, the words listed before it with commas join.
+        ("brain, lung, breast, and ovarian cancer", "ovarian-cancer"),
+        # Without a comma, each word needs the glossary's confirmation.
+        ("breast or ovarian cancer", "ovarian-cancer"),
     ]
 
 
@@ -345,3 +353,52 @@ def test_an_acronym_the_text_defines_as_something_else_is_not_the_term():
         (disease[s.start : s.end], s.best.slug) for s in find_spans(matcher, disease)
     ]
     assert found == [("von Hippel-Lindau", "vhl"), ("VHL", "vhl"), ("VHL", "vhl")]
+
+
+def test_last_words_the_glossary_uses_interchangeably_stand_for_each_other():
+    from terms.text.annotation import build_matcher, find_spans
+
+    entries = [
+        # Two terms each name themselves with "cancer" and with "carcinoma"
+        # after the same words: the glossary treats the two as one.
+        ("colon cancer", "colon-cancer", "name"),
+        ("colon carcinoma", "colon-cancer", "alias"),
+        ("ovarian cancer", "ovarian-cancer", "name"),
+        ("ovarian carcinomas", "ovarian-cancer", "alias"),
+        ("prostate cancer", "prostate-cancer", "name"),
+        ("liver carcinoma", "liver-carcinoma", "name"),
+        # Another term holds "lung carcinoma": no substitute takes it.
+        ("lung cancer", "lung-cancer", "name"),
+        ("lung carcinoma", "carcinoma-of-the-lung", "name"),
+        # "deficient" beside "deficiency" twice, but it is an adjective.
+        ("C5 deficiency", "c5", "name"),
+        ("C5 deficient", "c5", "alias"),
+        ("C6 deficiency", "c6", "name"),
+        ("C6 deficient", "c6", "alias"),
+        ("C7 deficiency", "c7", "name"),
+    ]
+    text = (
+        "Prostate carcinomas and a prostate carcinoma; liver cancer; lung "
+        "carcinoma; C7-deficient mice; C5-deficient mice."
+    )
+
+    def found(matcher):
+        return [
+            (text[s.start : s.end], s.best.slug, s.best.match)
+            for s in find_spans(matcher, text)
+        ]
+
+    assert found(build_matcher(entries)) == [
+        ("Prostate carcinomas", "prostate-cancer", "substitute"),
+        ("prostate carcinoma", "prostate-cancer", "substitute"),
+        ("liver cancer", "liver-carcinoma", "substitute"),
+        ("lung carcinoma", "carcinoma-of-the-lung", "exact"),
+        # No "C7 deficient": the glossary's own alias still matches.
+        ("C5-deficient", "c5", "alias"),
+    ]
+    # Evidence from one term only: nothing is swapped.
+    one_term = [e for e in entries if e[1] != "ovarian-cancer"]
+    assert [slug for _, slug, _ in found(build_matcher(one_term))] == [
+        "carcinoma-of-the-lung",
+        "c5",
+    ]
