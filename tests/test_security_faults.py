@@ -22,7 +22,8 @@ from terms.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from terms.text import annotation
+from terms.text import annotation, normalise, span_rules
+from terms.text import matcher as matcher_module
 from terms.workflow import steps as workflow
 
 from .helpers import (
@@ -76,16 +77,21 @@ class _Reach:
 
 
 def _work(matcher, text, monkeypatch) -> int:
-    """Lines of ``terms/text/annotation.py`` run, plus characters its searches
-    reach: a count of the work done, independent of the clock."""
-    reach = _Reach(annotation._CONJUNCT_BEFORE)
-    monkeypatch.setattr(annotation, "_CONJUNCT_BEFORE", reach)
+    """Lines of the scan's modules run (``annotation.py``, ``matcher.py``,
+    ``normalise.py`` and ``span_rules.py`` in ``terms/text``), plus characters
+    the coordination rule's searches reach: a count of the work done,
+    independent of the clock."""
+    reach = _Reach(span_rules._CONJUNCT_BEFORE)
+    monkeypatch.setattr(span_rules, "_CONJUNCT_BEFORE", reach)
     lines = 0
-    source = annotation.__file__
+    sources = {
+        module.__file__
+        for module in (annotation, matcher_module, normalise, span_rules)
+    }
 
     def tracer(frame, event, arg):
         nonlocal lines
-        if frame.f_code.co_filename != source:
+        if frame.f_code.co_filename not in sources:
             return None
         if event == "line":
             lines += 1
@@ -96,7 +102,7 @@ def _work(matcher, text, monkeypatch) -> int:
         annotation.find_spans(matcher, text)
     finally:
         sys.settrace(None)
-        monkeypatch.setattr(annotation, "_CONJUNCT_BEFORE", reach.pattern)
+        monkeypatch.setattr(span_rules, "_CONJUNCT_BEFORE", reach.pattern)
     return lines + reach.chars
 
 

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from terms.api.serializers import TermUrlField, TextField, term_urls
 from terms.models import Status, Term
 from terms.reads.languages import Localized, localize
-from terms.text.annotation import MATCH_KINDS
+from terms.text.matcher import MATCH_KINDS
 
 
 def shown(context: dict, term: Term) -> Localized:

@@ -34,13 +34,8 @@ from array import array
 
 from django.conf import settings
 
-from terms.text.annotation import (
-    BudgetSpent,
-    Candidate,
-    Span,
-    find_spans,
-    glossary_matcher,
-)
+from terms.text.annotation import BudgetSpent, find_spans, glossary_matcher
+from terms.text.matcher import Candidate, Span
 from terms.text.similarity import similarity_index_fresh
 
 __all__ = ["annotate_spans", "make_server", "serve", "similar_terms"]

@@ -150,7 +150,7 @@ def test_the_ascii_fast_path_maps_every_character_back():
     import random
     import re
 
-    from terms.text.annotation import _normalise_ascii
+    from terms.text.normalise import _normalise_ascii
 
     def reference(text):
         chars, origin, last = [], [], 0
@@ -184,7 +184,7 @@ def test_text_with_other_characters_folds_as_character_by_character():
     import unicodedata
 
     from terms.documents.naming import ARABIC_MARKS, QUOTES
-    from terms.text.annotation import _SEPARATORS, _normalise
+    from terms.text.normalise import _SEPARATORS, normalise
 
     def reference(text):
         chars, origin = [], []
@@ -214,7 +214,7 @@ def test_text_with_other_characters_folds_as_character_by_character():
     for _ in range(3000):
         text = "".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 30)))
         text += "é"  # never all ASCII: these are the other paths
-        normal, origin = _normalise(text)
+        normal, origin = normalise(text)
         expected_normal, expected_origin = reference(text)
         assert normal == expected_normal
         assert [origin[i] for i in range(len(normal))] == expected_origin
