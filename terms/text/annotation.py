@@ -172,7 +172,7 @@ def _find_spans(matcher: Matcher, text: str, budget: float | None) -> list[Span]
     spans = with_coordinated(spans, text, matcher)
     spans = with_qualifiers(spans, text, matcher)
     spans = with_types(spans, text)
-    spans = with_defined_abbreviations(spans, text)
+    spans = with_defined_abbreviations(spans, text, matcher)
     if deadline is not None and time.monotonic() > deadline:
         raise BudgetSpent(budget)
     return spans

@@ -96,14 +96,18 @@ class Matcher:
 
     def knows(self, key: str) -> bool:
         """Whether ``key`` is one of the matcher's keys."""
+        return bool(self.meaning(key))
+
+    def meaning(self, key: str) -> tuple[Candidate, ...]:
+        """What ``key`` stands for; nothing when it is not one of the keys."""
         if self.automaton is None or not key:
-            return False
-        return any(
-            start == 0 and end == len(key)
-            for _, start, end in self.automaton.find_matches_as_indexes(
-                key, overlapping=True
-            )
-        )
+            return ()
+        for index, start, end in self.automaton.find_matches_as_indexes(
+            key, overlapping=True
+        ):
+            if start == 0 and end == len(key):
+                return self.candidates[index]
+        return ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -251,14 +251,23 @@ def _redefined_acronym(span: Span, text: str, redefined: set[str]) -> bool:
     return written in redefined or written[:-1] in redefined
 
 
-def with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
+def _names(matcher: Matcher, abbreviation: str, span: Span) -> bool:
+    """Whether the glossary gives ``abbreviation`` to a term ``span`` names."""
+    slugs = {candidate.slug for candidate in span.candidates}
+    return any(c.slug in slugs for c in matcher.meaning(lookup_key(abbreviation)))
+
+
+def with_defined_abbreviations(
+    spans: list[Span], text: str, matcher: Matcher
+) -> list[Span]:
     """Link "ABBR" to the term matched right before "(ABBR)", in this text only.
 
     The abbreviation must be written like one (a capital after its first
     character, or all capitals) and its letters must spell the words before it
     (see ``_long_form_start``); when the long form starts before the matched
     term ("insulin-dependent diabetes mellitus (IDDM)" where the glossary knows
-    "diabetes mellitus"), the span grows to cover it. Every occurrence of ABBR
+    "diabetes mellitus"), the span grows to cover it, unless the glossary
+    already gives ABBR to the matched term. Every occurrence of ABBR
     (and its plural with "s") in the text joins the spans, replacing a span that
     covers exactly the same characters.
     """
@@ -283,15 +292,24 @@ def with_defined_abbreviations(spans: list[Span], text: str) -> list[Span]:
         long_form = ends.get(before)
         if long_form is not None and _redefined_acronym(long_form, text, redefined):
             continue
-        start = _long_form_start(text, before, abbreviation) if long_form else None
-        if long_form is None or start is None or start > long_form.start:
+        if long_form is None:
+            continue
+        start = _long_form_start(text, before, abbreviation)
+        # The glossary itself may say the matched term is ABBR ("myotonic
+        # dystrophy", whose term is also "DM"): then the span is the long form
+        # as matched, wherever else the letters could be spelt from ("meiotic
+        # drive at the myotonic dystrophy (DM)").
+        confirmed = _names(matcher, abbreviation, long_form)
+        if not confirmed and (start is None or start > long_form.start):
             # The letters spell no long form, or only the end of the matched
             # name: "deficiency of aspartoacylase (ASPA)" abbreviates the
             # enzyme, not the disease.
             continue
         before_long_form = bisect_left(starts, long_form.start)
-        if start < long_form.start and not (
-            before_long_form and reach[before_long_form - 1] > start
+        if (
+            not confirmed
+            and start < long_form.start
+            and not (before_long_form and reach[before_long_form - 1] > start)
         ):
             del by_range[(long_form.start, long_form.end)]
             long_form = replace(long_form, start=start)

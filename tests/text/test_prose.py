@@ -402,3 +402,29 @@ def test_last_words_the_glossary_uses_interchangeably_stand_for_each_other():
         "carcinoma-of-the-lung",
         "c5",
     ]
+
+
+def test_a_long_form_the_glossary_gives_the_abbreviation_does_not_grow():
+    from terms.text.annotation import build_matcher, find_spans
+
+    text = "Meiotic drive at the myotonic dystrophy (DM) locus; DM is common."
+    named = [("myotonic dystrophy", "dm", "name")]
+
+    def found(entries):
+        return [
+            (text[s.start : s.end], s.best.slug, s.best.match)
+            for s in find_spans(build_matcher(entries), text)
+        ]
+
+    # The glossary says "DM" is that term: the span is the name as matched.
+    assert found([*named, ("DM", "dm", "alias")]) == [
+        ("myotonic dystrophy", "dm", "exact"),
+        ("DM", "dm", "defined_abbreviation"),
+        ("DM", "dm", "defined_abbreviation"),
+    ]
+    # Without that, the letters spelt from "drive" on make the long form.
+    assert found(named)[0] == (
+        "drive at the myotonic dystrophy",
+        "dm",
+        "exact",
+    )
