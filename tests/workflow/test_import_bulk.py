@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from terms.models import Alias, Relationship, Term, TermRevision
-from terms.workflow import importer
+from terms.workflow import bulk_load
 from tests.helpers import base_term, import_folders, write_term
 
 # Autouse: the read below goes through WSGI, which would close the test's
@@ -62,18 +62,18 @@ def test_a_first_large_import_rebuilds_indexes_and_keys(tmp_path, api):
     assert before[0]
     assert before[1]
     dropped = []
-    original = importer._drop_for_bulk_load
+    original = bulk_load.drop_for_bulk_load
 
     def spy():
         dropped.append(original())
         return dropped[-1]
 
-    importer._drop_for_bulk_load = spy
+    bulk_load.drop_for_bulk_load = spy
     try:
         write_batch(tmp_path / "one")
         report = import_folders(tmp_path / "one")
     finally:
-        importer._drop_for_bulk_load = original
+        bulk_load.drop_for_bulk_load = original
     assert len(report["created"]) == COUNT
     assert dropped, "a first import of this size drops and rebuilds"
     assert len(dropped[0]) == len(before[0]) - _unrelated(before[0]) + len(before[1])
@@ -92,11 +92,11 @@ def test_a_first_large_import_rebuilds_indexes_and_keys(tmp_path, api):
     # A second large import into a glossary that holds terms keeps them.
     write_batch(tmp_path / "two", suffix=" again")
     dropped.clear()
-    importer._drop_for_bulk_load = spy
+    bulk_load.drop_for_bulk_load = spy
     try:
         report = import_folders(tmp_path / "two")
     finally:
-        importer._drop_for_bulk_load = original
+        bulk_load.drop_for_bulk_load = original
     assert len(report["updated"]) == COUNT
     assert dropped == []
     assert schema() == before
