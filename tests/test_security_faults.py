@@ -270,14 +270,14 @@ def test_the_public_history_page_shows_no_review_of_a_pending_change(people, cli
 def test_mcp_propose_change_checks_permission_before_anything_else(people):
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from terms.integrations.mcp_server import _propose_change
+    from terms.integrations.mcp_work import propose_change
 
     seed_term("secret project", "draft", people["author"])
     reader = make_user("rory")  # signed in, no permission to write
     answers = []
     for slug in ("secret-project", "no-such-term"):
         with pytest.raises(ToolError) as refused:
-            _propose_change(slug, {"short_def": 3}, reader)
+            propose_change(slug, {"short_def": 3}, reader)
         answers.append(str(refused.value))
     assert answers[0] == answers[1]
     assert "lacks the permission" in answers[0]
