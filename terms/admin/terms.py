@@ -7,10 +7,8 @@ reviewed or approved term. Status is not a form field: transitions are buttons
 on the change page and bulk actions on the list, all through the workflow.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -25,27 +23,25 @@ from terms.admin.forms import (
     form_document,
 )
 from terms.admin.imports import import_view
+from terms.admin.inlines import (
+    AliasInline,
+    CategoryInline,
+    CitationInline,
+    CitationLinkFilter,
+    ExampleInline,
+    LabelInline,
+    RelationshipInline,
+    RoleInline,
+    TagInline,
+)
 from terms.documents.diffs import diff_rows
 from terms.documents.document import validate_term_data
 from terms.documents.mapping import TERM_DOCUMENT_PREFETCH, document_from_term
 from terms.models import (
-    Alias,
-    Category,
     ChangeSource,
-    Citation,
     Comment,
-    Example,
-    GovernanceTag,
-    Label,
-    LinkCheck,
     PendingChange,
-    Relationship,
-    Role,
     Term,
-    TermCategory,
-    TermRevision,
-    TermRole,
-    TermTag,
 )
 from terms.reads.selectors import (
     citation_checks,
@@ -58,120 +54,6 @@ from terms.serving.stamp import glossary_stamp
 from terms.web.rendering import comment_threads
 from terms.workflow import comments
 from terms.workflow import steps as workflow
-
-
-class OrderedInline(admin.TabularInline):
-    """Rows of one ordered part of a term; the form order is the stored order."""
-
-    extra = 1
-    exclude = ("position",)
-
-
-class AliasInline(OrderedInline):
-    """Aliases; this inline also checks the whole document."""
-
-    model = Alias
-    fields = ("name",)
-    formset = DocumentCheckFormSet
-    verbose_name_plural = "aliases (at least one to be reviewed)"
-
-
-class LabelInline(OrderedInline):
-    """Names, aliases and short definitions in other languages."""
-
-    model = Label
-    fields = ("language", "kind", "text")
-    extra = 0
-    verbose_name_plural = "labels in other languages (one name per language)"
-
-
-class CategoryInline(OrderedInline):
-    """Categories, the primary one first."""
-
-    model = TermCategory
-    fields = ("category",)
-    verbose_name_plural = "categories (the first is the primary one)"
-
-
-class RoleInline(OrderedInline):
-    """Roles the term matters to."""
-
-    model = TermRole
-    fields = ("role",)
-
-
-class TagInline(OrderedInline):
-    """NIST AI RMF tags."""
-
-    model = TermTag
-    fields = ("tag",)
-    verbose_name_plural = "governance tags"
-
-
-class ExampleInline(OrderedInline):
-    """Do and don't examples."""
-
-    model = Example
-    fields = ("kind", "text")
-
-
-class CitationInline(OrderedInline):
-    """Sources, each with an http(s) URL and what its link last answered."""
-
-    model = Citation
-    fields = ("source", "url", "link_check")
-    readonly_fields = ("link_check",)
-    formfield_overrides = {
-        models.URLField: {"assume_scheme": "https", "widget": forms.URLInput}
-    }
-
-    @admin.display(description="link (check_citations)")
-    def link_check(self, citation: Citation) -> str:
-        check = (
-            LinkCheck.objects.filter(url=citation.url).first() if citation.pk else None
-        )
-        return f"{check.state}, {check.checked_at:%Y-%m-%d}" if check else "not checked"
-
-
-class CitationLinkFilter(admin.SimpleListFilter):
-    """Terms by what their citation links answered at the last check."""
-
-    title = "citation links"
-    parameter_name = "citation_links"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("broken", "broken"),
-            ("unchecked", "not checked"),
-            ("ok", "all working"),
-        )
-
-    def queryset(self, request, queryset):
-        citations = Citation.objects.filter(term=OuterRef("pk"))
-        broken = citations.filter(
-            url__in=LinkCheck.objects.filter(ok=False).values("url")
-        )
-        unchecked = citations.exclude(url__in=LinkCheck.objects.values("url"))
-        if self.value() == "broken":
-            return queryset.filter(Exists(broken))
-        if self.value() == "unchecked":
-            return queryset.filter(Exists(unchecked))
-        if self.value() == "ok":
-            return queryset.exclude(Exists(broken)).exclude(Exists(unchecked))
-        return queryset
-
-
-class RelationshipInline(OrderedInline):
-    """Broader, narrower and related terms, as written."""
-
-    model = Relationship
-    fk_name = "term"
-    fields = ("kind", "target_name", "target")
-    readonly_fields = ("target",)
-    verbose_name_plural = "relationships (targets by name, alias or slug)"
-
-
-# --- the term admin -----------------------------------------------------------------
 
 
 @admin.register(Term)
@@ -597,78 +479,3 @@ def _suggestions(request, term: Term) -> list[dict]:
 def _refusal(exc: workflow.WorkflowError) -> str:
     """The refusal as one sentence; gate refusals list every failing check."""
     return exc.message
-
-
-# --- the other models ----------------------------------------------------------------
-
-
-@admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
-    """Roles: their texts for term pages, with term counts."""
-
-    list_display = ("slug", "title", "position", "term_count")
-    search_fields = ("slug", "title")
-    ordering = ("position", "slug")
-
-    @admin.display(description="terms")
-    def term_count(self, role):
-        return role.term_links.count()
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    """Categories: their guidance for term pages, with term counts."""
-
-    list_display = ("name", "slug", "position", "term_count")
-    search_fields = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
-    ordering = ("position", "name")
-
-    @admin.display(description="terms")
-    def term_count(self, category):
-        return category.term_links.count()
-
-
-@admin.register(GovernanceTag)
-class GovernanceTagAdmin(admin.ModelAdmin):
-    """Governance tags with term counts."""
-
-    list_display = ("name", "term_count")
-    search_fields = ("name",)
-
-    @admin.display(description="terms")
-    def term_count(self, tag):
-        return tag.term_links.count()
-
-
-@admin.register(TermRevision)
-class TermRevisionAdmin(admin.ModelAdmin):
-    """Read-only: revisions are the audit record."""
-
-    list_display = ("term", "version", "source", "author", "status_only", "created_at")
-    list_filter = ("source", "status_only")
-    search_fields = ("term__name",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(LinkCheck)
-class LinkCheckAdmin(admin.ModelAdmin):
-    """What each citation URL answered at its last check (read-only)."""
-
-    list_display = ("url", "state", "final_url", "elapsed_ms", "attempts", "checked_at")
-    list_filter = ("ok",)
-    search_fields = ("url", "final_url")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
