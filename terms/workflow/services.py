@@ -237,12 +237,12 @@ def terms_write(
             left = from_status
         else:
             left = "" if existing is None else old_status[term.pk]
+        created = EventAction.CREATE if existing is None else EventAction.UPDATE
         events.append(
             history.event_for(
                 term=term,
                 term_slug=term.slug,
-                action=action
-                or (EventAction.CREATE if existing is None else EventAction.UPDATE),
+                action=action or created,
                 source=source,
                 actor=actor,
                 from_status=left,
@@ -260,6 +260,13 @@ def terms_write(
     insert_rows(TermEvent, events)
     if digests:
         _write_sources(written, old_status, digests)
+    _touch(written, old_status, wanted=moved_names | moved_targets)
+    return written
+
+
+def _touch(written: list[Term], old_status: dict[int, str], wanted: set[str]):
+    """The glossary moved by ``written`` terms (``glossary_touch``): whether
+    the public saw it, which wanted keys, and the counts by status."""
     public = set(settings.GLOSSARY_PUBLIC_STATUSES)
     glossary_touch(
         [term.pk for term in written],
@@ -267,10 +274,9 @@ def terms_write(
             term.status in public or old_status.get(term.pk) in public
             for term in written
         ),
-        wanted=moved_names | moved_targets,
+        wanted=wanted,
         counts=status_delta((old_status.get(term.pk), term.status) for term in written),
     )
-    return written
 
 
 def _answers(document: TermDocument) -> set[str]:
