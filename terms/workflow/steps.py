@@ -95,6 +95,7 @@ __all__ = [
 ]
 
 
+@transaction.atomic
 def term_transition(
     *,
     term: Term,
