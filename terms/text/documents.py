@@ -155,13 +155,7 @@ def _markdown(
     for line in lines:
         starts.append(offset)
         offset += len(line)
-    index = 0
-    if lines and lines[0].rstrip() == "---":  # front matter
-        for close in range(1, len(lines)):
-            if lines[close].rstrip() in ("---", "..."):
-                _blank(chars, 0, starts[close] + len(lines[close]))
-                index = close + 1
-                break
+    index = _front_matter(lines, starts, chars)
     paragraph: list[int] = []  # line numbers of the current paragraph
     fence = None
     html_block = False
@@ -191,14 +185,8 @@ def _markdown(
         elif not stripped:
             flush()
         elif previous_blank and not previous_list and line.startswith(("    ", "\t")):
-            flush()  # an indented code block
-            _blank(chars, start, end)
-            index += 1
-            while index < len(lines) and (
-                lines[index].startswith(("    ", "\t")) or not lines[index].strip()
-            ):
-                _blank(chars, starts[index], starts[index] + len(lines[index]))
-                index += 1
+            flush()
+            index = _indented_code(lines, starts, chars, index)
             previous_blank = not lines[index - 1].strip()
             continue
         elif _HTML_BLOCK.match(line) and previous_blank:
@@ -228,6 +216,32 @@ def _markdown(
         previous_blank = not stripped
         index += 1
     flush()
+
+
+def _front_matter(lines: list[str], starts: list[int], chars: list[str]) -> int:
+    """Mask a front matter block ("---" to "---" or "..."); the first line
+    after it (0 without one)."""
+    if lines and lines[0].rstrip() == "---":
+        for close in range(1, len(lines)):
+            if lines[close].rstrip() in ("---", "..."):
+                _blank(chars, 0, starts[close] + len(lines[close]))
+                return close + 1
+    return 0
+
+
+def _indented_code(
+    lines: list[str], starts: list[int], chars: list[str], index: int
+) -> int:
+    """Mask the indented code block starting at line ``index`` (its blank
+    lines included); the first line after it."""
+    _blank(chars, starts[index], starts[index] + len(lines[index]))
+    index += 1
+    while index < len(lines) and (
+        lines[index].startswith(("    ", "\t")) or not lines[index].strip()
+    ):
+        _blank(chars, starts[index], starts[index] + len(lines[index]))
+        index += 1
+    return index
 
 
 def _inline(document: str, chars: list[str], start: int, end: int) -> None:
