@@ -129,12 +129,15 @@ _NUMERALS = {
     **{str(number): roman for number, roman in enumerate(_ROMAN, 1)},
 }
 _SHORT_LETTERS = re.compile(r"^[a-z]{1,4}$")
+#: A subtype's designation: a numeral, in either figures, and maybe a letter.
+_DESIGNATION = re.compile(r"^(?:\d{1,2}|[ivx]{1,4})[a-z]?$")
 
 
 def spelling_keys(surface: str) -> tuple[str, ...]:
     """Keys of the other spellings of a name or alias (none for acronyms):
-    its numerals after the first word in the other figures, and its
-    capitalised words with or without a possessive "'s"."""
+    its numerals after the first word in the other figures, a subtype's
+    designation with or without "type", and its capitalised words with or
+    without a possessive "'s"."""
     if is_acronym(surface):
         return ()
     key = lookup_key(surface)
@@ -154,10 +157,24 @@ def spelling_keys(surface: str) -> tuple[str, ...]:
         if joinable:  # "AO II" is also written "AO2"
             arabic = words[last] if words[last].isdigit() else _NUMERALS[words[last]]
             keys.append(" ".join([*words[: last - 1], words[last - 1] + arabic]))
+    keys += _designation_keys(words)
     possessive = _possessive_key(surface, words)
     if possessive:
         keys.append(possessive)
     return tuple(dict.fromkeys(k for k in keys if k != key))
+
+
+def _designation_keys(words: list[str]) -> list[str]:
+    """A subtype designated after the first word with and without the word
+    "type" ("achondrogenesis 1B" and "achondrogenesis type 1B")."""
+    for at in range(1, len(words)):
+        if not _DESIGNATION.match(words[at]) or words[at] in ("i", "v", "x"):
+            continue  # one letter alone is more often a word than a numeral
+        if words[at - 1] == "type" and at > 1:
+            return [" ".join([*words[: at - 1], *words[at:]])]
+        if words[at - 1] != "type":
+            return [" ".join([*words[:at], "type", *words[at:]])]
+    return []
 
 
 def _possessive_key(surface: str, words: list[str]) -> str | None:

@@ -314,6 +314,36 @@ def test_numerals_and_possessives_are_other_spellings_of_a_name():
     assert spelling_keys("Large language model") == ()
 
 
+def test_a_designation_is_written_with_or_without_type():
+    from terms.text.annotation import build_matcher, find_spans
+
+    matcher = build_matcher(
+        [
+            ("achondrogenesis 1B", "acg1b", "name"),
+            ("Atelosteogenesis type II", "ao2", "name"),
+            ("GPT 4", "gpt-4", "name"),
+        ]
+    )
+    text = (
+        "Achondrogenesis type 1B (ACG1B) is rarer than atelosteogenesis II; "
+        "ACG1B again. Vitamin A type V and GPT 4."
+    )
+    found = [
+        (text[s.start : s.end], s.best.slug, s.best.match)
+        for s in find_spans(matcher, text)
+    ]
+    assert found == [
+        ("Achondrogenesis type 1B", "acg1b", "exact"),
+        ("ACG1B", "acg1b", "defined_abbreviation"),
+        ("atelosteogenesis II", "ao2", "exact"),
+        ("ACG1B", "acg1b", "defined_abbreviation"),
+        ("GPT 4", "gpt-4", "exact"),
+    ]
+    assert spelling_keys("achondrogenesis 1B") == ("achondrogenesis type 1b",)
+    # A lone "v", "x" or "i" is more often a word or a letter than a numeral.
+    assert "vitamin type v" not in spelling_keys("vitamin v")
+
+
 def test_a_subtype_designation_joins_the_span_beside_it():
     from terms.text.annotation import build_matcher, find_spans
 
