@@ -275,11 +275,35 @@ def with_defined_abbreviations(
         return spans
     ends = {span.end: span for span in spans}
     by_range = {(span.start, span.end): span for span in spans}
+    redefined = _redefined(text, spans, ends, [span.start for span in spans])
+    defined = _definitions(spans, text, matcher, ends, by_range, redefined)
+    if redefined:
+        # The glossary's acronym of that name means something else here.
+        by_range = {
+            where: span
+            for where, span in by_range.items()
+            if not _redefined_acronym(span, text, redefined)
+        }
+    if defined:
+        _link_occurrences(by_range, defined, text)
+    return sorted(by_range.values(), key=lambda span: span.start)
+
+
+def _definitions(
+    spans: list[Span],
+    text: str,
+    matcher: Matcher,
+    ends: dict[int, Span],
+    by_range: dict,
+    redefined: set,
+) -> dict[str, tuple[Candidate, ...]]:
+    """What each abbreviation the text defines for a matched term stands for;
+    a long form the letters spell further back grows its span in
+    ``by_range``."""
     # Overlap tests by bisection over the spans in order: testing every span
     # for every occurrence made a text repeating one abbreviation quadratic.
     starts = [span.start for span in spans]
     reach = list(accumulate((span.end for span in spans), max))
-    redefined = _redefined(text, spans, ends, starts)
     defined: dict[str, tuple[Candidate, ...]] = {}
     for found in _DEFINITION.finditer(text):
         abbreviation = found.group(1)
@@ -290,9 +314,7 @@ def with_defined_abbreviations(
         while before and text[before - 1].isspace():
             before -= 1
         long_form = ends.get(before)
-        if long_form is not None and _redefined_acronym(long_form, text, redefined):
-            continue
-        if long_form is None:
+        if long_form is None or _redefined_acronym(long_form, text, redefined):
             continue
         start = _long_form_start(text, before, abbreviation)
         # The glossary itself may say the matched term is ABBR ("myotonic
@@ -318,15 +340,12 @@ def with_defined_abbreviations(
             replace(c, match="defined_abbreviation", case=None)
             for c in long_form.candidates
         )
-    if redefined:
-        # The glossary's acronym of that name means something else here.
-        by_range = {
-            where: span
-            for where, span in by_range.items()
-            if not _redefined_acronym(span, text, redefined)
-        }
-    if not defined:
-        return sorted(by_range.values(), key=lambda span: span.start)
+    return defined
+
+
+def _link_occurrences(by_range: dict, defined: dict, text: str) -> None:
+    """Add every occurrence of a defined abbreviation (and its plural) to
+    ``by_range``, replacing a span of exactly its characters."""
     pattern = re.compile(
         r"(?<![\w\-])("
         + "|".join(map(re.escape, sorted(defined, key=len, reverse=True)))
@@ -346,4 +365,3 @@ def with_defined_abbreviations(
             by_range[(start, end)] = Span(
                 start, end, lookup_key(text[start:end]), candidates
             )
-    return sorted(by_range.values(), key=lambda span: span.start)
