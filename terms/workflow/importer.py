@@ -349,27 +349,32 @@ def import_paths(
     _report_rows(report, batch)
     if report.errors or dry_run or not (plan or deleted or any(data_plan.values())):
         return report
-    if propose:
-        try:
-            _apply_proposed(plan, actor=actor, progress=progress)
-        except _Refused as refused:
-            where = batch.terms[refused.slug][0]
-            report.errors.extend(
-                replace(problem, file=where) for problem in refused.problems
-            )
-            report.rows = []
-            _report_rows(report, batch)
-        return report
-
-    _apply(
-        plan,
-        data_plan,
-        deleted=deleted,
-        actor=actor,
-        progress=progress,
-        digests=batch.digests,
-    )
+    _write_planned(report, batch, plan, data_plan, deleted, actor, progress)
     return report
+
+
+def _write_planned(report, batch, plan, data_plan, deleted, actor, progress):
+    """Write what was planned: through review for a proposed import (a refusal
+    becomes the report's errors, nothing written), else as one transaction."""
+    if not report.propose:
+        _apply(
+            plan,
+            data_plan,
+            deleted=deleted,
+            actor=actor,
+            progress=progress,
+            digests=batch.digests,
+        )
+        return
+    try:
+        _apply_proposed(plan, actor=actor, progress=progress)
+    except _Refused as refused:
+        where = batch.terms[refused.slug][0]
+        report.errors.extend(
+            replace(problem, file=where) for problem in refused.problems
+        )
+        report.rows = []
+        _report_rows(report, batch)
 
 
 def _proposal_refusals(*, prune: bool, actor) -> list[Problem]:
