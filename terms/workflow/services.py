@@ -208,7 +208,6 @@ def terms_write(
     written, old_status, copying = _write_columns(changes, kept)
     # Until ``copying`` is done, the connection is the copy's: no queries here.
     rows: dict[type, list] = defaultdict(list)
-    revisions, events = [], []
     for done, ((document, existing), term) in enumerate(
         zip(changes, written, strict=True), start=1
     ):
@@ -225,6 +224,31 @@ def terms_write(
         if links_rewritten or old_status.get(term.pk) != term.status:
             moved_targets |= old_targets.get(term.pk, set())
             moved_targets.update(row["target_key"] for row in parts[Relationship])
+        if progress:
+            progress("writing", done, len(changes))
+    revisions, events = _history(
+        changes, written, old_status, actor=actor, author=author, source=source,
+        comment=comment, action=action, from_status=from_status,
+    )  # fmt: skip
+    if copying is not None:
+        copying.wait()  # the new terms' rows, copied meanwhile
+    _write_parts(rows, names=moved_names)
+    insert_rows(TermRevision, revisions)
+    insert_rows(TermEvent, events)
+    if digests:
+        _write_sources(written, old_status, digests)
+    _touch(written, old_status, wanted=moved_names | moved_targets)
+    return written
+
+
+def _history(
+    changes, written, old_status, *, actor, author, source, comment, action,
+    from_status,
+) -> tuple[list[TermRevision], list[TermEvent]]:  # fmt: skip
+    """A revision and an event per written term (built, not saved): ``author``
+    wrote the revision's content, ``actor`` made the change."""
+    revisions, events = [], []
+    for (document, existing), term in zip(changes, written, strict=True):
         revisions.append(
             history.revision_for(
                 term=term,
@@ -251,17 +275,7 @@ def terms_write(
                 comment=comment,
             )
         )
-        if progress:
-            progress("writing", done, len(changes))
-    if copying is not None:
-        copying.wait()  # the new terms' rows, copied meanwhile
-    _write_parts(rows, names=moved_names)
-    insert_rows(TermRevision, revisions)
-    insert_rows(TermEvent, events)
-    if digests:
-        _write_sources(written, old_status, digests)
-    _touch(written, old_status, wanted=moved_names | moved_targets)
-    return written
+    return revisions, events
 
 
 def _touch(written: list[Term], old_status: dict[int, str], wanted: set[str]):
